@@ -1,0 +1,151 @@
+/* sk_model.h: neuron-model descriptors and the model registry.
+ *
+ * A neuron model is one file in core/src/models/ that exports one `const sk_model_t`. The
+ * descriptor is data: the parameter and state tables (name, unit, default, valid range),
+ * the input channels, and four functions (check, derive, init, step). Everything outside
+ * the model files (network builder, protocol layer, server, docs) reads these tables and
+ * never names a model.
+ *
+ * Time. A session's dt is in milliseconds. Each model declares the time unit of its own
+ * rate parameters (`time_unit`, "s" for the Norse models whose defaults assume seconds,
+ * "ms" for BrainPy's ALIF) and receives dt in that unit: dt_model = (float)(dt_ms *
+ * time_scale). So a Norse user pastes LIFParameters(tau_mem_inv=100) (per second) and a
+ * BrainPy user ALIFBellec2020(tau=20) (ms) into the same network, without conversion, and
+ * dt = 1 ms reproduces Norse's dt = 0.001 bit for bit.
+ *
+ * Arithmetic. Step functions compute in float32 in the exact operation order of the
+ * reference (spec/models.md) and must be compiled with -ffp-contract=off and without
+ * -ffast-math; the build does this for every project target.
+ */
+#ifndef SPIKED_SK_MODEL_H
+#define SPIKED_SK_MODEL_H
+
+#include <stdint.h>
+#include "sk_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Upper bounds on the tables, so callers can use fixed-size arrays. */
+#define SK_MODEL_MAX_PARAMS  16
+#define SK_MODEL_MAX_STATE   8
+#define SK_MODEL_MAX_INPUTS  2
+#define SK_MODEL_MAX_DERIVED 16
+
+/* sk_field_t.flags */
+#define SK_FIELD_LO_OPEN 0x1u /* the lower bound is excluded: value > lo */
+#define SK_FIELD_HI_OPEN 0x2u /* the upper bound is excluded: value < hi */
+
+/* One parameter or state variable. */
+typedef struct sk_field {
+    const char *name; /* JSON key, docs key, checkpoint key: exactly the reference's name */
+    const char *unit; /* "1/s", "ms", "mV", "1" (dimensionless), ... */
+    float dflt;       /* parameters: the reference default; state: unused (see init) */
+    float lo, hi;     /* valid range, closed unless flags say otherwise; may be +-INFINITY */
+    unsigned flags;   /* SK_FIELD_* */
+    const char *doc;  /* one short sentence */
+} sk_field_t;
+
+/* sk_model_t.flags */
+#define SK_MODEL_SIGN_SPLIT 0x1u /* two input channels; a synapse of weight w feeds channel 0
+                                    with w if w > 0 and channel 1 with -w if w < 0 (Norse's
+                                    relu split of CobaLIF conductances) */
+
+/* Arguments of one step of one population. The network fills this once per population and
+ * only updates `step` between steps. All arrays have `n` elements. */
+typedef struct sk_step_args {
+    uint32_t n;              /* neurons in the population */
+    uint64_t step;           /* 0-based index of the step being computed; t = step * dt */
+    float dt;                /* step size in the model's time_unit */
+    const float *p;          /* parameters, in the order of model->params */
+    const float *d;          /* derived constants computed by model->derive */
+    float *const *s;         /* state columns s[k][i], k in the order of model->state */
+    const float *const *in;  /* in[c][i]: summed input of channel c arriving at this step */
+    uint8_t *spiked;         /* out: 1 where neuron i spiked at this step, else 0 */
+    uint16_t *refrac;        /* optional (NULL = off): steps of refractoriness left */
+    uint16_t refrac_steps;   /* steps a spike makes refractory, when refrac != NULL */
+} sk_step_args_t;
+
+/* Generic refractoriness, available to every model through sk_step_args_t.refrac (the
+ * semantics of Norse's lif_refrac, which wraps LIF the same way): while a neuron has
+ * refractory steps left, its membrane variable (model->v_index) keeps its previous value
+ * and it cannot spike; its other variables integrate as usual; one step is consumed per
+ * step. A spike sets the count to refrac_steps. Models call this after computing their
+ * candidate v_new and spike z from the old value v_old, before applying spike-triggered
+ * jumps; it returns the (possibly suppressed) spike and updates *v_new. */
+static inline int sk_refrac_apply(const sk_step_args_t *a, uint32_t i, float v_old, float *v_new,
+                                  int z)
+{
+    if (!a->refrac)
+        return z;
+    uint16_t r = a->refrac[i];
+    if (r) {
+        a->refrac[i] = (uint16_t)(r - 1);
+        *v_new = v_old;
+        return 0;
+    }
+    if (z)
+        a->refrac[i] = a->refrac_steps;
+    return z;
+}
+
+typedef struct sk_model {
+    const char *name;         /* registry key: "lif_adex" */
+    const char *summary;      /* one line for listings */
+    const char *reference;    /* the code it reproduces: "norse.torch.functional.lif_adex" */
+    const char *time_unit;    /* unit of dt in step/derive and of every rate parameter */
+    double time_scale;        /* model time units per millisecond (1e-3 for "s", 1 for "ms") */
+    unsigned flags;           /* SK_MODEL_* */
+    const sk_field_t *params; /* parameter table */
+    uint32_t n_params;
+    const sk_field_t *state; /* state-variable table */
+    uint32_t n_state;
+    const char *const *inputs; /* input channel names: {"current"} or {"g_e", "g_i"} */
+    uint32_t n_inputs;
+    uint32_t v_index;   /* index in state of the membrane potential (held while refractory) */
+    const char *const *derived; /* names of the constants derive() writes (for tests/docs) */
+    uint32_t n_derived;         /* number of constants derive() writes */
+
+    /* Cross-parameter rules beyond the per-field ranges (those are checked generically by
+     * sk_model_check_params before this runs). Returns 0 or SK_ERANGE with *err naming the
+     * parameter. May be NULL. */
+    int (*check)(const float *p, sk_err_t *err);
+    /* Computes the derived constants d[0..n_derived) from parameters and dt (model time
+     * units), once per (parameters, dt), like NEST's pre_run_hook. */
+    void (*derive)(const float *p, float dt, float *d);
+    /* Writes the reference's initial state for n neurons into s[k][0..n). */
+    void (*init)(const float *p, float *const *s, uint32_t n);
+    /* Advances every neuron by one step. Pure: no allocation, no I/O, reads a->in, p, d and
+     * s, writes s and a->spiked (and a->refrac). */
+    void (*step)(const sk_step_args_t *a);
+} sk_model_t;
+
+/* Registry (core/src/models/models.def). Returned descriptors are static and live forever. */
+uint32_t sk_model_count(void);
+const sk_model_t *sk_model_at(uint32_t index); /* NULL when index >= count */
+const sk_model_t *sk_model_find(const char *name); /* NULL when unknown */
+
+/* Index of a parameter / state variable / input channel by name, or SK_ENOENT. */
+int sk_model_param_index(const sk_model_t *m, const char *name);
+int sk_model_state_index(const sk_model_t *m, const char *name);
+int sk_model_input_index(const sk_model_t *m, const char *name);
+
+/* Writes the defaults of every parameter into p[0..n_params). */
+void sk_model_defaults(const sk_model_t *m, float *p);
+
+/* Checks one value against a field's range: 0, or SK_ERANGE with *err = {field name,
+ * "must be in [lo, hi] unit (got x)"}; non-finite values are always rejected. */
+int sk_field_check(const sk_field_t *f, float value, sk_err_t *err);
+
+/* Checks every parameter (range and finiteness) and then the model's cross-field rules.
+ * Returns 0, or SK_ERANGE with err->path = the parameter name. */
+int sk_model_check_params(const sk_model_t *m, const float *p, sk_err_t *err);
+
+/* dt in the model's time unit for a session dt in milliseconds: (float)(dt_ms * scale). */
+float sk_model_dt(const sk_model_t *m, double dt_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
