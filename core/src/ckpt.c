@@ -414,13 +414,19 @@ static void get_net(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     l.max_pending = get_u64(r);
     l.max_record_values = get_u64(r);
     sk__limits_resolve(&l, &net->limits);
-    /* the restoring caller's caps win over the saved limits */
-    if (net->limits.max_neurons > caps->max_neurons)
-        net->limits.max_neurons = caps->max_neurons;
-    if (net->limits.max_synapses > caps->max_synapses)
-        net->limits.max_synapses = caps->max_synapses;
-    if (net->limits.max_bytes > caps->max_bytes)
-        net->limits.max_bytes = caps->max_bytes;
+    /* the restoring caller's limits win over the saved ones */
+#define SK__CAP(field)                                                                         \
+    if (net->limits.field > caps->field)                                                       \
+        net->limits.field = caps->field;
+    SK__CAP(max_neurons)
+    SK__CAP(max_synapses)
+    SK__CAP(max_bytes)
+    SK__CAP(max_delay)
+    SK__CAP(spike_history)
+    SK__CAP(history_steps)
+    SK__CAP(max_pending)
+    SK__CAP(max_record_values)
+#undef SK__CAP
     net->n_pops = get_u32(r);
     net->n_projs = get_u32(r);
     net->n_stims = get_u32(r);
@@ -656,8 +662,10 @@ static int get_hist(rd_t *r, sk_net_t *net)
     h->cap_recs = get_u32(r);
     h->first_kept = get_u64(r);
     uint64_t n_recs = get_u64(r);
-    if (r->bad || h->cap_ids < net->n_neurons || h->cap_ids > net->limits.max_bytes / 4u ||
-        h->cap_recs < 1 || h->cap_recs > net->limits.max_bytes / 16u || n_recs > h->cap_recs ||
+    uint64_t max_ids = net->limits.spike_history > net->n_neurons ? net->limits.spike_history
+                                                                   : net->n_neurons;
+    if (r->bad || h->cap_ids < net->n_neurons || h->cap_ids > max_ids || h->cap_recs < 1 ||
+        h->cap_recs > net->limits.history_steps || n_recs > h->cap_recs ||
         !fits(r, n_recs, 12))
         return corrupt(r, "bad spike history");
     if (sk__hist_alloc(h, net->n_pops)) {
