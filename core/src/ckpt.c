@@ -196,6 +196,11 @@ static void put_stim(wr_t *w, const sk__stim_t *s)
     put(w, s->times, 8u * (uint64_t)s->n_times);
     if (s->kind == SK_STIM_STEP_CURRENT)
         put(w, s->amplitudes, 4u * (uint64_t)s->n_times);
+    if (s->kind == SK_STIM_CURRENT) {
+        put_u32(w, s->amplitudes != NULL);
+        if (s->amplitudes)
+            put(w, s->amplitudes, 4u * (uint64_t)s->n_amplitudes);
+    }
     if (s->kind == SK_STIM_SPIKE_TIMES)
         put(w, s->spike_neurons, 4u * (uint64_t)s->n_times);
 }
@@ -606,6 +611,11 @@ static int get_stim(rd_t *r, sk_net_t *net, sk__stim_t *s)
             return corrupt(r, "stimulus times out of order");
     if (s->kind == SK_STIM_STEP_CURRENT && !(s->amplitudes = get_array(r, s->n_times, 4, 0)))
         return SK_ECORRUPT;
+    if (s->kind == SK_STIM_CURRENT && get_u32(r)) {
+        s->n_amplitudes = s->neurons ? s->n_neurons : pop->n;
+        if (!(s->amplitudes = get_array(r, s->n_amplitudes, 4, 0)))
+            return SK_ECORRUPT;
+    }
     if (s->kind == SK_STIM_SPIKE_TIMES) {
         if (!(s->spike_neurons = get_array(r, s->n_times, 4, 0)))
             return SK_ECORRUPT;

@@ -145,3 +145,28 @@ Test(stim, poisson_rate_changes_between_steps)
     cr_expect_eq(sk_net_set_poisson_rate(net, 7, 1, &err), SK_ENOENT);
     sk_net_destroy(net);
 }
+
+Test(stim, a_current_can_give_each_neuron_its_own_amplitude)
+{
+    float amps[] = {0.5f, -1.0f, 2.0f};
+    uint32_t some[] = {2, 0};
+    float two[] = {4.0f, 8.0f};
+    sk_stim_spec_t st[2] = {{.kind = SK_STIM_CURRENT, .target = "p", .amplitudes = amps},
+                            {.kind = SK_STIM_CURRENT, .target = "p", .neurons = some,
+                             .n_neurons = 2, .amplitudes = two, .start = 1}};
+    sk_net_t *net = make_one(3, st, 2, 1.0);
+    sk_net_step(net, 3, NULL, NULL);
+    const float *i;
+    sk_net_state(net, 0, "i", &i);
+    cr_expect_eq(i[0], 3 * 0.5f + 2 * 8.0f);
+    cr_expect_eq(i[1], 3 * -1.0f);
+    cr_expect_eq(i[2], 3 * 2.0f + 2 * 4.0f);
+    sk_net_t *copy = NULL;
+    cr_assert_eq(sk_net_clone(net, &copy), 0);
+    cr_expect(nets_equal(net, copy));
+    sk_net_step(copy, 1, NULL, NULL);
+    sk_net_state(copy, 0, "i", &i);
+    cr_expect_eq(i[1], 4 * -1.0f);
+    sk_net_destroy(copy);
+    sk_net_destroy(net);
+}
