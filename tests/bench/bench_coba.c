@@ -37,9 +37,11 @@ typedef struct opts {
 static sk_net_t *make_net(void)
 {
     static const sk_param_t params[] = {
-        {"tau_syn_exc_inv", 200.0f}, {"tau_syn_inh_inv", 100.0f}, {"c_m_inv", 50.0f},
-        {"g_l", 1.0f},               {"e_rev_E", 0.0f},           {"e_rev_I", -80.0f},
-        {"v_rest", -60.0f},          {"v_reset", -60.0f},         {"v_thresh", -50.0f},
+        {"tau_syn_exc_inv", 200.0f}, {"tau_syn_inh_inv", 100.0f},
+        {"c_m_inv", 50.0f},          {"g_l", 1.0f},
+        {"e_rev_E", 0.0f},           {"e_rev_I", -80.0f},
+        {"v_rest", -60.0f},          {"v_reset", -60.0f},
+        {"v_thresh", -50.0f},
     };
     static const sk_init_t init[] = {
         {.var = "v", .kind = SK_INIT_UNIFORM, .a = -60.0f, .b = -50.0f},
@@ -47,10 +49,22 @@ static sk_net_t *make_net(void)
         {.var = "g_i", .kind = SK_INIT_NORMAL, .a = 20.0f, .b = 12.0f},
     };
     const sk_pop_spec_t pops[2] = {
-        {.name = "exc", .model = "coba_lif", .size = N_EXC, .params = params, .n_params = 9,
-         .init = init, .n_init = 3, .refractory_steps = 49},
-        {.name = "inh", .model = "coba_lif", .size = N_INH, .params = params, .n_params = 9,
-         .init = init, .n_init = 3, .refractory_steps = 49},
+        {.name = "exc",
+         .model = "coba_lif",
+         .size = N_EXC,
+         .params = params,
+         .n_params = 9,
+         .init = init,
+         .n_init = 3,
+         .refractory_steps = 49},
+        {.name = "inh",
+         .model = "coba_lif",
+         .size = N_INH,
+         .params = params,
+         .n_params = 9,
+         .init = init,
+         .n_init = 3,
+         .refractory_steps = 49},
     };
     sk_proj_spec_t projs[4];
     const char *src[4] = {"exc", "exc", "inh", "inh"}, *dst[4] = {"exc", "inh", "exc", "inh"};
@@ -61,8 +75,8 @@ static sk_net_t *make_net(void)
         projs[k].rule.autapses = 1;
         projs[k].weight.a = k < 2 ? 0.6f : -6.7f;
     }
-    sk_net_spec_t spec = {.dt_ms = 0.1, .seed = 1, .pops = pops, .n_pops = 2, .projs = projs,
-                          .n_projs = 4};
+    sk_net_spec_t spec = {
+        .dt_ms = 0.1, .seed = 1, .pops = pops, .n_pops = 2, .projs = projs, .n_projs = 4};
     sk_net_t *net = NULL;
     sk_err_t err;
     bench_check(sk_net_create(&spec, &net, &err), &err, "sk_net_create");
@@ -149,8 +163,9 @@ int main(int argc, char **argv)
     sk_net_info_t info;
     sk_net_info(net, &info);
     const char *runner = o.threads == 1 ? "sequential" : (o.spin ? "spin team" : "sk_pool");
-    fprintf(stderr, "coba (spiked, %u thread(s), %s): %.4f s per model s [%.4f, %.4f], "
-                    "%.1f M events/s; rates exc %.2f Hz, inh %.2f Hz; %llu synapses; build %.3f s\n",
+    fprintf(stderr,
+            "coba (spiked, %u thread(s), %s): %.4f s per model s [%.4f, %.4f], "
+            "%.1f M events/s; rates exc %.2f Hz, inh %.2f Hz; %llu synapses; build %.3f s\n",
             o.threads, runner, stat_median(&wall), stat_q(&wall, 0), stat_q(&wall, 2),
             stat_median(&events) * 1e-6, (double)se / N_EXC / o.duration,
             (double)si / N_INH / o.duration, (unsigned long long)info.n_synapses, build_s);

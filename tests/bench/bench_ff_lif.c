@@ -12,7 +12,9 @@
  *   bandwidth  a[i] = a[i]*0.5f + b[i] over two arrays of 256 MiB (8x the last-level cache),
  *              counted as 12 bytes per element (two reads, one in-place write: the write hits
  *              a line just read, so no extra read for ownership);
- *              bound (a) = bandwidth / bytes the core moves per update (see below);
+ *              bound (a) = bandwidth / bytes the core moves per update (see below); for
+ *              DRAM-resident N a bandwidth sample is taken in every repetition, between the
+ *              core's and the fused loop's, so the bound sees the same machine load;
  *   fused      the minimal fused float32 loop over SoA arrays v, i, amp, spiked with the
  *              core's lif arithmetic, one pass, 21 bytes per update: bound (b). Its v is
  *              checked bit-identical to the core's at the end.
@@ -91,23 +93,23 @@ typedef struct fused {
 } fused_t;
 
 /* The core's lif step (core/src/models/lif.c) with x = amp, fused into one pass. */
-#define FUSED_BODY                                                                               \
-    const fused_t *f = ctx;                                                                      \
-    float *restrict v = f->v;                                                                    \
-    float *restrict cur = f->i;                                                                  \
-    const float *restrict amp = f->amp;                                                          \
-    uint8_t *restrict spiked = f->spiked;                                                        \
-    const float k_mem = f->k_mem, k_syn = f->k_syn;                                              \
-    const float v_leak = f->v_leak, v_th = f->v_th, v_reset = f->v_reset;                        \
-    for (size_t j = lo; j < hi; j++) {                                                           \
-        const float v0 = v[j];                                                                   \
-        const float i_j = cur[j] + amp[j];                                                       \
-        const float v_d = v0 + k_mem * ((v_leak - v0) + i_j);                                    \
-        const float i_n = i_j + k_syn * i_j;                                                     \
-        const int z = (v_d - v_th) > 0.0f;                                                       \
-        v[j] = z ? v_reset : v_d;                                                                \
-        cur[j] = i_n;                                                                            \
-        spiked[j] = (uint8_t)z;                                                                  \
+#define FUSED_BODY                                                                                 \
+    const fused_t *f = ctx;                                                                        \
+    float *restrict v = f->v;                                                                      \
+    float *restrict cur = f->i;                                                                    \
+    const float *restrict amp = f->amp;                                                            \
+    uint8_t *restrict spiked = f->spiked;                                                          \
+    const float k_mem = f->k_mem, k_syn = f->k_syn;                                                \
+    const float v_leak = f->v_leak, v_th = f->v_th, v_reset = f->v_reset;                          \
+    for (size_t j = lo; j < hi; j++) {                                                             \
+        const float v0 = v[j];                                                                     \
+        const float i_j = cur[j] + amp[j];                                                         \
+        const float v_d = v0 + k_mem * ((v_leak - v0) + i_j);                                      \
+        const float i_n = i_j + k_syn * i_j;                                                       \
+        const int z = (v_d - v_th) > 0.0f;                                                         \
+        v[j] = z ? v_reset : v_d;                                                                  \
+        cur[j] = i_n;                                                                              \
+        spiked[j] = (uint8_t)z;                                                                    \
     }
 
 static void fused_range(void *ctx, size_t lo, size_t hi)
@@ -150,23 +152,31 @@ static bench_range_fn fused_wide(const char **name)
 }
 #endif
 
-/* Bandwidth in bytes/s over reps samples of 3 passes each. */
-static void measure_bw(const sk_parallel_t *par, int reps, bench_stat_t *out)
+#define BW_N ((size_t)64 << 20) /* 64 Mi floats = 256 MiB per array */
+
+static bw_ctx_t bw_arrays(void)
 {
-    const size_t n = (size_t)64 << 20; /* 64 Mi floats = 256 MiB per array */
-    bw_ctx_t c = {bench_alloc(n, sizeof(float)), bench_alloc(n, sizeof(float))};
+    bw_ctx_t c = {bench_alloc(BW_N, sizeof(float)), bench_alloc(BW_N, sizeof(float))};
     float *b = (float *)c.b;
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < BW_N; j++)
         b[j] = (float)(j & 1023) * 1e-3f;
-    bench_par_for(par, bw_range, &c, n); /* warm-up */
-    for (int r = 0; r < reps; r++) {
-        double t0 = bench_now();
-        for (int pass = 0; pass < 3; pass++)
-            bench_par_for(par, bw_range, &c, n);
-        stat_add(out, 3.0 * BYTES_BW * (double)n / (bench_now() - t0));
-    }
-    free(c.a);
-    free(b);
+    return c;
+}
+
+/* One bandwidth sample in bytes/s: `passes` passes over the arrays. */
+static double bw_sample(const sk_parallel_t *par, bw_ctx_t *c, int passes)
+{
+    double t0 = bench_now();
+    for (int pass = 0; pass < passes; pass++)
+        bench_par_for(par, bw_range, c, BW_N);
+    return (double)passes * BYTES_BW * (double)BW_N / (bench_now() - t0);
+}
+
+static void measure_bw(const sk_parallel_t *par, bw_ctx_t *c, int reps, bench_stat_t *out)
+{
+    bw_sample(par, c, 1); /* warm-up */
+    for (int r = 0; r < reps; r++)
+        stat_add(out, bw_sample(par, c, 3));
 }
 
 static void empty_task(void *arg, uint32_t k)
@@ -194,8 +204,8 @@ static sk_net_t *make_net(uint32_t n, const float *amp)
 {
     sk_pop_spec_t pop = {.name = "ff", .model = "lif", .size = n};
     sk_stim_spec_t st = {.kind = SK_STIM_CURRENT, .target = "ff", .amplitudes = amp};
-    sk_net_spec_t spec = {.dt_ms = 1.0, .seed = 1, .pops = &pop, .n_pops = 1, .stims = &st,
-                          .n_stims = 1};
+    sk_net_spec_t spec = {
+        .dt_ms = 1.0, .seed = 1, .pops = &pop, .n_pops = 1, .stims = &st, .n_stims = 1};
     spec.limits.max_neurons = n;
     sk_net_t *net = NULL;
     sk_err_t err;
@@ -207,6 +217,7 @@ typedef struct row {
     uint64_t n;
     uint32_t steps, threads;
     bench_stat_t core, core_team, fused, wide; /* updates per second */
+    bench_stat_t bw; /* DRAM-resident N: bandwidth samples interleaved with the others */
     double spikes_per_update;
     int identical; /* fused v == core v, bit for bit */
 } row_t;
@@ -229,7 +240,7 @@ static double time_loop(const sk_parallel_t *par, bench_range_fn fn, fused_t *f,
 }
 
 static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const runners_t *rn,
-                  row_t *row)
+                  bw_ctx_t *bw, row_t *row)
 {
     uint64_t rng = 12345;
     float *amp = bench_alloc(n, sizeof(float));
@@ -239,9 +250,14 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     sk_pop_info_t pi;
     sk_net_pop_info(net, 0, &pi);
     const float dt = sk_model_dt(pi.model, 1.0);
-    fused_t f = {.v = bench_alloc(n, 4), .i = bench_alloc(n, 4), .amp = amp,
-                 .spiked = bench_alloc(n, 1), .k_mem = dt * pi.params[1],
-                 .k_syn = (-dt) * pi.params[0], .v_leak = pi.params[2], .v_th = pi.params[3],
+    fused_t f = {.v = bench_alloc(n, 4),
+                 .i = bench_alloc(n, 4),
+                 .amp = amp,
+                 .spiked = bench_alloc(n, 1),
+                 .k_mem = dt * pi.params[1],
+                 .k_syn = (-dt) * pi.params[0],
+                 .v_leak = pi.params[2],
+                 .v_th = pi.params[3],
                  .v_reset = pi.params[4]};
     fused_t w = f; /* the wide loop gets its own state */
     w.v = bench_alloc(n, 4);
@@ -270,13 +286,15 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
         if (threads > 1) /* keep the fused state in step with the core's */
             time_loop(team_par, fused_range, &f, n, steps);
         stat_add(&row->wide, work / time_loop(team_par, wide, &w, n, steps));
+        if (bw)
+            stat_add(&row->bw, bw_sample(team_par, bw, 2));
     }
     sk_net_info(net, &after);
     row->n = n;
     row->steps = steps;
     row->threads = threads;
-    row->spikes_per_update = (double)(after.spikes_total - before.spikes_total) /
-                             (work * reps * (threads > 1 ? 2 : 1));
+    row->spikes_per_update =
+        (double)(after.spikes_total - before.spikes_total) / (work * reps * (threads > 1 ? 2 : 1));
     const float *v;
     sk_net_state(net, 0, "v", &v);
     row->identical = memcmp(v, f.v, (size_t)n * sizeof(float)) == 0;
@@ -295,10 +313,10 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
  * ------------------------------------------------------------------------------------- */
 
 typedef struct limits {
-    bench_stat_t bw[3];      /* bytes/s, by thread count */
+    bench_stat_t bw[3];              /* bytes/s, by thread count */
     bench_stat_t lat_pool, lat_team; /* seconds per fork/join */
     uint64_t llc;
-    double fused1;           /* fused median on 1 thread for the current N, or 0 */
+    double fused1; /* fused median on 1 thread for the current N, or 0 */
 } limits_t;
 
 static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
@@ -306,17 +324,18 @@ static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
     const double bytes = BYTES_CORE_BASE + BYTES_PER_SPIKE * r->spikes_per_update;
     const double core = stat_median(&r->core), fused = stat_median(&r->fused);
     const double bound_b = r->threads > 1 && lim->fused1 > fused ? lim->fused1 : fused;
-    const bench_stat_t *bw = &lim->bw[r->threads];
+    const bench_stat_t *bw = r->bw.n ? &r->bw : &lim->bw[r->threads];
     const double bound_a = bw->n ? stat_median(bw) / bytes : 0.0;
     const int cached = (double)r->n * 17.0 <= (double)lim->llc;
     const double bound = cached || bound_a == 0.0 ? bound_b : bound_a;
-    fprintf(stderr, "%9llu %5u %2u | %6.3f [%6.3f %6.3f] | %6.3f [%6.3f %6.3f] | %6.3f | %6.3f |"
-                    " %5.1f%% %5.1f%% | %-5s %5.1f%% | %6.3f %6.3f | %4.1f %4.1f | %s\n",
-            (unsigned long long)r->n, r->steps, r->threads, core * 1e-9,
-            stat_q(&r->core, 0) * 1e-9, stat_q(&r->core, 2) * 1e-9, fused * 1e-9,
-            stat_q(&r->fused, 0) * 1e-9, stat_q(&r->fused, 2) * 1e-9, bound_b * 1e-9,
-            bound_a * 1e-9, 100.0 * core / bound_b, bound_a > 0 ? 100.0 * core / bound_a : 0.0,
-            cached ? "cache" : "dram", 100.0 * core / bound, stat_median(&r->wide) * 1e-9,
+    fprintf(stderr,
+            "%9llu %5u %2u | %6.3f [%6.3f %6.3f] | %6.3f [%6.3f %6.3f] | %6.3f | %6.3f |"
+            " %5.1f%% %5.1f%% | %-5s %5.1f%% | %6.3f %6.3f | %4.1f %4.1f | %s\n",
+            (unsigned long long)r->n, r->steps, r->threads, core * 1e-9, stat_q(&r->core, 0) * 1e-9,
+            stat_q(&r->core, 2) * 1e-9, fused * 1e-9, stat_q(&r->fused, 0) * 1e-9,
+            stat_q(&r->fused, 2) * 1e-9, bound_b * 1e-9, bound_a * 1e-9, 100.0 * core / bound_b,
+            bound_a > 0 ? 100.0 * core / bound_a : 0.0, cached ? "cache" : "dram",
+            100.0 * core / bound, stat_median(&r->wide) * 1e-9,
             r->core_team.n ? stat_median(&r->core_team) * 1e-9 : 0.0, core * bytes * 1e-9,
             1e3 * r->spikes_per_update, r->identical ? "yes" : "NO");
     json_open(j, NULL, '{');
@@ -331,6 +350,7 @@ static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
     json_stat(j, "fused_wide", &r->wide, 1.0);
     json_num(j, "bound_fused", bound_b);
     json_num(j, "bound_bw", bound_a);
+    json_stat(j, "bandwidth_bytes_per_s", bw, 1.0);
     json_num(j, "bytes_per_update_core", bytes);
     json_num(j, "bytes_per_update_fused", BYTES_FUSED);
     json_num(j, "spikes_per_update", r->spikes_per_update);
@@ -379,13 +399,14 @@ static int parse(int argc, char **argv, opts_t *o)
     return 0;
 }
 
-static void measure_limits(const opts_t *o, const runners_t *rn, limits_t *lim, bench_json_t *j)
+static void measure_limits(const opts_t *o, const runners_t *rn, bw_ctx_t *bw, limits_t *lim,
+                           bench_json_t *j)
 {
     memset(lim, 0, sizeof *lim);
     lim->llc = bench_llc_bytes(32u << 20);
     for (uint32_t t = 1; t <= 2 && !o->no_bw; t++)
         if (!o->threads || o->threads == (int)t)
-            measure_bw(t > 1 ? &rn->par_team : NULL, o->quick ? 5 : 7, &lim->bw[t]);
+            measure_bw(t > 1 ? &rn->par_team : NULL, bw, o->quick ? 5 : 7, &lim->bw[t]);
     measure_latency(&rn->par_pool, 7, &lim->lat_pool);
     measure_latency(&rn->par_team, 7, &lim->lat_team);
     const char *wide;
@@ -405,14 +426,16 @@ static void measure_limits(const opts_t *o, const runners_t *rn, limits_t *lim, 
             fprintf(stderr, "bandwidth, %u thread(s): %.2f GB/s [%.2f, %.2f] (12 B/element)\n", t,
                     stat_median(&lim->bw[t]) * 1e-9, stat_q(&lim->bw[t], 0) * 1e-9,
                     stat_q(&lim->bw[t], 2) * 1e-9);
-    fprintf(stderr, "fork/join of 2 empty tasks: sk_pool %.2f us [%.2f, %.2f], spin %.2f us "
-                    "[%.2f, %.2f]\n",
+    fprintf(stderr,
+            "fork/join of 2 empty tasks: sk_pool %.2f us [%.2f, %.2f], spin %.2f us "
+            "[%.2f, %.2f]\n",
             stat_median(&lim->lat_pool) * 1e6, stat_q(&lim->lat_pool, 0) * 1e6,
             stat_q(&lim->lat_pool, 2) * 1e6, stat_median(&lim->lat_team) * 1e6,
             stat_q(&lim->lat_team, 0) * 1e6, stat_q(&lim->lat_team, 2) * 1e6);
-    fprintf(stderr, "\n        N steps th | core G/s [min    max]  | fused G/s [min   max]  | "
-                    "bnd(b) | bnd(a) | /(b)   /(a)   | bound %%bound | %-6s spin   | GB/s sp/1k"
-                    " | v==\n",
+    fprintf(stderr,
+            "\n        N steps th | core G/s [min    max]  | fused G/s [min   max]  | "
+            "bnd(b) | bnd(a) | /(b)   /(a)   | bound %%bound | %-6s spin   | GB/s sp/1k"
+            " | v==\n",
             wide);
 }
 
@@ -436,9 +459,13 @@ int main(int argc, char **argv)
     json_open(&j, NULL, '{');
     json_str(&j, "bench", "ff_lif");
     limits_t lim;
-    measure_limits(&o, &rn, &lim, &j);
+    bw_ctx_t bw = {NULL, NULL};
+    if (!o.no_bw)
+        bw = bw_arrays();
+    measure_limits(&o, &rn, &bw, &lim, &j);
     json_open(&j, "rows", '[');
     const size_t count = sizeof ns / sizeof ns[0];
+    int all_identical = 1;
     for (size_t k = 0; k <= count; k++) {
         uint64_t n;
         uint32_t steps;
@@ -470,8 +497,10 @@ int main(int argc, char **argv)
             if (o.threads && o.threads != (int)t)
                 continue;
             row_t r;
-            run_n((uint32_t)n, steps, reps, t, &rn, &r);
+            const int dram = (double)n * 17.0 > (double)lim.llc;
+            run_n((uint32_t)n, steps, reps, t, &rn, dram && bw.a ? &bw : NULL, &r);
             print_row(&r, &lim, &j);
+            all_identical &= r.identical;
             if (t == 1)
                 lim.fused1 = stat_median(&r.fused);
         }
@@ -480,5 +509,9 @@ int main(int argc, char **argv)
     json_close(&j, '}');
     bench_team_destroy(rn.team);
     sk_pool_destroy(rn.pool);
-    return json_write(&j, o.json);
+    free(bw.a);
+    free((float *)bw.b);
+    if (!all_identical)
+        fprintf(stderr, "bench_ff_lif: the core's v differs from the fused loop's\n");
+    return json_write(&j, o.json) ? 1 : (all_identical ? 0 : 3);
 }

@@ -28,9 +28,11 @@ typedef struct opts {
 static sk_net_t *make_net(const opts_t *o)
 {
     static const sk_param_t params[] = {
-        {"tau_syn_exc_inv", 200.0f}, {"tau_syn_inh_inv", 100.0f}, {"c_m_inv", 50.0f},
-        {"g_l", 1.0f},               {"e_rev_E", 0.0f},           {"e_rev_I", -80.0f},
-        {"v_rest", -60.0f},          {"v_reset", -60.0f},         {"v_thresh", -50.0f},
+        {"tau_syn_exc_inv", 200.0f}, {"tau_syn_inh_inv", 100.0f},
+        {"c_m_inv", 50.0f},          {"g_l", 1.0f},
+        {"e_rev_E", 0.0f},           {"e_rev_I", -80.0f},
+        {"v_rest", -60.0f},          {"v_reset", -60.0f},
+        {"v_thresh", -50.0f},
     };
     static const sk_init_t init[] = {
         {.var = "v", .kind = SK_INIT_UNIFORM, .a = -60.0f, .b = -50.0f},
@@ -39,10 +41,22 @@ static sk_net_t *make_net(const opts_t *o)
     };
     const uint32_t n_exc = o->n / 5 * 4, n_inh = o->n - n_exc;
     const sk_pop_spec_t pops[2] = {
-        {.name = "exc", .model = "coba_lif", .size = n_exc, .params = params, .n_params = 9,
-         .init = init, .n_init = 3, .refractory_steps = 49},
-        {.name = "inh", .model = "coba_lif", .size = n_inh, .params = params, .n_params = 9,
-         .init = init, .n_init = 3, .refractory_steps = 49},
+        {.name = "exc",
+         .model = "coba_lif",
+         .size = n_exc,
+         .params = params,
+         .n_params = 9,
+         .init = init,
+         .n_init = 3,
+         .refractory_steps = 49},
+        {.name = "inh",
+         .model = "coba_lif",
+         .size = n_inh,
+         .params = params,
+         .n_params = 9,
+         .init = init,
+         .n_init = 3,
+         .refractory_steps = 49},
     };
     sk_proj_spec_t projs[4];
     const char *src[4] = {"exc", "exc", "inh", "inh"}, *dst[4] = {"exc", "inh", "exc", "inh"};
@@ -51,12 +65,12 @@ static sk_net_t *make_net(const opts_t *o)
         projs[k] = (sk_proj_spec_t){.source = src[k], .target = dst[k], .delay_steps = 1};
         projs[k].rule.kind = SK_RULE_FIXED_PROBABILITY;
         projs[k].rule.p = o->p;
-        projs[k].weight = o->drawn ? (sk_dist_t){SK_DIST_NORMAL, w, 0.1f * (w > 0 ? w : -w),
-                                                 w > 0 ? 1 : -1}
-                                   : (sk_dist_t){SK_DIST_CONST, w, 0.0f, 0};
+        projs[k].weight =
+            o->drawn ? (sk_dist_t){SK_DIST_NORMAL, w, 0.1f * (w > 0 ? w : -w), w > 0 ? 1 : -1}
+                     : (sk_dist_t){SK_DIST_CONST, w, 0.0f, 0};
     }
-    sk_net_spec_t spec = {.dt_ms = 0.1, .seed = 1, .pops = pops, .n_pops = 2, .projs = projs,
-                          .n_projs = 4};
+    sk_net_spec_t spec = {
+        .dt_ms = 0.1, .seed = 1, .pops = pops, .n_pops = 2, .projs = projs, .n_projs = 4};
     spec.limits.max_neurons = o->n;
     spec.limits.max_synapses = UINT64_C(400000000);
     sk_net_t *net = NULL;
@@ -80,6 +94,8 @@ static int parse(int argc, char **argv, opts_t *o)
             o->p = strtod(v, NULL);
         else if (v && !strcmp(a, "--steps") && ++k)
             o->steps = (uint32_t)atoi(v);
+        else if (v && !strcmp(a, "--warm") && ++k)
+            o->warm = (uint32_t)atoi(v);
         else if (v && !strcmp(a, "--reps") && ++k)
             o->reps = atoi(v);
         else if (v && !strcmp(a, "--threads") && ++k)
@@ -88,7 +104,7 @@ static int parse(int argc, char **argv, opts_t *o)
             o->json = v;
         else {
             fprintf(stderr, "usage: bench_scale [--quick] [--n N] [--p P] [--steps S] [--reps R]"
-                            " [--threads 1|2] [--drawn-weights] [--json FILE|-]\n");
+                            " [--warm W] [--threads 1|2] [--drawn-weights] [--json FILE|-]\n");
             return 1;
         }
     }
@@ -123,8 +139,9 @@ int main(int argc, char **argv)
     const uint64_t peak_build = bench_peak_rss();
     sk_net_info_t info;
     sk_net_info(net, &info);
-    fprintf(stderr, "scale: %llu neurons, %llu synapses: build %.2f s, peak RSS %.0f MB "
-                    "(network's count %.0f MB)\n",
+    fprintf(stderr,
+            "scale: %llu neurons, %llu synapses: build %.2f s, peak RSS %.0f MB "
+            "(network's count %.0f MB)\n",
             (unsigned long long)info.n_neurons, (unsigned long long)info.n_synapses, build_s,
             (double)peak_build / 1e6, (double)info.bytes / 1e6);
 
@@ -159,12 +176,13 @@ int main(int argc, char **argv)
             bench_check(sk_net_step(net, o.steps, NULL, NULL), NULL, "sk_net_step");
             stat_add(&rate, o.steps / (bench_now() - ts));
         }
-        const double hz = (double)(spikes(net) - s0) / (double)info.n_neurons /
-                          ((double)o.steps * o.reps * 1e-4);
+        const double hz =
+            (double)(spikes(net) - s0) / (double)info.n_neurons / ((double)o.steps * o.reps * 1e-4);
         const double events = (double)(spikes(net) - s0) * (double)info.n_synapses /
                               (double)info.n_neurons / ((double)o.steps * o.reps);
-        fprintf(stderr, "scale, %u thread(s): %.1f steps/s [%.1f, %.1f] = %.4f model s per wall s;"
-                        " %.1f Hz; %.1f M events/s\n",
+        fprintf(stderr,
+                "scale, %u thread(s): %.1f steps/s [%.1f, %.1f] = %.4f model s per wall s;"
+                " %.1f Hz; %.1f M events/s\n",
                 t, stat_median(&rate), stat_q(&rate, 0), stat_q(&rate, 2),
                 stat_median(&rate) * 1e-4, hz, events * stat_median(&rate) * 1e-6);
         json_open(&j, NULL, '{');

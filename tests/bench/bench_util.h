@@ -244,7 +244,8 @@ static void bench_par_task(void *arg, uint32_t k)
 {
     const bench_par_t *p = arg;
     size_t lo = (size_t)((uint64_t)p->n * k / p->parts) & ~(size_t)15;
-    size_t hi = k + 1 == p->parts ? p->n : ((size_t)((uint64_t)p->n * (k + 1) / p->parts) & ~(size_t)15);
+    size_t hi =
+        k + 1 == p->parts ? p->n : ((size_t)((uint64_t)p->n * (k + 1) / p->parts) & ~(size_t)15);
     if (lo < hi)
         p->fn(p->ctx, lo, hi);
 }
@@ -294,7 +295,7 @@ static inline void json_raw(bench_json_t *j, const char *fmt, ...)
 
 static inline void json_sep(bench_json_t *j)
 {
-    if (!j->first)
+    if (!j->first && j->len)
         json_raw(j, ",");
     j->first = 0;
 }

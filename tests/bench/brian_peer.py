@@ -108,14 +108,17 @@ def coba_sample(objs, args, run_s):
     }
 
 
-# ff_lif: spiked's lif (Norse LIF) with a constant drive amp per neuron, i starting at 0:
-#   i_j = i + amp; v' = v + dt*tau_mem_inv*((v_leak - v) + i_j); i' = i_j*(1 - dt*tau_syn_inv)
-# Brian's Euler form of the same arithmetic keeps i as the decaying current and adds amp in
-# v's equation; per neuron it reads v, i, amp and writes v, i, then thresholds.
+# ff_lif: spiked's lif (Norse LIF) with a constant drive per neuron, i starting at 0:
+#   i_j = i + drive; v' = v + dt*tau_mem_inv*((v_leak - v) + i_j); i' = i_j*(1 - dt*tau_syn_inv)
+# The Euler form below is the same per-neuron work, not the same trajectory: isyn (Brian
+# reserves `i` for the index) decays from 0 and the drive enters v's equation directly, as
+# drive = amp / (dt*tau_syn_inv) = 5*amp, the level spiked's i settles at, so the same third
+# of the neurons fire at similar rates. Per neuron it reads v, isyn, drive, writes v, isyn,
+# then thresholds (its own pass).
 FF_EQS = """
-dv/dt = tau_mem_inv * ((v_leak - v) + i + amp) : 1
-di/dt = -tau_syn_inv * i : 1
-amp : 1 (constant)
+dv/dt = tau_mem_inv * ((v_leak - v) + isyn + drive) : 1
+disyn/dt = -tau_syn_inv * isyn : 1
+drive : 1 (constant)
 """
 
 
@@ -128,7 +131,7 @@ def build_ff_lif(args, workdir):
     ns = {"tau_mem_inv": 100 / second, "tau_syn_inv": 200 / second, "v_leak": 0.0}
     G = b2.NeuronGroup(args.n, FF_EQS, threshold="v > 1", reset="v = 0", method="euler",
                        namespace=ns)
-    G.amp = "rand() * %r" % args.amp_max
+    G.drive = "rand() * %r" % (5.0 * args.amp_max)
     mon = b2.SpikeMonitor(G, record=False)
     b2.run(args.steps * b2.defaultclock.dt)
     return b2, {"mon": mon}
