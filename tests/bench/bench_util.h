@@ -155,8 +155,8 @@ static inline void *bench_alloc(size_t n, size_t size)
 
 /* ---------------------------------------------------------------------------------------
  * Spin team: a fork/join of the caller and one helper thread that waits by spinning (then
- * yielding), as OpenMP runtimes do. It has the signature of sk_parallel_t.run, so the core
- * can step on it too. It is the peers' two-thread runner (the machine's limit, not the
+ * yielding, then sleeping), as OpenMP runtimes do. It has the signature of sk_parallel_t.run, so
+ * the core can step on it too. It is the peers' two-thread runner (the machine's limit, not the
  * core's pool) and a measurement of what a lower-latency pool would give the core.
  * ------------------------------------------------------------------------------------- */
 
@@ -170,19 +170,28 @@ typedef struct bench_team {
     uint32_t n_tasks;
 } bench_team_t;
 
+/* Waits while `cond` holds: spins (the fast path between back-to-back runs), then yields,
+ * then sleeps 50 us at a time, so an idle helper does not take a core from the measurement
+ * (or from other users of the machine). */
+#define BENCH_WAIT_WHILE(cond)                                                                     \
+    for (uint32_t spins_ = 0; (cond); spins_++) {                                                  \
+        if (spins_ > (1u << 18)) {                                                                 \
+            const struct timespec ts_ = {0, 50000};                                                \
+            nanosleep(&ts_, NULL);                                                                 \
+        } else if (spins_ > (1u << 16)) {                                                          \
+            sched_yield();                                                                         \
+        }                                                                                          \
+    }
+
 static void *bench_team_main(void *p)
 {
     bench_team_t *t = p;
-    uint_fast64_t seen = 0;
+    uint_fast64_t seen = 0, g = 0;
     for (;;) {
-        uint_fast64_t g;
-        for (uint32_t spins = 0; (g = atomic_load_explicit(&t->go, memory_order_acquire)) == seen;
-             spins++) {
-            if (atomic_load_explicit(&t->stop, memory_order_relaxed))
-                return NULL;
-            if (spins > (1u << 16))
-                sched_yield();
-        }
+        BENCH_WAIT_WHILE((g = atomic_load_explicit(&t->go, memory_order_acquire)) == seen &&
+                         !atomic_load_explicit(&t->stop, memory_order_relaxed));
+        if (g == seen)
+            return NULL;
         seen = g;
         for (uint32_t k = 1; k < t->n_tasks; k++)
             t->task(t->arg, k);
@@ -220,9 +229,7 @@ static inline void bench_team_run(void *team, sk_task_fn task, void *arg, uint32
     atomic_store_explicit(&t->go, g, memory_order_release);
     if (n_tasks)
         task(arg, 0);
-    for (uint32_t spins = 0; atomic_load_explicit(&t->done, memory_order_acquire) != g; spins++)
-        if (spins > (1u << 16))
-            sched_yield();
+    BENCH_WAIT_WHILE(atomic_load_explicit(&t->done, memory_order_acquire) != g);
 }
 
 /* ---------------------------------------------------------------------------------------
