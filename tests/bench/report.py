@@ -167,9 +167,9 @@ def main():
     out.append("machine: %s, %s cores, %s; load average at start %s; %s" % (
         machine.get("cpu", "?"), machine.get("cores", "?"), machine.get("memory", "?"),
         machine.get("load", "?"), machine.get("compiler", "?")))
-    out.append("commit %s; mode %s; core and C peers built -O3 -ffp-contract=off "
-               "-fno-trapping-math, no -march (SSE2)" % (machine.get("commit", "?"),
-                                                         machine.get("mode", "?")))
+    out.append("commit %s (source tree); build %s; mode %s; core and C peers built -O3 "
+               "-ffp-contract=off -fno-trapping-math, no -march (SSE2)" % (
+                   machine.get("commit", "?"), machine.get("build", "?"), machine.get("mode", "?")))
     out.append("every number: median [min, max] of its samples")
     out.append("")
     if ff:
