@@ -31,10 +31,11 @@ typedef struct opts {
     uint32_t threads;
     int spin;        /* step on the spin team instead of sk_pool (2 threads only) */
     double duration; /* model seconds */
+    uint64_t seed;
     const char *json;
 } opts_t;
 
-static sk_net_t *make_net(void)
+static sk_net_t *make_net(uint64_t seed)
 {
     static const sk_param_t params[] = {
         {"tau_syn_exc_inv", 200.0f}, {"tau_syn_inh_inv", 100.0f},
@@ -76,7 +77,7 @@ static sk_net_t *make_net(void)
         projs[k].weight.a = k < 2 ? 0.6f : -6.7f;
     }
     sk_net_spec_t spec = {
-        .dt_ms = 0.1, .seed = 1, .pops = pops, .n_pops = 2, .projs = projs, .n_projs = 4};
+        .dt_ms = 0.1, .seed = seed, .pops = pops, .n_pops = 2, .projs = projs, .n_projs = 4};
     sk_net_t *net = NULL;
     sk_err_t err;
     bench_check(sk_net_create(&spec, &net, &err), &err, "sk_net_create");
@@ -85,7 +86,7 @@ static sk_net_t *make_net(void)
 
 static int parse(int argc, char **argv, opts_t *o)
 {
-    *o = (opts_t){.reps = 5, .threads = 1, .duration = 1.0};
+    *o = (opts_t){.reps = 5, .threads = 1, .duration = 1.0, .seed = 1};
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
         if (!strcmp(a, "--spin"))
@@ -94,13 +95,15 @@ static int parse(int argc, char **argv, opts_t *o)
             o->reps = atoi(v);
         else if (v && !strcmp(a, "--threads") && ++k)
             o->threads = (uint32_t)atoi(v);
+        else if (v && !strcmp(a, "--seed") && ++k)
+            o->seed = strtoull(v, NULL, 10);
         else if (v && !strcmp(a, "--duration") && ++k)
             o->duration = strtod(v, NULL);
         else if (v && !strcmp(a, "--json") && ++k)
             o->json = v;
         else {
             fprintf(stderr, "usage: bench_coba [--reps R] [--threads 1|2] [--spin] "
-                            "[--duration S] [--json FILE|-]\n");
+                            "[--duration S] [--seed K] [--json FILE|-]\n");
             return 1;
         }
     }
@@ -119,7 +122,7 @@ int main(int argc, char **argv)
         return 1;
     const uint64_t steps = (uint64_t)(o.duration / 1e-4 + 0.5);
     double t0 = bench_now();
-    sk_net_t *net = make_net();
+    sk_net_t *net = make_net(o.seed);
     const double build_s = bench_now() - t0;
 
     sk_pool_t *pool = NULL;
