@@ -170,7 +170,15 @@ def main():
     out.append("commit %s (source tree); build %s; mode %s; core and C peers built -O3 "
                "-ffp-contract=off -fno-trapping-math, no -march (SSE2)" % (
                    machine.get("commit", "?"), machine.get("build", "?"), machine.get("mode", "?")))
-    out.append("every number: median [min, max] of its samples")
+    end_load = os.getloadavg()[0]
+    start_load = float(str(machine.get("load", "0")).split()[0] or 0)
+    cores = machine.get("cores") or os.cpu_count() or 1
+    out.append("every number: median [min, max] of its samples; load average %.2f at start, "
+               "%.2f at the end (this run included)" % (start_load, end_load))
+    if start_load > 0.75 * cores:
+        out.append("WARNING: other processes competed for the %d cores during this run: absolute "
+                   "numbers and 2-thread results are unreliable; the interleaved ratios less so"
+                   % cores)
     out.append("")
     if ff:
         ff_section(ff, brian_ff, out, summary)
