@@ -4,7 +4,7 @@
  * Workload. One `lif` population (Norse defaults: tau_syn_inv 200/s, tau_mem_inv 100/s,
  * v_th 1, v_reset 0), dt = 1 ms, driven by one SK_STIM_CURRENT stimulus with one amplitude
  * per neuron drawn uniformly in [0, 0.3) (the random input: the third of the neurons above
- * 0.2 fire regularly, at up to ~70 Hz; about 2% of updates spike). No projections, so the
+ * 0.2 fire regularly, at up to ~90 Hz; about 2% of updates spike). No projections, so the
  * delay ring has one slot.
  *
  * Limits (compiled with the core's flags: -O3 -ffp-contract=off -fno-trapping-math, no
