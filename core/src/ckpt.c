@@ -760,9 +760,10 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     }
     uint32_t n_pops = net->n_pops, n_projs = net->n_projs, n_stims = net->n_stims,
              n_recs = net->n_recs;
-    /* counts grow as elements are built, so a failure frees exactly what exists */
+    /* each element is counted before it is read, so a failure frees its partial state */
     net->n_pops = net->n_projs = net->n_stims = net->n_recs = 0;
-    for (uint32_t k = 0; k < n_pops; k++, net->n_pops++) {
+    for (uint32_t k = 0; k < n_pops; k++) {
+        net->n_pops = k + 1;
         if (get_pop(r, net, k, (uint32_t)net->n_neurons))
             return SK_ECORRUPT;
         net->n_neurons += net->pops[k].n;
@@ -772,15 +773,21 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
                               "neuron limit");
         }
     }
-    for (uint32_t k = 0; k < n_projs; k++, net->n_projs++)
+    for (uint32_t k = 0; k < n_projs; k++) {
+        net->n_projs = k + 1;
         if (get_proj(r, net, &net->projs[k]))
             return SK_ECORRUPT;
-    for (uint32_t k = 0; k < n_stims; k++, net->n_stims++)
+    }
+    for (uint32_t k = 0; k < n_stims; k++) {
+        net->n_stims = k + 1;
         if (get_stim(r, net, &net->stims[k]))
             return SK_ECORRUPT;
-    for (uint32_t k = 0; k < n_recs; k++, net->n_recs++)
+    }
+    for (uint32_t k = 0; k < n_recs; k++) {
+        net->n_recs = k + 1;
         if (get_rec(r, net, &net->recs[k]))
             return SK_ECORRUPT;
+    }
     if (get_hist(r, net) || get_queue(r, net))
         return SK_ECORRUPT;
     expect_tag(r, TAG_END);
