@@ -127,7 +127,8 @@ typedef struct sk_model {
     uint32_t n_state;
     const char *const *inputs; /* input channel names: {"current"} or {"g_e", "g_i"} */
     uint32_t n_inputs;
-    uint32_t v_index;   /* index in state of the membrane potential (held while refractory) */
+    uint32_t v_index;   /* index in state of the membrane potential (held while refractory);
+                           unused when n_state == 0 */
     const char *const *derived; /* names of the constants derive() writes (for tests/docs) */
     uint32_t n_derived;         /* number of constants derive() writes */
 
