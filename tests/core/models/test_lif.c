@@ -207,6 +207,11 @@ Test(lif, generic_refrac_holds_v_blocks_spikes_and_counts_down)
     mh_check_generic_refrac("lif", 1.0, 10, refrac_setup, 80);
 }
 
+Test(lif, refrac_null_is_off)
+{
+    mh_check_refrac_null_is_off("lif", 1.0, 10, refrac_setup, 80);
+}
+
 /* ---- oracle ---------------------------------------------------------------------------- */
 
 static int oracle(const float *p, float dt, uint64_t step, float *st, const float *x,
