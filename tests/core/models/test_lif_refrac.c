@@ -228,6 +228,27 @@ Test(lif_refrac, generic_refrac_combines_with_rho)
     mh_check_generic_refrac("lif_refrac", 1.0, 10, refrac_setup_rho, 80);
 }
 
+/* A spike suppressed by the generic counter is no spike: like every other spike-triggered
+ * jump (sk_model.h, sk_refrac_apply), the rho reset must not happen. */
+Test(lif_refrac, generic_refrac_suppressed_spike_does_not_reset_rho)
+{
+    mh_t h;
+    mh_open(&h, "lif_refrac", 1, 1.0);
+    mh_refrac_on(&h, 3);
+    h.refrac[0] = 1;
+    h.in[0][0] = 40.0f; /* would spike at step 0 */
+    mh_step(&h);
+    cr_assert_eq(h.spiked[0], 0);
+    cr_assert_eq(mh_col(&h, "v")[0], 0.0f, "v held");
+    cr_expect_eq(mh_col(&h, "rho")[0], 0.0f, "rho set by a suppressed spike");
+    cr_assert_eq(h.refrac[0], 0);
+    mh_step(&h); /* free again: spikes */
+    cr_expect_eq(h.spiked[0], 1);
+    cr_expect_eq(mh_col(&h, "rho")[0], 5.0f);
+    cr_expect_eq(h.refrac[0], 3);
+    mh_close(&h);
+}
+
 /* ---- oracle ---------------------------------------------------------------------------- */
 
 static int oracle(const float *p, float dt, uint64_t step, float *st, const float *x,
@@ -290,5 +311,13 @@ Test(lif_refrac, matches_naive_oracle_bit_for_bit)
     mh_check_oracle(&c);
     c.seed = 12;
     c.params = other_params;
+    mh_check_oracle(&c);
+}
+
+Test(lif_refrac, matches_naive_oracle_bit_for_bit_with_generic_refrac)
+{
+    mh_oracle_case_t c = {.model = "lif_refrac", .dt_ms = 1.0, .n = 64, .steps = 500,
+                          .seed = 13, .with_refrac = 1, .params = other_params,
+                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
     mh_check_oracle(&c);
 }
