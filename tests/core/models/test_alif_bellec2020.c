@@ -276,15 +276,17 @@ Test(alif_bellec2020, spike_adds_one_to_a_and_subtracts_v_th_from_v)
 }
 
 /* With tau_ref the k-th step after a spike is refractory iff k*dt <= tau_ref: V is held for
- * floor(tau_ref/dt) steps (2.05 -> 20, 0.35 -> 3), a keeps decaying, then V integrates again.
- * Strong drive so the neuron fires again right after. */
+ * floor(tau_ref/dt) steps (2.05 at dt 0.1 -> 20, 0.35 -> 3; at dt 0.25, tau_ref 1.0 is an
+ * exact tie, k*dt == tau_ref, which `<=` counts: 4 steps), a keeps decaying, then V integrates
+ * again. Strong drive so the neuron fires again right after. */
 Test(alif_bellec2020, tau_ref_holds_v_for_floor_tau_ref_over_dt_steps)
 {
-    const float tau_ref[] = {2.05f, 0.35f};
-    const int held[] = {20, 3};
-    for (int c = 0; c < 2; c++) {
+    const double dt_ms[] = {0.1, 0.1, 0.25};
+    const float tau_ref[] = {2.05f, 0.35f, 1.0f};
+    const int held[] = {20, 3, 4};
+    for (int c = 0; c < 3; c++) {
         mh_t h;
-        mh_open(&h, "alif_bellec2020", 1, 0.1);
+        mh_open(&h, "alif_bellec2020", 1, dt_ms[c]);
         bellec(&h);
         mh_set(&h, "beta", 0.0f);
         mh_set(&h, "tau_ref", tau_ref[c]);
@@ -301,10 +303,11 @@ Test(alif_bellec2020, tau_ref_holds_v_for_floor_tau_ref_over_dt_steps)
                           (double)tau_ref[c], t - last);
                 cr_assert_lt(a, a_prev, "a must keep decaying");
             } else if (last >= 0 && t - last == held[c] + 1) {
-                cr_assert(!mh_same(v, v_prev) || h.spiked[0], "V must integrate again");
+                cr_assert(!mh_same(v, v_prev) || h.spiked[0], "tau_ref %g: V must integrate "
+                          "again", (double)tau_ref[c]);
             }
             if (h.spiked[0]) {
-                cr_assert_eq(mh_col(&h, "t_last_spike")[0], (float)t * 0.1f);
+                cr_assert_eq(mh_col(&h, "t_last_spike")[0], (float)t * h.a.dt);
                 if (last >= 0)
                     cr_assert_gt(t - last, held[c]);
                 last = t;

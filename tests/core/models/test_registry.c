@@ -283,6 +283,13 @@ Test(registry, field_check_message_names_the_range_and_value)
     cr_assert_eq(sk_field_check(&m->params[j], NAN, &err), SK_ERANGE);
     cr_expect_str_eq(err.path, "tau_mem_inv");
     cr_expect(nonempty(err.msg));
+    /* non-finite values are rejected even by a field whose range is unbounded */
+    const sk_field_t open = {"x", "1", 0.0f, -INFINITY, INFINITY, 0u, "unbounded"};
+    cr_expect_eq(sk_field_check(&open, 1e30f, NULL), 0);
+    cr_expect_eq(sk_field_check(&open, INFINITY, &err), SK_ERANGE);
+    cr_expect_str_eq(err.path, "x");
+    cr_expect_eq(sk_field_check(&open, -INFINITY, NULL), SK_ERANGE);
+    cr_expect_eq(sk_field_check(&open, NAN, NULL), SK_ERANGE);
 }
 
 /* exp((v - v_th)/delta_T) right after a reset: (v_reset - v_th)/delta_T > 80 is rejected,
@@ -324,6 +331,9 @@ Test(registry, model_dt_converts_milliseconds_to_the_model_time_unit)
         if (strcmp(m->time_unit, "s") == 0) {
             cr_expect_eq(sk_model_dt(m, 1.0), 0.001f, "%s", m->name);
             cr_expect_eq(sk_model_dt(m, 0.5), 0.0005f, "%s", m->name);
+            /* rounded once from double: 0.1 ms is 1e-4f, not 0.1f * 0.001f = 1.00000005e-4 */
+            cr_expect_eq(sk_model_dt(m, 0.1), (float)1e-4, "%s", m->name);
+            cr_expect_neq(sk_model_dt(m, 0.1), 0.1f * 0.001f);
         } else {
             cr_expect_eq(sk_model_dt(m, 0.1), 0.1f, "%s", m->name);
             cr_expect_eq(sk_model_dt(m, 1.0), 1.0f, "%s", m->name);
