@@ -107,8 +107,8 @@ static inline void mh_set(mh_t *h, const char *name, float value)
     h->p[mh_pidx(h, name)] = value;
     sk_err_t err;
     int rc = sk_model_check_params(h->m, h->p, &err);
-    cr_assert_eq(rc, 0, "%s: %s = %g rejected: %s: %s", h->m->name, name, (double)value,
-                 err.path, err.msg);
+    cr_assert_eq(rc, 0, "%s: %s = %g rejected: %s: %s", h->m->name, name, (double)value, err.path,
+                 err.msg);
     mh_derive(h);
 }
 
@@ -287,8 +287,8 @@ static inline void mh_check_generic_refrac(const char *model, double dt_ms, uint
         for (uint32_t i = 0; i < n; i++) {
             if (before[i] > 0) {
                 held++;
-                cr_assert_eq(r.spiked[i], 0, "%s: spike while refractory (step %d, n %u)",
-                             model, t, i);
+                cr_assert_eq(r.spiked[i], 0, "%s: spike while refractory (step %d, n %u)", model, t,
+                             i);
                 cr_assert(mh_same(r.s[vi][i], v_before[i]),
                           "%s: v not held (step %d, n %u): %a -> %a", model, t, i,
                           (double)v_before[i], (double)r.s[vi][i]);
@@ -304,8 +304,8 @@ static inline void mh_check_generic_refrac(const char *model, double dt_ms, uint
                                   r.m->state[k].name, t, i);
             } else {
                 compared++;
-                cr_assert_eq(r.spiked[i], f.spiked[i], "%s: spike differs (step %d, n %u)",
-                             model, t, i);
+                cr_assert_eq(r.spiked[i], f.spiked[i], "%s: spike differs (step %d, n %u)", model,
+                             t, i);
                 for (uint32_t k = 0; k < ns; k++)
                     cr_assert(mh_same(r.s[k][i], f.s[k][i]),
                               "%s: %s differs outside refractoriness (step %d, n %u)", model,
@@ -427,8 +427,7 @@ static inline void mh_check_oracle(const mh_oracle_case_t *c)
         }
     }
     cr_assert_gt(spikes, 0u, "%s: the oracle case produced no spikes", c->model);
-    cr_assert(spikes < (uint64_t)n * c->steps, "%s: every neuron spiked on every step",
-              c->model);
+    cr_assert(spikes < (uint64_t)n * c->steps, "%s: every neuron spiked on every step", c->model);
     if (c->with_refrac)
         cr_assert_gt(refractory, 0u);
     free(ost);

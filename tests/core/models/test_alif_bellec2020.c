@@ -120,8 +120,8 @@ Test(alif_bellec2020, a_decays_exponentially_with_tau_a)
         cr_assert_eq(h.spiked[0], 0);
         double want = a0 * exp(-n * (double)0.1f / 50.0);
         double got = mh_col(&h, "a")[0];
-        cr_assert(fabs(got - want) <= a0 * n * (delta + FLT_EPSILON), "n=%d a=%.9g vs %.9g", n,
-                  got, want);
+        cr_assert(fabs(got - want) <= a0 * n * (delta + FLT_EPSILON), "n=%d a=%.9g vs %.9g", n, got,
+                  want);
     }
     cr_expect(fabs(mh_col(&h, "a")[0] - a0 * exp(-4.0)) < 1e-4);
     mh_close(&h);
@@ -214,8 +214,8 @@ Test(alif_bellec2020, constant_current_fires_as_the_double_recursion_predicts)
         }
         cr_assert_eq(ng, ne, "case %d: %d spikes, expected %d", c, ng, ne);
         for (int k = 0; k < ng; k++)
-            cr_assert_eq(got[k], expect[k], "case %d: spike %d at %d, expected %d", c, k,
-                         got[k], expect[k]);
+            cr_assert_eq(got[k], expect[k], "case %d: spike %d at %d, expected %d", c, k, got[k],
+                         expect[k]);
         cr_assert_gt(ng, 10);
         if (c == 0)
             for (int k = 1; k < ng; k++)
@@ -303,8 +303,10 @@ Test(alif_bellec2020, tau_ref_holds_v_for_floor_tau_ref_over_dt_steps)
                           (double)tau_ref[c], t - last);
                 cr_assert_lt(a, a_prev, "a must keep decaying");
             } else if (last >= 0 && t - last == held[c] + 1) {
-                cr_assert(!mh_same(v, v_prev) || h.spiked[0], "tau_ref %g: V must integrate "
-                          "again", (double)tau_ref[c]);
+                cr_assert(!mh_same(v, v_prev) || h.spiked[0],
+                          "tau_ref %g: V must integrate "
+                          "again",
+                          (double)tau_ref[c]);
             }
             if (h.spiked[0]) {
                 cr_assert_eq(mh_col(&h, "t_last_spike")[0], (float)t * h.a.dt);
@@ -520,9 +522,15 @@ static void bellec_tau_ref(mh_t *h)
 
 Test(alif_bellec2020, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "alif_bellec2020", .dt_ms = 0.1, .n = 64, .steps = 500,
-                          .seed = 61, .params = bellec_params, .init = oracle_init,
-                          .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "alif_bellec2020",
+                          .dt_ms = 0.1,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 61,
+                          .params = bellec_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 62;
     c.params = bellec_tau_ref;
@@ -538,8 +546,15 @@ Test(alif_bellec2020, matches_naive_oracle_bit_for_bit)
 
 Test(alif_bellec2020, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "alif_bellec2020", .dt_ms = 0.1, .n = 64, .steps = 500,
-                          .seed = 65, .with_refrac = 1, .params = bellec_tau_ref,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "alif_bellec2020",
+                          .dt_ms = 0.1,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 65,
+                          .with_refrac = 1,
+                          .params = bellec_tau_ref,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

@@ -243,8 +243,8 @@ static float v_decayed(float x, const void *ctx)
     const vd_ctx_t *c = ctx;
     float g_e = 0.0f + x;
     g_e = g_e + c->k_exc * g_e;
-    const float dv = c->k_mem * ((0.25f * (-20.0f - c->v0) + g_e * (60.0f - c->v0)) +
-                                 0.0f * (-100.0f - c->v0));
+    const float dv =
+        c->k_mem * ((0.25f * (-20.0f - c->v0) + g_e * (60.0f - c->v0)) + 0.0f * (-100.0f - c->v0));
     return c->v0 + dv;
 }
 
@@ -352,8 +352,13 @@ static void other_params(mh_t *h)
 
 Test(coba_lif, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "coba_lif", .dt_ms = 1.0, .n = 64, .steps = 500,
-                          .seed = 41, .init = oracle_init, .input = oracle_input,
+    mh_oracle_case_t c = {.model = "coba_lif",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 41,
+                          .init = oracle_init,
+                          .input = oracle_input,
                           .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 42;
@@ -363,8 +368,15 @@ Test(coba_lif, matches_naive_oracle_bit_for_bit)
 
 Test(coba_lif, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "coba_lif", .dt_ms = 1.0, .n = 64, .steps = 500,
-                          .seed = 43, .with_refrac = 1, .params = other_params,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "coba_lif",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 43,
+                          .with_refrac = 1,
+                          .params = other_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

@@ -85,12 +85,13 @@ Test(lif, zero_input_decays_with_tau_syn_and_tau_mem)
         for (int j = 0; j < 2; j++) {
             cr_assert_eq(h.spiked[j], 0);
             double i_exp = i0[j] * pow(c, n);
-            double u_exp = pow(q, n) * (v0[j] - v_leak) + k * i0[j] * (pow(c, n) - pow(q, n)) / (c - q);
+            double u_exp =
+                pow(q, n) * (v0[j] - v_leak) + k * i0[j] * (pow(c, n) - pow(q, n)) / (c - q);
             double i_got = mh_col(&h, "i")[j], v_got = mh_col(&h, "v")[j];
             cr_assert(fabs(i_got - i_exp) <= 2.0 * n * FLT_EPSILON * fabs(i_exp) + 1e-30,
                       "n=%d i=%.9g expected %.9g", n, i_got, i_exp);
-            cr_assert(fabs(v_got - (v_leak + u_exp)) <= 2e-6, "n=%d v=%.9g expected %.9g", n,
-                      v_got, v_leak + u_exp);
+            cr_assert(fabs(v_got - (v_leak + u_exp)) <= 2e-6, "n=%d v=%.9g expected %.9g", n, v_got,
+                      v_leak + u_exp);
         }
     }
     /* after 800 steps (16 tau_syn) both have relaxed to v_leak */
@@ -136,9 +137,9 @@ Test(lif, constant_current_fires_at_the_euler_period)
         mh_col(&h, "v")[0] = cases[c].v_reset;
         mh_col(&h, "i")[0] = cases[c].cur;
         double margin;
-        int period = euler_period(1.0 - (double)mh_derived(&h, "k_mem"),
-                                  (double)cases[c].v_leak + cases[c].cur, cases[c].v_reset,
-                                  1.0, &margin);
+        int period =
+            euler_period(1.0 - (double)mh_derived(&h, "k_mem"),
+                         (double)cases[c].v_leak + cases[c].cur, cases[c].v_reset, 1.0, &margin);
         cr_assert_eq(period, cases[c].period, "case %u: period %d", c, period);
         cr_assert_gt(margin, 1e-4, "case %u: threshold margin too small", c);
         const int steps = 1000;
@@ -257,8 +258,14 @@ static void other_params(mh_t *h)
 
 Test(lif, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "lif", .dt_ms = 1.0, .n = 64, .steps = 500, .seed = 1,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lif",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 1,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 2;
     c.params = other_params;
@@ -268,8 +275,15 @@ Test(lif, matches_naive_oracle_bit_for_bit)
 
 Test(lif, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "lif", .dt_ms = 1.0, .n = 64, .steps = 500, .seed = 3,
-                          .with_refrac = 1, .params = other_params, .init = oracle_init,
-                          .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lif",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 3,
+                          .with_refrac = 1,
+                          .params = other_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

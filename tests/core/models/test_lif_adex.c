@@ -171,8 +171,8 @@ Test(lif_adex, constant_current_adapts_then_fires_regularly_as_the_double_recurs
         }
         cr_assert_eq(ng, ne, "I = %g: %d spikes, expected %d", (double)cur[c], ng, ne);
         for (int k = 0; k < ng; k++)
-            cr_assert_eq(got[k], expect[k], "I = %g: spike %d at %d, expected %d",
-                         (double)cur[c], k, got[k], expect[k]);
+            cr_assert_eq(got[k], expect[k], "I = %g: spike %d at %d, expected %d", (double)cur[c],
+                         k, got[k], expect[k]);
         cr_assert_gt(ng, 20);
         cr_expect_gt(got[ng - 1] - got[ng - 2], got[1] - got[0], "no adaptation");
         if (c == 0)
@@ -304,8 +304,13 @@ static void other_params(mh_t *h)
 
 Test(lif_adex, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "lif_adex", .dt_ms = 1.0, .n = 64, .steps = 500,
-                          .seed = 31, .init = oracle_init, .input = oracle_input,
+    mh_oracle_case_t c = {.model = "lif_adex",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 31,
+                          .init = oracle_init,
+                          .input = oracle_input,
                           .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 32;
@@ -315,8 +320,15 @@ Test(lif_adex, matches_naive_oracle_bit_for_bit)
 
 Test(lif_adex, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "lif_adex", .dt_ms = 1.0, .n = 64, .steps = 500,
-                          .seed = 33, .with_refrac = 1, .params = other_params,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lif_adex",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 33,
+                          .with_refrac = 1,
+                          .params = other_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

@@ -110,8 +110,8 @@ Test(lif_ex, constant_current_fires_with_the_period_of_the_double_recursion)
         mh_col(&h, "i")[0] = cur[c];
         double margin;
         const int steps = 1000;
-        int period = double_period(mh_derived(&h, "k_mem"), cur[c], 0.0, 1.0, -0.1, 0.5, steps,
-                                   &margin);
+        int period =
+            double_period(mh_derived(&h, "k_mem"), cur[c], 0.0, 1.0, -0.1, 0.5, steps, &margin);
         cr_assert_gt(margin, 1e-4, "I = %g: margin %g", (double)cur[c], margin);
         if (c < 3)
             cr_assert_gt(period, 1, "I = %g must fire", (double)cur[c]);
@@ -231,8 +231,14 @@ static void other_params(mh_t *h)
 
 Test(lif_ex, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "lif_ex", .dt_ms = 1.0, .n = 64, .steps = 500, .seed = 21,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lif_ex",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 21,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 22;
     c.params = other_params;
@@ -241,8 +247,15 @@ Test(lif_ex, matches_naive_oracle_bit_for_bit)
 
 Test(lif_ex, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "lif_ex", .dt_ms = 1.0, .n = 64, .steps = 500, .seed = 23,
-                          .with_refrac = 1, .params = other_params, .init = oracle_init,
-                          .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lif_ex",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 23,
+                          .with_refrac = 1,
+                          .params = other_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

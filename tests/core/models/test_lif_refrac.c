@@ -305,8 +305,13 @@ static void other_params(mh_t *h)
 
 Test(lif_refrac, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "lif_refrac", .dt_ms = 1.0, .n = 64, .steps = 500,
-                          .seed = 11, .init = oracle_init, .input = oracle_input,
+    mh_oracle_case_t c = {.model = "lif_refrac",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 11,
+                          .init = oracle_init,
+                          .input = oracle_input,
                           .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 12;
@@ -316,8 +321,15 @@ Test(lif_refrac, matches_naive_oracle_bit_for_bit)
 
 Test(lif_refrac, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "lif_refrac", .dt_ms = 1.0, .n = 64, .steps = 500,
-                          .seed = 13, .with_refrac = 1, .params = other_params,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lif_refrac",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 13,
+                          .with_refrac = 1,
+                          .params = other_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

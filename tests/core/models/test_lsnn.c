@@ -273,8 +273,14 @@ static void other_params(mh_t *h)
 
 Test(lsnn, matches_naive_oracle_bit_for_bit)
 {
-    mh_oracle_case_t c = {.model = "lsnn", .dt_ms = 1.0, .n = 64, .steps = 500, .seed = 51,
-                          .init = oracle_init, .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lsnn",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 51,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
     c.seed = 52;
     c.params = other_params;
@@ -283,8 +289,15 @@ Test(lsnn, matches_naive_oracle_bit_for_bit)
 
 Test(lsnn, matches_naive_oracle_bit_for_bit_with_generic_refrac)
 {
-    mh_oracle_case_t c = {.model = "lsnn", .dt_ms = 1.0, .n = 64, .steps = 500, .seed = 53,
-                          .with_refrac = 1, .params = other_params, .init = oracle_init,
-                          .input = oracle_input, .oracle = oracle};
+    mh_oracle_case_t c = {.model = "lsnn",
+                          .dt_ms = 1.0,
+                          .n = 64,
+                          .steps = 500,
+                          .seed = 53,
+                          .with_refrac = 1,
+                          .params = other_params,
+                          .init = oracle_init,
+                          .input = oracle_input,
+                          .oracle = oracle};
     mh_check_oracle(&c);
 }

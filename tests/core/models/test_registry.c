@@ -26,9 +26,11 @@ typedef struct {
     const char *v;
 } ref_model_t;
 
-#define LIF_PARAMS                                                                            \
-    {"tau_syn_inv", 200.0}, {"tau_mem_inv", 100.0}, {"v_leak", 0.0}, {"v_th", 1.0},           \
-        {"v_reset", 0.0}
+/* clang-format off */
+#define LIF_PARAMS                                                                                 \
+    {"tau_syn_inv", 200.0}, {"tau_mem_inv", 100.0}, {"v_leak", 0.0}, {"v_th", 1.0},                \
+    {"v_reset", 0.0}
+/* clang-format on */
 
 /* Norse LIFParameters (functional/lif.py L63-69) */
 static const ref_param_t lif_p[] = {LIF_PARAMS};
@@ -37,18 +39,21 @@ static const ref_param_t lif_refrac_p[] = {LIF_PARAMS, {"rho_reset", 5.0}};
 /* Norse LIFExParameters (functional/lif_ex.py L27-34) */
 static const ref_param_t lif_ex_p[] = {{"delta_T", 0.5}, LIF_PARAMS};
 /* Norse LIFAdExParameters (functional/lif_adex.py L35-45) */
-static const ref_param_t lif_adex_p[] = {
-    {"adaptation_current", 4.0}, {"adaptation_spike", 0.02}, {"delta_T", 0.5},
-    {"tau_ada_inv", 2.0},        LIF_PARAMS};
+static const ref_param_t lif_adex_p[] = {{"adaptation_current", 4.0},
+                                         {"adaptation_spike", 0.02},
+                                         {"delta_T", 0.5},
+                                         {"tau_ada_inv", 2.0},
+                                         LIF_PARAMS};
 /* Norse CobaLIFParameters (functional/coba_lif.py L47-57) */
 static const ref_param_t coba_lif_p[] = {
-    {"tau_syn_exc_inv", 0.2}, {"tau_syn_inh_inv", 0.2}, {"c_m_inv", 5.0},
-    {"g_l", 0.25},            {"e_rev_I", -100.0},      {"e_rev_E", 60.0},
-    {"v_rest", -20.0},        {"v_reset", -70.0},       {"v_thresh", -10.0}};
+    {"tau_syn_exc_inv", 0.2}, {"tau_syn_inh_inv", 0.2}, {"c_m_inv", 5.0},  {"g_l", 0.25},
+    {"e_rev_I", -100.0},      {"e_rev_E", 60.0},        {"v_rest", -20.0}, {"v_reset", -70.0},
+    {"v_thresh", -10.0}};
 /* Norse LSNNParameters (functional/lsnn.py L53-61) */
-static const ref_param_t lsnn_p[] = {{"tau_syn_inv", 200.0}, {"tau_mem_inv", 100.0},
-                                     {"tau_adapt_inv", 1.0 / 800.0}, {"v_leak", 0.0},
-                                     {"v_th", 1.0}, {"v_reset", 0.0}, {"beta", 1.8}};
+static const ref_param_t lsnn_p[] = {
+    {"tau_syn_inv", 200.0}, {"tau_mem_inv", 100.0}, {"tau_adapt_inv", 1.0 / 800.0},
+    {"v_leak", 0.0},        {"v_th", 1.0},          {"v_reset", 0.0},
+    {"beta", 1.8}};
 /* BrainPy ALIFBellec2020 constructor (reduced_models.py L1299-1326); tau_ref None -> 0 */
 static const ref_param_t alif_p[] = {{"V_rest", -70.0}, {"V_th", -60.0}, {"R", 1.0},
                                      {"beta", 1.6},     {"tau", 20.0},   {"tau_a", 2000.0},
@@ -123,8 +128,7 @@ Test(registry, every_descriptor_is_complete_and_within_the_table_bounds)
         cr_assert_not_null(m);
         cr_assert(nonempty(m->name));
         for (uint32_t j = 0; j < k; j++)
-            cr_expect(strcmp(sk_model_at(j)->name, m->name) != 0, "%s registered twice",
-                      m->name);
+            cr_expect(strcmp(sk_model_at(j)->name, m->name) != 0, "%s registered twice", m->name);
         cr_expect(nonempty(m->summary), "%s: summary", m->name);
         cr_expect(nonempty(m->reference), "%s: reference", m->name);
         cr_assert(nonempty(m->time_unit));
@@ -167,8 +171,8 @@ Test(registry, defaults_lie_inside_their_own_ranges)
         float p[SK_MODEL_MAX_PARAMS];
         sk_model_defaults(m, p);
         sk_err_t err = {0};
-        cr_expect_eq(sk_model_check_params(m, p, &err), 0, "%s: default %s rejected: %s",
-                     m->name, err.path, err.msg);
+        cr_expect_eq(sk_model_check_params(m, p, &err), 0, "%s: default %s rejected: %s", m->name,
+                     err.path, err.msg);
         for (uint32_t j = 0; j < m->n_params; j++) {
             const sk_field_t *f = &m->params[j];
             cr_expect(f->lo <= f->hi, "%s.%s: empty range", m->name, f->name);
@@ -213,8 +217,7 @@ Test(registry, index_lookups_find_every_field_and_reject_unknown_names)
         cr_expect_eq(sk_model_state_index(m, NULL), SK_ENOENT);
         cr_expect_eq(sk_model_input_index(m, NULL), SK_ENOENT);
         /* the tables are separate namespaces: a state name is not a parameter */
-        cr_expect_eq(sk_model_param_index(m, m->state[m->v_index].name), SK_ENOENT, "%s",
-                     m->name);
+        cr_expect_eq(sk_model_param_index(m, m->state[m->v_index].name), SK_ENOENT, "%s", m->name);
     }
 }
 
@@ -226,11 +229,10 @@ static void expect_rejected(const sk_model_t *m, uint32_t j, float value)
     sk_err_t err;
     memset(&err, 0, sizeof err);
     int rc = sk_model_check_params(m, p, &err);
-    cr_expect_eq(rc, SK_ERANGE, "%s.%s = %g accepted", m->name, m->params[j].name,
-                 (double)value);
+    cr_expect_eq(rc, SK_ERANGE, "%s.%s = %g accepted", m->name, m->params[j].name, (double)value);
     cr_expect_eq(err.code, SK_ERANGE);
-    cr_expect_str_eq(err.path, m->params[j].name, "%s: path '%s' for %s = %g", m->name,
-                     err.path, m->params[j].name, (double)value);
+    cr_expect_str_eq(err.path, m->params[j].name, "%s: path '%s' for %s = %g", m->name, err.path,
+                     m->params[j].name, (double)value);
     cr_expect(nonempty(err.msg), "%s.%s: no message", m->name, m->params[j].name);
     cr_expect_eq(sk_model_check_params(m, p, NULL), SK_ERANGE, "err == NULL must work");
     cr_expect_eq(sk_field_check(&m->params[j], value, NULL), SK_ERANGE);
@@ -253,8 +255,7 @@ Test(registry, out_of_range_and_non_finite_parameters_are_rejected_naming_the_pa
                 if (f->flags & SK_FIELD_LO_OPEN)
                     expect_rejected(m, j, f->lo);
                 else
-                    cr_expect_eq(sk_field_check(f, f->lo, NULL), 0, "%s.%s = lo", m->name,
-                                 f->name);
+                    cr_expect_eq(sk_field_check(f, f->lo, NULL), 0, "%s.%s = lo", m->name, f->name);
                 checked++;
             }
             if (isfinite(f->hi)) {
@@ -262,8 +263,7 @@ Test(registry, out_of_range_and_non_finite_parameters_are_rejected_naming_the_pa
                 if (f->flags & SK_FIELD_HI_OPEN)
                     expect_rejected(m, j, f->hi);
                 else
-                    cr_expect_eq(sk_field_check(f, f->hi, NULL), 0, "%s.%s = hi", m->name,
-                                 f->name);
+                    cr_expect_eq(sk_field_check(f, f->hi, NULL), 0, "%s.%s = hi", m->name, f->name);
                 checked++;
             }
         }
@@ -360,8 +360,8 @@ Test(registry, parameter_and_state_names_and_defaults_match_the_reference)
         }
         cr_expect_eq(m->n_state, r->n_state, "%s", r->model);
         for (uint32_t j = 0; j < r->n_state; j++)
-            cr_expect_geq(sk_model_state_index(m, r->state[j]), 0, "%s lacks state %s",
-                          r->model, r->state[j]);
+            cr_expect_geq(sk_model_state_index(m, r->state[j]), 0, "%s lacks state %s", r->model,
+                          r->state[j]);
         cr_expect_str_eq(m->state[m->v_index].name, r->v, "%s: v_index", r->model);
         if (!(m->flags & SK_MODEL_SIGN_SPLIT)) {
             cr_expect_eq(m->n_inputs, 1u, "%s", r->model);
@@ -411,8 +411,16 @@ Test(registry, derive_init_and_step_write_exactly_their_outputs)
         }
         uint8_t spiked[n + 1];
         memset(spiked, 0xAA, sizeof spiked);
-        sk_step_args_t a = {.n = n, .step = 0, .dt = dt, .p = p, .d = d, .s = s, .in = in,
-                            .spiked = spiked, .refrac = NULL, .refrac_steps = 0};
+        sk_step_args_t a = {.n = n,
+                            .step = 0,
+                            .dt = dt,
+                            .p = p,
+                            .d = d,
+                            .s = s,
+                            .in = in,
+                            .spiked = spiked,
+                            .refrac = NULL,
+                            .refrac_steps = 0};
         m->step(&a);
         for (uint32_t i = 0; i < n; i++)
             cr_expect(spiked[i] == 0 || spiked[i] == 1, "%s: spiked[%u] = %u", m->name, i,
