@@ -246,12 +246,50 @@ static inline uint32_t mh_below(mh_rng_t *r, uint32_t n)
 
 /* ---- generic refractoriness (sk_step_args_t.refrac) ------------------------------------ */
 
+typedef struct mh_refrac_tally {
+    uint32_t held, suppressed, spikes, free;
+} mh_refrac_tally_t;
+
+/* One neuron after one step of mh_check_generic_refrac: r (with counters) against f (the same
+ * state stepped without). */
+static inline void mh_refrac_compare(const mh_t *r, const mh_t *f, uint32_t i, int t,
+                                     uint16_t before, float v_before, mh_refrac_tally_t *c)
+{
+    const char *model = r->m->name;
+    const uint32_t vi = r->m->v_index, ns = r->m->n_state;
+    if (before > 0) {
+        c->held++;
+        cr_assert_eq(r->spiked[i], 0, "%s: spike while refractory (step %d, n %u)", model, t, i);
+        cr_assert(mh_same(r->s[vi][i], v_before), "%s: v not held (step %d, n %u): %a -> %a", model,
+                  t, i, (double)v_before, (double)r->s[vi][i]);
+        cr_assert_eq(r->refrac[i], before - 1, "%s: count not decremented", model);
+        if (f->spiked[i]) {
+            c->suppressed++;
+            return;
+        }
+        for (uint32_t k = 0; k < ns; k++)
+            if (k != vi)
+                cr_assert(mh_same(r->s[k][i], f->s[k][i]),
+                          "%s: %s changed by refractoriness (step %d, n %u)", model,
+                          r->m->state[k].name, t, i);
+        return;
+    }
+    c->free++;
+    cr_assert_eq(r->spiked[i], f->spiked[i], "%s: spike differs (step %d, n %u)", model, t, i);
+    for (uint32_t k = 0; k < ns; k++)
+        cr_assert(mh_same(r->s[k][i], f->s[k][i]),
+                  "%s: %s differs outside refractoriness (step %d, n %u)", model,
+                  r->m->state[k].name, t, i);
+    cr_assert_eq(r->refrac[i], r->spiked[i] ? r->a.refrac_steps : 0, "%s: count after step", model);
+    c->spikes += r->spiked[i];
+}
+
 /* Checks the contract of sk_refrac_apply for one model. `setup` sets parameters, state and
  * constant inputs of a population of n neurons; it should drive some neurons hard enough to
- * spike whenever they are free. Two populations start alike: R with
- * refractory counters (initially i % 5, refrac_steps = 3) and F without (refrac = NULL).
- * Before every step F gets R's state, so each step of R is compared with what the model
- * computes from the same state without refractoriness:
+ * spike whenever they are free. Two populations start alike: R with refractory counters
+ * (initially i % 5, refrac_steps = 3) and F without (refrac = NULL). Before every step F gets
+ * R's state, so each step of R is compared with what the model computes from the same state
+ * without refractoriness:
  *   - refractory (count > 0): v keeps its previous value bit for bit, no spike, the count
  *     falls by one; where F does not spike either, every other variable equals F's;
  *   - not refractory: every variable and the spike equal F's; a spike sets the count to
@@ -259,23 +297,22 @@ static inline uint32_t mh_below(mh_rng_t *r, uint32_t n)
 static inline void mh_check_generic_refrac(const char *model, double dt_ms, uint32_t n,
                                            void (*setup)(mh_t *), int steps)
 {
-    const uint16_t rs = 3;
     mh_t r, f;
     mh_open(&r, model, n, dt_ms);
     mh_open(&f, model, n, dt_ms);
     setup(&r);
     setup(&f);
-    mh_refrac_on(&r, rs);
+    mh_refrac_on(&r, 3);
     for (uint32_t i = 0; i < n; i++)
         r.refrac[i] = (uint16_t)(i % 5);
-    const uint32_t vi = r.m->v_index, ns = r.m->n_state;
-    uint32_t held = 0, suppressed = 0, spikes = 0, compared = 0;
+    const uint32_t vi = r.m->v_index;
+    mh_refrac_tally_t tally = {0, 0, 0, 0};
     uint16_t *before = calloc(n, sizeof *before);
     float *v_before = calloc(n, sizeof *v_before);
     cr_assert(before && v_before);
 
     for (int t = 0; t < steps; t++) {
-        for (uint32_t k = 0; k < ns; k++)
+        for (uint32_t k = 0; k < r.m->n_state; k++)
             memcpy(f.s[k], r.s[k], n * sizeof(float));
         for (uint32_t c = 0; c < r.m->n_inputs; c++)
             memcpy(f.in[c], r.in[c], n * sizeof(float));
@@ -284,42 +321,13 @@ static inline void mh_check_generic_refrac(const char *model, double dt_ms, uint
         f.a.step = r.a.step;
         mh_step(&r);
         mh_step(&f);
-        for (uint32_t i = 0; i < n; i++) {
-            if (before[i] > 0) {
-                held++;
-                cr_assert_eq(r.spiked[i], 0, "%s: spike while refractory (step %d, n %u)", model, t,
-                             i);
-                cr_assert(mh_same(r.s[vi][i], v_before[i]),
-                          "%s: v not held (step %d, n %u): %a -> %a", model, t, i,
-                          (double)v_before[i], (double)r.s[vi][i]);
-                cr_assert_eq(r.refrac[i], before[i] - 1, "%s: count not decremented", model);
-                if (f.spiked[i]) {
-                    suppressed++;
-                    continue;
-                }
-                for (uint32_t k = 0; k < ns; k++)
-                    if (k != vi)
-                        cr_assert(mh_same(r.s[k][i], f.s[k][i]),
-                                  "%s: %s changed by refractoriness (step %d, n %u)", model,
-                                  r.m->state[k].name, t, i);
-            } else {
-                compared++;
-                cr_assert_eq(r.spiked[i], f.spiked[i], "%s: spike differs (step %d, n %u)", model,
-                             t, i);
-                for (uint32_t k = 0; k < ns; k++)
-                    cr_assert(mh_same(r.s[k][i], f.s[k][i]),
-                              "%s: %s differs outside refractoriness (step %d, n %u)", model,
-                              r.m->state[k].name, t, i);
-                cr_assert_eq(r.refrac[i], r.spiked[i] ? rs : 0, "%s: count after step", model);
-                spikes += r.spiked[i];
-            }
-        }
+        for (uint32_t i = 0; i < n; i++)
+            mh_refrac_compare(&r, &f, i, t, before[i], v_before[i], &tally);
     }
-    cr_assert_gt(held, 0u, "%s: no refractory step was exercised", model);
-    cr_assert_gt(suppressed, 0u, "%s: no spike was suppressed", model);
-    cr_assert_gt(spikes, 0u, "%s: no spike outside refractoriness", model);
-    cr_assert_gt(compared, 0u);
-
+    cr_assert_gt(tally.held, 0u, "%s: no refractory step was exercised", model);
+    cr_assert_gt(tally.suppressed, 0u, "%s: no spike was suppressed", model);
+    cr_assert_gt(tally.spikes, 0u, "%s: no spike outside refractoriness", model);
+    cr_assert_gt(tally.free, 0u);
     free(before);
     free(v_before);
     mh_close(&r);
