@@ -83,7 +83,7 @@ typedef struct sk_init {
 } sk_init_t;
 
 typedef struct sk_pop_spec {
-    const char *name;         /* unique, [A-Za-z0-9_.-]{1,64} */
+    const char *name;         /* unique, [A-Za-z0-9_-]{1,64} */
     const char *model;        /* registry name */
     uint32_t size;            /* >= 1 */
     const sk_param_t *params; /* overrides of the model's defaults */
@@ -276,7 +276,21 @@ typedef struct sk_net_info {
     uint64_t pending;          /* queued injections */
 } sk_net_info_t;
 
+typedef struct sk_stim_info {
+    sk_stim_kind_t kind;
+    uint32_t target;           /* population index */
+    int channel;               /* channel index, or -1 for the sign split */
+    uint32_t n_neurons;        /* targets (0 = the whole population) */
+    double rate_hz;            /* poisson */
+    uint32_t n_sources;        /* poisson */
+    float weight;              /* poisson */
+    float amplitude;           /* current (when not per neuron) */
+    uint64_t start, stop;      /* current */
+    uint32_t n_times;          /* step_current, spike_times */
+} sk_stim_info_t;
+
 void sk_net_info(const sk_net_t *net, sk_net_info_t *out);
+int sk_net_stim_info(const sk_net_t *net, uint32_t stim, sk_stim_info_t *out);
 int sk_net_pop_info(const sk_net_t *net, uint32_t pop, sk_pop_info_t *out);
 int sk_net_proj_info(const sk_net_t *net, uint32_t proj, sk_proj_info_t *out);
 /* Index of a population by name, or SK_ENOENT. */
