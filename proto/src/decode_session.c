@@ -6,6 +6,7 @@
  * lists. Totals (neurons, estimated synapses) are summed with overflow checks and compared
  * with the session's limits, naming the element that crosses them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -269,8 +269,8 @@ int sk_proto_spikes_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_pro
                                  const sk_proto_caps_t *caps, sk_proto_spikes_query_t *out,
                                  sk_proto_error_t *e);
 
-/* GET .../recordings/{index}?from_step=&to_step=&limit= (limit counts samples; default
- * caps->max_values / values per sample). */
+/* GET .../recordings/{index}?from_step=&to_step=&limit= (limit counts samples; 0 when
+ * absent: as many as fit in 10,000,000 values). */
 typedef struct sk_proto_samples_query {
     uint64_t from, to;
     uint64_t limit;
