@@ -149,6 +149,7 @@ int sk__append(json_t *arr, json_t *value);
 
 /* Builders over plain core views (encode_info.c), used by the sk_net_t wrappers and tests. */
 json_t *sk__info_build(const sk_net_info_t *ni, const sk_pop_info_t *pops,
+                       const sk_proj_info_t *projs, const sk_rec_info_t *recs,
                        const sk_proto_session_extra_t *x);
 json_t *sk__pop_info_json(const sk_pop_info_t *pi);
 
@@ -165,6 +166,9 @@ typedef struct sk__spikes_acc {
     uint64_t *counts;           /* optional: per population spike counts */
 } sk__spikes_acc_t;
 int sk__spikes_cb(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, uint32_t n);
+/* {from_step, to_step, first_kept, spikes, next_from_step?} of [from, to) (encode_net.c). */
+int sk__spike_page(const sk_net_t *net, const sk_proto_net_view_t *v, uint64_t from,
+                   uint64_t to, int32_t pop, uint64_t limit, uint64_t *counts, json_t **out);
 
 /* ---- embedded contract (generated contract_data.c) ---- */
 typedef struct sk__schema_text {
