@@ -45,8 +45,8 @@ void sk__dec_init(sk__dec_t *d, const char *root, const sk_proto_caps_t *caps,
 /* Depth of nesting of v (a scalar is 0, [] is 1); stops counting past `limit`. */
 static uint32_t depth(const json_t *v, uint32_t limit)
 {
-    if (limit == 0)
-        return 1;
+    if (limit == 0) /* the caller is at the limit: any container is one level too many */
+        return (json_is_array(v) || json_is_object(v)) ? 1 : 0;
     uint32_t best = 0;
     if (json_is_array(v)) {
         for (size_t k = 0; k < json_array_size(v); k++) {
