@@ -157,7 +157,7 @@ static int decode_variables(sk__dec_t *d, const json_t *v, const sk_model_t *m, 
     if (rc)
         return rc;
     size_t mark = sk__path_key(&d->path, "variables");
-    if ((rc = sk__as_array(d, a, m->n_state, &n)) != 0)
+    if ((rc = sk__as_array(d, a, UINT32_MAX, &n)) != 0)
         return rc;
     if (n == 0)
         return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "must name at least one variable");
