@@ -196,6 +196,11 @@ static void put_stim(wr_t *w, const sk__stim_t *s)
     put(w, s->times, 8u * (uint64_t)s->n_times);
     if (s->kind == SK_STIM_STEP_CURRENT)
         put(w, s->amplitudes, 4u * (uint64_t)s->n_times);
+    if (s->kind == SK_STIM_CURRENT) {
+        put_u32(w, s->amplitudes != NULL);
+        if (s->amplitudes)
+            put(w, s->amplitudes, 4u * (uint64_t)s->n_amplitudes);
+    }
     if (s->kind == SK_STIM_SPIKE_TIMES)
         put(w, s->spike_neurons, 4u * (uint64_t)s->n_times);
 }
@@ -414,13 +419,19 @@ static void get_net(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     l.max_pending = get_u64(r);
     l.max_record_values = get_u64(r);
     sk__limits_resolve(&l, &net->limits);
-    /* the restoring caller's caps win over the saved limits */
-    if (net->limits.max_neurons > caps->max_neurons)
-        net->limits.max_neurons = caps->max_neurons;
-    if (net->limits.max_synapses > caps->max_synapses)
-        net->limits.max_synapses = caps->max_synapses;
-    if (net->limits.max_bytes > caps->max_bytes)
-        net->limits.max_bytes = caps->max_bytes;
+    /* the restoring caller's limits win over the saved ones */
+#define SK__CAP(field)                                                                         \
+    if (net->limits.field > caps->field)                                                       \
+        net->limits.field = caps->field;
+    SK__CAP(max_neurons)
+    SK__CAP(max_synapses)
+    SK__CAP(max_bytes)
+    SK__CAP(max_delay)
+    SK__CAP(spike_history)
+    SK__CAP(history_steps)
+    SK__CAP(max_pending)
+    SK__CAP(max_record_values)
+#undef SK__CAP
     net->n_pops = get_u32(r);
     net->n_projs = get_u32(r);
     net->n_stims = get_u32(r);
@@ -600,6 +611,11 @@ static int get_stim(rd_t *r, sk_net_t *net, sk__stim_t *s)
             return corrupt(r, "stimulus times out of order");
     if (s->kind == SK_STIM_STEP_CURRENT && !(s->amplitudes = get_array(r, s->n_times, 4, 0)))
         return SK_ECORRUPT;
+    if (s->kind == SK_STIM_CURRENT && get_u32(r)) {
+        s->n_amplitudes = s->neurons ? s->n_neurons : pop->n;
+        if (!(s->amplitudes = get_array(r, s->n_amplitudes, 4, 0)))
+            return SK_ECORRUPT;
+    }
     if (s->kind == SK_STIM_SPIKE_TIMES) {
         if (!(s->spike_neurons = get_array(r, s->n_times, 4, 0)))
             return SK_ECORRUPT;
@@ -656,8 +672,10 @@ static int get_hist(rd_t *r, sk_net_t *net)
     h->cap_recs = get_u32(r);
     h->first_kept = get_u64(r);
     uint64_t n_recs = get_u64(r);
-    if (r->bad || h->cap_ids < net->n_neurons || h->cap_ids > net->limits.max_bytes / 4u ||
-        h->cap_recs < 1 || h->cap_recs > net->limits.max_bytes / 16u || n_recs > h->cap_recs ||
+    uint64_t max_ids = net->limits.spike_history > net->n_neurons ? net->limits.spike_history
+                                                                   : net->n_neurons;
+    if (r->bad || h->cap_ids < net->n_neurons || h->cap_ids > max_ids || h->cap_recs < 1 ||
+        h->cap_recs > net->limits.history_steps || n_recs > h->cap_recs ||
         !fits(r, n_recs, 12))
         return corrupt(r, "bad spike history");
     if (sk__hist_alloc(h, net->n_pops)) {
@@ -742,9 +760,10 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     }
     uint32_t n_pops = net->n_pops, n_projs = net->n_projs, n_stims = net->n_stims,
              n_recs = net->n_recs;
-    /* counts grow as elements are built, so a failure frees exactly what exists */
+    /* each element is counted before it is read, so a failure frees its partial state */
     net->n_pops = net->n_projs = net->n_stims = net->n_recs = 0;
-    for (uint32_t k = 0; k < n_pops; k++, net->n_pops++) {
+    for (uint32_t k = 0; k < n_pops; k++) {
+        net->n_pops = k + 1;
         if (get_pop(r, net, k, (uint32_t)net->n_neurons))
             return SK_ECORRUPT;
         net->n_neurons += net->pops[k].n;
@@ -754,15 +773,21 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
                               "neuron limit");
         }
     }
-    for (uint32_t k = 0; k < n_projs; k++, net->n_projs++)
+    for (uint32_t k = 0; k < n_projs; k++) {
+        net->n_projs = k + 1;
         if (get_proj(r, net, &net->projs[k]))
             return SK_ECORRUPT;
-    for (uint32_t k = 0; k < n_stims; k++, net->n_stims++)
+    }
+    for (uint32_t k = 0; k < n_stims; k++) {
+        net->n_stims = k + 1;
         if (get_stim(r, net, &net->stims[k]))
             return SK_ECORRUPT;
-    for (uint32_t k = 0; k < n_recs; k++, net->n_recs++)
+    }
+    for (uint32_t k = 0; k < n_recs; k++) {
+        net->n_recs = k + 1;
         if (get_rec(r, net, &net->recs[k]))
             return SK_ECORRUPT;
+    }
     if (get_hist(r, net) || get_queue(r, net))
         return SK_ECORRUPT;
     expect_tag(r, TAG_END);

@@ -102,7 +102,8 @@ typedef struct sk__stim {
     float amplitude;
     uint64_t start, stop;
     uint64_t *times;    /* owned; step_current: increasing; spike_times: sorted with neurons */
-    float *amplitudes;
+    float *amplitudes;  /* step_current: n_times; current: NULL or one per target */
+    uint32_t n_amplitudes; /* current with per-target amplitudes: their number */
     uint32_t *spike_neurons;
     uint32_t n_times;
 } sk__stim_t;

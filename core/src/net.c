@@ -449,7 +449,9 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     net->n_pops = spec->n_pops;
     if ((rc = build_pops(net, spec, plan)))
         goto fail;
-    for (uint32_t k = 0; k < spec->n_projs; k++, net->n_projs++) {
+    /* each element is counted before it is built, so a failure frees its partial state */
+    for (uint32_t k = 0; k < spec->n_projs; k++) {
+        net->n_projs = k + 1;
         if ((rc = sk__proj_build(net, &spec->projs[k], k, &net->projs[k], err))) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "projections[%u]", k);
@@ -458,7 +460,8 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
         }
         net->n_synapses += net->projs[k].n_syn;
     }
-    for (uint32_t k = 0; k < spec->n_stims; k++, net->n_stims++) {
+    for (uint32_t k = 0; k < spec->n_stims; k++) {
+        net->n_stims = k + 1;
         if ((rc = sk__stim_build(net, &spec->stims[k], &net->stims[k], err))) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "stimuli[%u]", k);

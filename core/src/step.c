@@ -156,15 +156,26 @@ static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
         fn(ph, 0);
 }
 
-/* Spike flags -> ascending ids; counts. */
+/* Spike flags -> ascending ids; counts. Activity is sparse, so whole 8-byte words of
+ * zero flags are skipped. */
 static void collect(sk_net_t *net)
 {
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
-        const uint8_t *restrict z = pop->spiked;
+        const uint8_t *z = pop->spiked;
         uint32_t *restrict ids = pop->ids;
-        uint32_t n = 0;
-        for (uint32_t j = 0; j < pop->n; j++) {
+        uint32_t n = 0, j = 0;
+        for (; j + 8 <= pop->n; j += 8) {
+            uint64_t word;
+            memcpy(&word, z + j, 8);
+            if (!word)
+                continue;
+            for (uint32_t b = 0; b < 8; b++) {
+                ids[n] = j + b;
+                n += z[j + b] != 0;
+            }
+        }
+        for (; j < pop->n; j++) {
             ids[n] = j;
             n += z[j] != 0;
         }

@@ -44,6 +44,9 @@ int sk__stim_check(const sk_stim_spec_t *s, uint32_t size, const sk_model_t *m, 
     case SK_STIM_CURRENT:
         if (!isfinite(s->amplitude))
             return sk_err_set(err, SK_ERANGE, "amplitude", "must be finite");
+        for (uint32_t k = 0; s->amplitudes && k < (s->neurons ? s->n_neurons : size); k++)
+            if (!isfinite(s->amplitudes[k]))
+                return sk_err_set(err, SK_ERANGE, "amplitudes", "must be finite");
         if (s->stop && s->stop < s->start)
             return sk_err_set(err, SK_ERANGE, "stop_step", "must be >= start_step");
         return 0;
@@ -126,6 +129,12 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
     if (spec->kind == SK_STIM_STEP_CURRENT &&
         !(stim->amplitudes = dup(spec->amplitudes, spec->n_times, sizeof(float))))
         goto nomem;
+    uint32_t targets = spec->neurons ? spec->n_neurons : net->pops[pop].n;
+    if (spec->kind == SK_STIM_CURRENT && spec->amplitudes) {
+        stim->n_amplitudes = targets;
+        if (!(stim->amplitudes = dup(spec->amplitudes, targets, sizeof(float))))
+            goto nomem;
+    }
     if (spec->kind == SK_STIM_SPIKE_TIMES && spec->n_times) {
         if (!(stim->spike_neurons = dup(spec->spike_neurons, spec->n_times, sizeof(uint32_t))) ||
             sort_spikes(stim, spec))
@@ -195,11 +204,24 @@ static void poisson_inputs(const sk_net_t *net, const sk__stim_t *s, uint32_t in
     }
 }
 
-static void current_inputs(const sk__stim_t *s, sk__pop_t *pop, uint32_t slot, float amp)
+/* Adds amp (or per[k], when given) to every target neuron k. */
+static void current_inputs(const sk__stim_t *s, sk__pop_t *pop, uint32_t slot, float amp,
+                           const float *per)
 {
     const uint32_t n = s->neurons ? s->n_neurons : pop->n;
+    if (!s->neurons && s->channel >= 0) { /* the dense case: one vectorisable pass */
+        float *restrict acc = pop->ring + ((size_t)slot * pop->model->n_inputs +
+                                           (size_t)s->channel) * pop->n;
+        if (per)
+            for (uint32_t k = 0; k < n; k++)
+                acc[k] += per[k];
+        else
+            for (uint32_t k = 0; k < n; k++)
+                acc[k] += amp;
+        return;
+    }
     for (uint32_t k = 0; k < n; k++)
-        sk__deliver(pop, slot, s->channel, s->neurons ? s->neurons[k] : k, amp);
+        sk__deliver(pop, slot, s->channel, s->neurons ? s->neurons[k] : k, per ? per[k] : amp);
 }
 
 void sk__stims_inputs(sk_net_t *net, uint64_t t)
@@ -214,12 +236,12 @@ void sk__stims_inputs(sk_net_t *net, uint64_t t)
             break;
         case SK_STIM_CURRENT:
             if (t >= s->start && (s->stop == 0 || t < s->stop))
-                current_inputs(s, pop, slot, s->amplitude);
+                current_inputs(s, pop, slot, s->amplitude, s->amplitudes);
             break;
         case SK_STIM_STEP_CURRENT: {
             uint32_t at = lower_bound(s->times, s->n_times, t + 1); /* first time > t */
             if (at > 0)
-                current_inputs(s, pop, slot, s->amplitudes[at - 1]);
+                current_inputs(s, pop, slot, s->amplitudes[at - 1], NULL);
             break;
         }
         default:
