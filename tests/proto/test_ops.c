@@ -205,3 +205,21 @@ Test(ops, fork_and_stimulus_patch)
     cr_expect_str_eq(e.path, "rate_hz");
     json_decref(j);
 }
+
+Test(ops, input_layers_take_only_spikes)
+{
+    sk_proto_pop_view_t pops[] = {{"src", sk_model_find("spike_source"), 3}};
+    cr_assert(pops[0].model != NULL);
+    sk_proto_net_view_t v = {.step = 0, .dt_ms = 1, .n_pops = 1, .pops = pops};
+    sk_inject_t *inj = NULL;
+    uint32_t n;
+    sk_proto_error_t e;
+    json_t *j = js("{\"inputs\": [{\"population\": \"src\", \"kind\": \"current\", \"value\": 1}]}");
+    cr_expect(sk_proto_inputs_decode(j, &v, NULL, &inj, &n, &e) < 0);
+    cr_expect_str_eq(e.path, "inputs[0].kind");
+    json_decref(j);
+    j = js("{\"inputs\": [{\"population\": \"src\", \"kind\": \"spike\", \"neurons\": [2]}]}");
+    cr_expect(sk_proto_inputs_decode(j, &v, NULL, &inj, &n, &e) == 0 && n == 1);
+    free(inj);
+    json_decref(j);
+}
