@@ -459,6 +459,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
             goto fail_detail;
         }
         net->n_synapses += net->projs[k].n_syn;
+        net->bytes += sk__proj_bytes(net, &net->projs[k]);
     }
     for (uint32_t k = 0; k < spec->n_stims; k++) {
         net->n_stims = k + 1;

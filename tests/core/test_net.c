@@ -130,6 +130,7 @@ Test(net, parallel_stepping_is_bit_identical_to_one_thread)
         cr_assert_eq(sk_pool_create(threads, &pool), 0);
         sk_parallel_t par;
         sk_pool_parallel(pool, &par);
+        par.grain = 1; /* split even this small network */
         sk_net_t *net = busy_net();
         sk_net_set_parallel(net, &par);
         sk_net_step(net, 250, NULL, NULL);

@@ -13,7 +13,8 @@
  *
  * Order inside one step t (fixed; every result below depends on it):
  *   1. each population's input for step t = its delay ring slot for t (synaptic input that
- *      arrived), plus stimuli (in description order), plus injected currents for t;
+ *      arrived), plus injected currents for t (in the order queued), plus stimuli (in
+ *      description order);
  *   2. every population runs its model step (description order);
  *   3. forced spikes (spike_times stimuli, injected spikes) are added to the model's spikes;
  *   4. the spikes of step t are appended to the spike history (ids ascending);
@@ -226,7 +227,11 @@ typedef void (*sk_task_fn)(void *arg, uint32_t k);
 typedef struct sk_parallel {
     void (*run)(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks);
     void *pool;
-    uint32_t n_threads; /* parts each phase is split into; 1 = sequential */
+    uint32_t n_threads; /* most parts a phase is split into; 1 = sequential */
+    uint32_t grain;     /* least work per part (neurons, or synaptic events for delivery);
+                           0 = 16384. A phase with less work than 2 grains runs on the
+                           caller alone: a fork/join costs about as much as updating a few
+                           thousand neurons. Never changes results, only speed. */
 } sk_parallel_t;
 
 /* Uses par for the following steps (NULL or n_threads <= 1: sequential). Results are
