@@ -560,7 +560,7 @@ static int get_proj(rd_t *r, sk_net_t *net, sk__proj_t *p)
     if (p->dense) {
         if (has_delays || !has_w || !(p->w = get_array(r, n_pre * n_post, 4, 1)))
             return corrupt(r, "bad dense projection");
-        net->bytes += 4u * n_pre * n_post;
+        net->bytes += sk__proj_bytes(net, p);
         return 0;
     }
     if (!(p->row = get_array(r, n_pre + 1, 8, 0)) || !(p->col = get_array(r, p->n_syn, 4, 0)))
@@ -569,7 +569,7 @@ static int get_proj(rd_t *r, sk_net_t *net, sk__proj_t *p)
         return SK_ECORRUPT;
     if (has_delays && !(p->delays = get_array(r, p->n_syn, 2, 0)))
         return SK_ECORRUPT;
-    net->bytes += 8u * (n_pre + 1) + p->n_syn * (4u + (has_w ? 4u : 0u) + (has_delays ? 2u : 0u));
+    net->bytes += sk__proj_bytes(net, p);
     return check_csr(r, p, n_pre, n_post, dst->depth);
 }
 
@@ -589,8 +589,8 @@ static int get_stim(rd_t *r, sk_net_t *net, sk__stim_t *s)
     if (has_neurons && !(s->neurons = get_array(r, s->n_neurons, 4, 0)))
         return SK_ECORRUPT;
     for (uint32_t j = 0; s->neurons && j < s->n_neurons; j++)
-        if (s->neurons[j] >= pop->n)
-            return corrupt(r, "stimulus neuron out of range");
+        if (s->neurons[j] >= pop->n || (j && s->neurons[j] < s->neurons[j - 1]))
+            return corrupt(r, "stimulus neurons out of range or order");
     if (!has_neurons)
         s->n_neurons = 0;
     double rate = get_f64(r);
@@ -760,9 +760,10 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     }
     uint32_t n_pops = net->n_pops, n_projs = net->n_projs, n_stims = net->n_stims,
              n_recs = net->n_recs;
-    /* counts grow as elements are built, so a failure frees exactly what exists */
+    /* each element is counted before it is read, so a failure frees its partial state */
     net->n_pops = net->n_projs = net->n_stims = net->n_recs = 0;
-    for (uint32_t k = 0; k < n_pops; k++, net->n_pops++) {
+    for (uint32_t k = 0; k < n_pops; k++) {
+        net->n_pops = k + 1;
         if (get_pop(r, net, k, (uint32_t)net->n_neurons))
             return SK_ECORRUPT;
         net->n_neurons += net->pops[k].n;
@@ -772,15 +773,21 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
                               "neuron limit");
         }
     }
-    for (uint32_t k = 0; k < n_projs; k++, net->n_projs++)
+    for (uint32_t k = 0; k < n_projs; k++) {
+        net->n_projs = k + 1;
         if (get_proj(r, net, &net->projs[k]))
             return SK_ECORRUPT;
-    for (uint32_t k = 0; k < n_stims; k++, net->n_stims++)
+    }
+    for (uint32_t k = 0; k < n_stims; k++) {
+        net->n_stims = k + 1;
         if (get_stim(r, net, &net->stims[k]))
             return SK_ECORRUPT;
-    for (uint32_t k = 0; k < n_recs; k++, net->n_recs++)
+    }
+    for (uint32_t k = 0; k < n_recs; k++) {
+        net->n_recs = k + 1;
         if (get_rec(r, net, &net->recs[k]))
             return SK_ECORRUPT;
+    }
     if (get_hist(r, net) || get_queue(r, net))
         return SK_ECORRUPT;
     expect_tag(r, TAG_END);
