@@ -54,7 +54,7 @@ def ff_section(ff, brian_ff, out, summary):
     out.append("   fork/join of 2 empty tasks: sk_pool %s us, spinning %s us" % (
         stat_spread(ff["fork_join_s_pool"], 1e6, "%.2f"),
         stat_spread(ff["fork_join_s_spin"], 1e6, "%.2f")))
-    out.append("   bytes per update: core %.1f (38 + 12 per spike), fused loop 21; last-level cache "
+    out.append("   bytes per update: core %.1f (30 + 12 per spike), fused loop 21; last-level cache "
                "%d MiB" % (ff["rows"][0]["bytes_per_update_core"], ff["llc_bytes"] / 2**20))
     out.append("")
     out.append("   %9s %2s  %-24s %-24s %7s %7s  %-5s %7s  %s  %7s %7s" % (
