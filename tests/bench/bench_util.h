@@ -183,43 +183,54 @@ static inline void *bench_alloc(size_t n, size_t size)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Spin team: a fork/join of the caller and one helper thread that waits by spinning (then
- * yielding, then sleeping), as OpenMP runtimes do. It has the signature of sk_parallel_t.run, so
- * the core can step on it too. It is the peers' two-thread runner (the machine's limit, not the
- * core's pool) and a measurement of what a lower-latency pool would give the core.
+ * Spin team: a fork/join of the caller and one helper thread that waits by spinning for
+ * about 20 us and then sleeps on a condition variable, as OpenMP runtimes do. It has the
+ * signature of sk_parallel_t.run, so the core can step on it too. It is the peers' two-thread
+ * runner (the machine's limit, not the core's pool). An idle helper sleeps, so it takes no
+ * core from the measurements that do not use it.
  * ------------------------------------------------------------------------------------- */
+
+#define BENCH_SPINS 20000 /* ~20 us of pause instructions */
+
+static inline void bench_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 typedef struct bench_team {
     pthread_t helper;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
     atomic_uint_fast64_t go;   /* generation published by the caller */
     atomic_uint_fast64_t done; /* generation finished by the helper */
     atomic_int stop;
+    atomic_int sleeping; /* the helper waits on `wake` */
     sk_task_fn task;
     void *arg;
     uint32_t n_tasks;
 } bench_team_t;
 
-/* Waits while `cond` holds: spins (the fast path between back-to-back runs), then yields,
- * then sleeps 50 us at a time, so an idle helper does not take a core from the measurement
- * (or from other users of the machine). */
-#define BENCH_WAIT_WHILE(cond)                                                                     \
-    for (uint32_t spins_ = 0; (cond); spins_++) {                                                  \
-        if (spins_ > (1u << 18)) {                                                                 \
-            const struct timespec ts_ = {0, 50000};                                                \
-            nanosleep(&ts_, NULL);                                                                 \
-        } else if (spins_ > (1u << 16)) {                                                          \
-            sched_yield();                                                                         \
-        }                                                                                          \
-    }
-
 static void *bench_team_main(void *p)
 {
     bench_team_t *t = p;
-    uint_fast64_t seen = 0, g = 0;
+    uint_fast64_t seen = 0;
     for (;;) {
-        BENCH_WAIT_WHILE((g = atomic_load_explicit(&t->go, memory_order_acquire)) == seen &&
-                         !atomic_load_explicit(&t->stop, memory_order_relaxed));
-        if (g == seen)
+        uint_fast64_t g = seen;
+        for (int k = 0; k < BENCH_SPINS && g == seen && !atomic_load(&t->stop); k++) {
+            bench_relax();
+            g = atomic_load_explicit(&t->go, memory_order_acquire);
+        }
+        if (g == seen) {
+            pthread_mutex_lock(&t->mu);
+            atomic_store(&t->sleeping, 1);
+            while ((g = atomic_load(&t->go)) == seen && !atomic_load(&t->stop))
+                pthread_cond_wait(&t->wake, &t->mu);
+            atomic_store(&t->sleeping, 0);
+            pthread_mutex_unlock(&t->mu);
+        }
+        if (atomic_load(&t->stop))
             return NULL;
         seen = g;
         for (uint32_t k = 1; k < t->n_tasks; k++)
@@ -231,7 +242,13 @@ static void *bench_team_main(void *p)
 static inline bench_team_t *bench_team_create(void)
 {
     bench_team_t *t = calloc(1, sizeof *t);
-    if (!t || pthread_create(&t->helper, NULL, bench_team_main, t) != 0) {
+    if (!t) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(2);
+    }
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->wake, NULL);
+    if (pthread_create(&t->helper, NULL, bench_team_main, t) != 0) {
         fprintf(stderr, "bench: cannot start a thread\n");
         exit(2);
     }
@@ -242,8 +259,13 @@ static inline void bench_team_destroy(bench_team_t *t)
 {
     if (!t)
         return;
+    pthread_mutex_lock(&t->mu);
     atomic_store(&t->stop, 1);
+    pthread_cond_broadcast(&t->wake);
+    pthread_mutex_unlock(&t->mu);
     pthread_join(t->helper, NULL);
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->mu);
     free(t);
 }
 
@@ -255,10 +277,16 @@ static inline void bench_team_run(void *team, sk_task_fn task, void *arg, uint32
     t->arg = arg;
     t->n_tasks = n_tasks;
     uint_fast64_t g = atomic_load_explicit(&t->go, memory_order_relaxed) + 1;
-    atomic_store_explicit(&t->go, g, memory_order_release);
+    atomic_store_explicit(&t->go, g, memory_order_seq_cst);
+    if (atomic_load(&t->sleeping)) { /* under the mutex: the helper cannot miss the wake */
+        pthread_mutex_lock(&t->mu);
+        pthread_cond_broadcast(&t->wake);
+        pthread_mutex_unlock(&t->mu);
+    }
     if (n_tasks)
         task(arg, 0);
-    BENCH_WAIT_WHILE(atomic_load_explicit(&t->done, memory_order_acquire) != g);
+    while (atomic_load_explicit(&t->done, memory_order_acquire) != g)
+        bench_relax();
 }
 
 /* ---------------------------------------------------------------------------------------
