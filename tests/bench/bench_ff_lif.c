@@ -8,7 +8,7 @@
  * delay ring has one slot.
  *
  * Limits (compiled with the core's flags: -O3 -ffp-contract=off -fno-trapping-math, no
- * -march, so SSE2 only, like the core):
+ * -march):
  *   bandwidth  a[i] = a[i]*0.5f + b[i] over two arrays of 256 MiB (8x the last-level cache),
  *              counted as 12 bytes per element (two reads, one in-place write: the write hits
  *              a line just read, so no extra read for ownership);
@@ -16,11 +16,11 @@
  *              DRAM-resident N a bandwidth sample is taken in every repetition, between the
  *              core's and the fused loop's, so the bound sees the same machine load;
  *   fused      the minimal fused float32 loop over SoA arrays v, i, amp, spiked with the
- *              core's lif arithmetic, one pass, 21 bytes per update: bound (b). Its v is
- *              checked bit-identical to the core's at the end.
- *   fused_wide the same loop compiled for AVX-512 (AVX2 if absent): not a bound under the
- *              core's flags; it shows what runtime dispatch to wider vectors would give
- *              (bit-identical: no FMA, every lane does the same float32 operations).
+ *              core's lif arithmetic, one pass, 21 bytes per update, dispatched exactly like
+ *              the core's model loops (SK_MODEL_CLONES: SSE2, AVX2 or AVX-512 picked at load
+ *              time): bound (b). Its v is checked bit-identical to the core's at the end.
+ *   base       the same loop at the baseline ISA only (SSE2), for reference: the bound the
+ *              core had before its model loops were cloned.
  * The bound that applies: (b) when the core's working set (17 bytes per neuron: v, i, amp,
  * ring slot, flags) fits in the last-level cache, (a) otherwise.
  *
@@ -114,45 +114,18 @@ typedef struct fused {
         spiked[j] = (uint8_t)z;                                                                    \
     }
 
-static void fused_range(void *ctx, size_t lo, size_t hi)
+/* Bound (b): the loop dispatched exactly like the core's model loops (SK_MODEL_CLONES: SSE2,
+ * AVX2 or AVX-512 chosen at load time on GCC/x86-64/Linux). */
+SK_MODEL_CLONES static void fused_range(void *ctx, size_t lo, size_t hi)
 {
     FUSED_BODY
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target("avx512f,avx512bw,avx512vl"))) static void fused_avx512(void *ctx, size_t lo,
-                                                                              size_t hi)
+/* The same loop at the baseline ISA only (SSE2 on x86-64), for reference. */
+static void fused_base(void *ctx, size_t lo, size_t hi)
 {
     FUSED_BODY
 }
-
-__attribute__((target("avx2"))) static void fused_avx2(void *ctx, size_t lo, size_t hi)
-{
-    FUSED_BODY
-}
-
-/* The widest variant this CPU runs, and its name. */
-static bench_range_fn fused_wide(const char **name)
-{
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
-        *name = "avx512";
-        return fused_avx512;
-    }
-    if (__builtin_cpu_supports("avx2")) {
-        *name = "avx2";
-        return fused_avx2;
-    }
-    *name = "sse2";
-    return fused_range;
-}
-#else
-static bench_range_fn fused_wide(const char **name)
-{
-    *name = "baseline";
-    return fused_range;
-}
-#endif
 
 #define BW_N ((size_t)64 << 20) /* 64 Mi floats = 256 MiB per array */
 
@@ -218,7 +191,7 @@ static sk_net_t *make_net(uint32_t n, const float *amp)
 typedef struct row {
     uint64_t n;
     uint32_t steps, threads;
-    bench_stat_t core, core_team, fused, wide; /* updates per second */
+    bench_stat_t core, core_team, fused, base; /* updates per second */
     bench_stat_t bw; /* DRAM-resident N: bandwidth samples interleaved with the others */
     double spikes_per_update;
     int identical; /* fused v == core v, bit for bit */
@@ -261,12 +234,10 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
                  .v_leak = pi.params[2],
                  .v_th = pi.params[3],
                  .v_reset = pi.params[4]};
-    fused_t w = f; /* the wide loop gets its own state */
+    fused_t w = f; /* the baseline-ISA loop gets its own state */
     w.v = bench_alloc(n, 4);
     w.i = bench_alloc(n, 4);
     w.spiked = bench_alloc(n, 1);
-    const char *wide_name;
-    bench_range_fn wide = fused_wide(&wide_name);
     const sk_parallel_t *core_par = threads > 1 ? &rn->par_pool : NULL;
     const sk_parallel_t *team_par = threads > 1 ? &rn->par_team : NULL;
 
@@ -275,7 +246,7 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     if (threads > 1)
         time_core(net, team_par, steps);
     time_loop(team_par, fused_range, &f, n, threads > 1 ? 2 * steps : steps);
-    time_loop(team_par, wide, &w, n, steps);
+    time_loop(team_par, fused_base, &w, n, steps);
     sk_net_info_t before, after;
     sk_net_info(net, &before);
     memset(row, 0, sizeof *row);
@@ -287,7 +258,7 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
         stat_add(&row->fused, work / time_loop(team_par, fused_range, &f, n, steps));
         if (threads > 1) /* keep the fused state in step with the core's */
             time_loop(team_par, fused_range, &f, n, steps);
-        stat_add(&row->wide, work / time_loop(team_par, wide, &w, n, steps));
+        stat_add(&row->base, work / time_loop(team_par, fused_base, &w, n, steps));
         if (bw)
             stat_add(&row->bw, bw_sample(team_par, bw, 2));
     }
@@ -337,7 +308,7 @@ static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
             stat_q(&r->core, 2) * 1e-9, fused * 1e-9, stat_q(&r->fused, 0) * 1e-9,
             stat_q(&r->fused, 2) * 1e-9, bound_b * 1e-9, bound_a * 1e-9, 100.0 * core / bound_b,
             bound_a > 0 ? 100.0 * core / bound_a : 0.0, cached ? "cache" : "dram",
-            100.0 * core / bound, stat_median(&r->wide) * 1e-9,
+            100.0 * core / bound, stat_median(&r->base) * 1e-9,
             r->core_team.n ? stat_median(&r->core_team) * 1e-9 : 0.0, core * bytes * 1e-9,
             1e3 * r->spikes_per_update, r->identical ? "yes" : "NO");
     json_open(j, NULL, '{');
@@ -349,7 +320,7 @@ static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
     if (r->core_team.n)
         json_stat(j, "core_spin_team", &r->core_team, 1.0);
     json_stat(j, "fused", &r->fused, 1.0);
-    json_stat(j, "fused_wide", &r->wide, 1.0);
+    json_stat(j, "fused_baseline_isa", &r->base, 1.0);
     json_num(j, "bound_fused", bound_b);
     json_num(j, "bound_bw", bound_a);
     json_stat(j, "bandwidth_bytes_per_s", bw, 1.0);
@@ -411,11 +382,8 @@ static void measure_limits(const opts_t *o, const runners_t *rn, bw_ctx_t *bw, l
             measure_bw(t > 1 ? &rn->par_team : NULL, bw, o->quick ? 5 : 7, &lim->bw[t]);
     measure_latency(&rn->par_pool, 7, &lim->lat_pool);
     measure_latency(&rn->par_team, 7, &lim->lat_team);
-    const char *wide;
-    fused_wide(&wide);
     json_num(j, "llc_bytes", (double)lim->llc);
     json_num(j, "bytes_bw_element", BYTES_BW);
-    json_str(j, "fused_wide_isa", wide);
     json_open(j, "bandwidth_bytes_per_s", '{');
     for (uint32_t t = 1; t <= 2; t++)
         if (lim->bw[t].n)
@@ -434,11 +402,9 @@ static void measure_limits(const opts_t *o, const runners_t *rn, bw_ctx_t *bw, l
             stat_median(&lim->lat_pool) * 1e6, stat_q(&lim->lat_pool, 0) * 1e6,
             stat_q(&lim->lat_pool, 2) * 1e6, stat_median(&lim->lat_team) * 1e6,
             stat_q(&lim->lat_team, 0) * 1e6, stat_q(&lim->lat_team, 2) * 1e6);
-    fprintf(stderr,
-            "\n        N steps th | core G/s [min    max]  | fused G/s [min   max]  | "
-            "bnd(b) | bnd(a) | /(b)   /(a)   | bound %%bound | %-6s spin   | GB/s sp/1k"
-            " | v==\n",
-            wide);
+    fprintf(stderr, "\n        N steps th | core G/s [min    max]  | fused G/s [min   max]  | "
+                    "bnd(b) | bnd(a) | /(b)   /(a)   | bound %%bound | base   spin   | GB/s sp/1k"
+                    " | v==\n");
 }
 
 int main(int argc, char **argv)
