@@ -170,7 +170,8 @@ def main():
         machine.get("cpu", "?"), machine.get("cores", "?"), machine.get("memory", "?"),
         machine.get("load", "?"), machine.get("compiler", "?")))
     out.append("commit %s (source tree); build %s; mode %s; core and C peers built -O3 "
-               "-ffp-contract=off -fno-trapping-math, no -march (SSE2)" % (
+               "-ffp-contract=off -fno-trapping-math, no -march; the core's model loops and "
+               "bound (b) dispatched at load time (SK_MODEL_CLONES)" % (
                    machine.get("commit", "?"), machine.get("build", "?"), machine.get("mode", "?")))
     end_load = os.getloadavg()[0]
     start_load = float(str(machine.get("load", "0")).split()[0] or 0)
