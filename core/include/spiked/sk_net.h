@@ -165,7 +165,9 @@ typedef struct sk_stim_spec {
     uint64_t start, stop;      /* steps; stop = 0 means forever */
     /* step_current (times strictly increasing) and spike_times (any order; pairs) */
     const uint64_t *times;
-    const float *amplitudes;   /* step_current */
+    const float *amplitudes;   /* step_current: n_times amplitudes; current: NULL, or one
+                                  amplitude per target neuron (n_neurons, or the population
+                                  size when neurons is NULL), replacing `amplitude` */
     const uint32_t *spike_neurons; /* spike_times: neuron of each time */
     uint32_t n_times;
 } sk_stim_spec_t;

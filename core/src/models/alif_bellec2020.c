@@ -15,8 +15,8 @@
  *     if tau_ref > 0 and (t - t_last_spike) <= tau_ref:  V_i = V       (V held)
  *     s   = V_i >= V_th + beta*a                 >=, and the PREVIOUS a
  *     if tau_ref > 0 and s: t_last_spike = t
- *     V'  = s ? V_i - V_th : V_i                 reset by subtracting V_th
- *     a'  = s ? a_i + 1 : a_i
+ *     V'  = V_i - V_th*s                         reset by subtracting V_th
+ *     a'  = a_i + s
  * tau_ref = 0 means no refractory period (BrainPy's tau_ref=None). Time is float32 as in
  * the reference: after 2^24 steps t loses whole steps, which matters only with tau_ref.
  * With BrainPy's default V_th = -60 the reset adds 60 mV and a neuron, once it fired, fires
@@ -74,7 +74,7 @@ static void init(const float *p, float *const *s, uint32_t n)
     }
 }
 
-static void step(const sk_step_args_t *a)
+static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *a, const int refrac)
 {
     const float v_rest = a->p[P_V_REST], v_th = a->p[P_V_TH], r = a->p[P_R];
     const float beta = a->p[P_BETA], tau = a->p[P_TAU], tau_a = a->p[P_TAU_A];
@@ -88,27 +88,33 @@ static void step(const sk_step_args_t *a)
     const float *restrict x = a->in[0];
     uint8_t *restrict spiked = a->spiked;
 
-    for (uint32_t j = 0; j < a->n; j++) {
-        const float v0 = vv[j], a0 = aa[j];
+    /* locals: stores through uint8_t* may alias *a */
+    const uint32_t n = a->n;
+    uint16_t *restrict ref = a->refrac;
+    const uint16_t ref_steps = a->refrac_steps;
+    SK_IVDEP
+    for (uint32_t j = 0; j < n; j++) {
+        const float v0 = vv[j], a0 = aa[j], t_l = t_last[j];
         /* integrate (exponential Euler, both from the old values) */
         const float cur = 0.0f + x[j];
         const float f_v = (-(v0 - v_rest) + r * cur) / tau;
         const float f_a = -a0 / tau_a;
-        float v_i = v0 + dtphi_v * f_v;
+        const int held = has_ref & ((t - t_l) <= tau_ref);
+        const float v_i = held ? v0 : v0 + dtphi_v * f_v;
         const float a_i = a0 + dtphi_a * f_a;
-        if (has_ref && (t - t_last[j]) <= tau_ref)
-            v_i = v0;
-        /* threshold (previous a, >=) and reset by subtraction */
+        /* threshold (previous a, >=) and reset by subtracting V_th * spike */
         int s = v_i >= v_th + beta * a0;
-        float v_n = s ? v_i - v_th : v_i;
-        s = sk_refrac_apply(a, j, v0, &v_n, s);
-        if (has_ref && s)
-            t_last[j] = t;
+        float v_n = v_i - v_th * (float)s;
+        if (refrac)
+            s = sk_refrac_apply(ref, ref_steps, j, v0, &v_n, s);
+        t_last[j] = (has_ref & s) ? t : t_l;
         vv[j] = v_n;
-        aa[j] = s ? a_i + 1.0f : a_i;
+        aa[j] = a_i + (float)s;
         spiked[j] = (uint8_t)s;
     }
 }
+
+SK_MODEL_LOOP(step)
 
 const sk_model_t sk_model_alif_bellec2020 = {
     .name = "alif_bellec2020",

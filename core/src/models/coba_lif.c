@@ -73,7 +73,7 @@ static void init(const float *p, float *const *s, uint32_t n)
     }
 }
 
-static void step(const sk_step_args_t *a)
+static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *a, const int refrac)
 {
     const float g_l = a->p[P_G_L], e_i = a->p[P_E_REV_I], e_e = a->p[P_E_REV_E];
     const float v_rest = a->p[P_V_REST], v_reset = a->p[P_V_RESET], v_th = a->p[P_V_THRESH];
@@ -85,7 +85,12 @@ static void step(const sk_step_args_t *a)
     const float *restrict x_i = a->in[1];
     uint8_t *restrict spiked = a->spiked;
 
-    for (uint32_t j = 0; j < a->n; j++) {
+    /* locals: stores through uint8_t* may alias *a */
+    const uint32_t n = a->n;
+    uint16_t *restrict ref = a->refrac;
+    const uint16_t ref_steps = a->refrac_steps;
+    SK_IVDEP
+    for (uint32_t j = 0; j < n; j++) {
         const float v0 = v[j];
         /* conductance jumps, then decay */
         float g_e = ge[j] + x_e[j];
@@ -98,13 +103,16 @@ static void step(const sk_step_args_t *a)
         /* threshold and reset */
         int z = (v_d - v_th) > 0.0f;
         float v_n = z ? v_reset : v_d;
-        z = sk_refrac_apply(a, j, v0, &v_n, z);
+        if (refrac)
+            z = sk_refrac_apply(ref, ref_steps, j, v0, &v_n, z);
         v[j] = v_n;
         ge[j] = g_e;
         gi[j] = g_i;
         spiked[j] = (uint8_t)z;
     }
 }
+
+SK_MODEL_LOOP(step)
 
 const sk_model_t sk_model_coba_lif = {
     .name = "coba_lif",

@@ -47,7 +47,7 @@ static void init(const float *p, float *const *s, uint32_t n)
     }
 }
 
-static void step(const sk_step_args_t *a)
+static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *a, const int refrac)
 {
     const float v_leak = a->p[P_V_LEAK], v_th = a->p[P_V_TH], v_reset = a->p[P_V_RESET];
     const float k_mem = a->d[D_K_MEM], k_syn = a->d[D_K_SYN];
@@ -56,7 +56,12 @@ static void step(const sk_step_args_t *a)
     const float *restrict x = a->in[0];
     uint8_t *restrict spiked = a->spiked;
 
-    for (uint32_t j = 0; j < a->n; j++) {
+    /* locals: stores through uint8_t* may alias *a */
+    const uint32_t n = a->n;
+    uint16_t *restrict ref = a->refrac;
+    const uint16_t ref_steps = a->refrac_steps;
+    SK_IVDEP
+    for (uint32_t j = 0; j < n; j++) {
         const float v0 = v[j];
         /* integrate */
         const float i_j = cur[j] + x[j];
@@ -65,12 +70,15 @@ static void step(const sk_step_args_t *a)
         /* threshold and reset */
         int z = (v_d - v_th) > 0.0f;
         float v_n = z ? v_reset : v_d;
-        z = sk_refrac_apply(a, j, v0, &v_n, z);
+        if (refrac)
+            z = sk_refrac_apply(ref, ref_steps, j, v0, &v_n, z);
         v[j] = v_n;
         cur[j] = i_n;
         spiked[j] = (uint8_t)z;
     }
 }
+
+SK_MODEL_LOOP(step)
 
 const sk_model_t sk_model_lif = {
     .name = "lif",

@@ -9,7 +9,7 @@
  *     b_d = b + (dt*tau_adapt_inv) * (v_th - b)                b is the whole threshold
  *     z   = (v_d - b_d) > 0;   v' = z ? v_reset : v_d
  *     i'  = i_d + x
- *     b'  = z ? b_d + beta : b_d
+ *     b'  = b_d + z*beta
  * Note: tau_adapt_inv = 1/800 at dt = 1 ms decays b by 1.25e-6 per step (Norse's default,
  * kept as is). Initial state: v = v_leak, i = 0, b = v_th.
  */
@@ -53,7 +53,7 @@ static void init(const float *p, float *const *s, uint32_t n)
     }
 }
 
-static void step(const sk_step_args_t *a)
+static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *a, const int refrac)
 {
     const float v_leak = a->p[P_V_LEAK], v_th = a->p[P_V_TH], v_reset = a->p[P_V_RESET];
     const float beta = a->p[P_BETA];
@@ -64,7 +64,12 @@ static void step(const sk_step_args_t *a)
     const float *restrict x = a->in[0];
     uint8_t *restrict spiked = a->spiked;
 
-    for (uint32_t j = 0; j < a->n; j++) {
+    /* locals: stores through uint8_t* may alias *a */
+    const uint32_t n = a->n;
+    uint16_t *restrict ref = a->refrac;
+    const uint16_t ref_steps = a->refrac_steps;
+    SK_IVDEP
+    for (uint32_t j = 0; j < n; j++) {
         const float v0 = v[j], i0 = cur[j], b0 = b[j];
         /* decay */
         const float v_d = v0 + k_mem * ((v_leak - v0) + i0);
@@ -73,14 +78,17 @@ static void step(const sk_step_args_t *a)
         /* threshold and reset */
         int z = (v_d - b_d) > 0.0f;
         float v_n = z ? v_reset : v_d;
-        z = sk_refrac_apply(a, j, v0, &v_n, z);
+        if (refrac)
+            z = sk_refrac_apply(ref, ref_steps, j, v0, &v_n, z);
         /* jumps */
         v[j] = v_n;
         cur[j] = i_d + x[j];
-        b[j] = z ? b_d + beta : b_d;
+        b[j] = b_d + (float)z * beta; /* Norse: b_decayed + z * beta */
         spiked[j] = (uint8_t)z;
     }
 }
+
+SK_MODEL_LOOP(step)
 
 const sk_model_t sk_model_lsnn = {
     .name = "lsnn",

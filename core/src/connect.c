@@ -1,0 +1,434 @@
+/* connect.c: projections: validation and size estimates, connection rules, weight draws,
+ * and the dense / CSR storage the step loop delivers spikes through.
+ *
+ * Every rule is a deterministic visit of its synapses (pre, post) that emits, for each
+ * source neuron, its targets in ascending order:
+ *   all_to_all         pre-major, every post (minus i -> i without autapses);
+ *   one_to_one         i -> i;
+ *   fixed_probability  pre-major; the gaps between targets are geometric, so the cost is
+ *                      proportional to the synapses made, not to n_pre x n_post;
+ *   fixed_indegree     post-major; each post draws `indegree` sources (Floyd's algorithm
+ *                      without multapses, independent draws with them);
+ *   explicit           the given pairs, stably sorted by (pre, post).
+ * Randomness is keyed by (seed, projection, pre or post, draw): the visit is the same every
+ * time it runs, so CSR is built in two passes (count, then fill) without storing pairs.
+ * Drawn weights are keyed by (pre, post), so dense and sparse storage hold the same weights.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "spiked/sk_rng.h"
+
+typedef struct visit {
+    const sk_net_t *net;
+    const sk_proj_spec_t *spec;
+    uint32_t index; /* projection index: keys the RNG */
+    uint32_t n_pre, n_post;
+    int same;       /* source == target population */
+    uint8_t *mark;  /* fixed_indegree without multapses: n_pre bits of scratch... */
+    uint32_t *chosen; /* ...and the indegree sources chosen for one target */
+    uint64_t *order; /* explicit: pair indices sorted by (pre, post) */
+} visit_t;
+
+/* Called once per synapse; k = index of the explicit pair, or UINT64_MAX. */
+typedef void (*emit_fn)(void *ctx, uint32_t pre, uint32_t post, uint64_t k);
+
+static int autapse_ok(const visit_t *v, uint32_t pre, uint32_t post)
+{
+    return !(v->same && pre == post && !v->spec->rule.autapses);
+}
+
+static void visit_all_to_all(const visit_t *v, emit_fn emit, void *ctx)
+{
+    for (uint32_t pre = 0; pre < v->n_pre; pre++)
+        for (uint32_t post = 0; post < v->n_post; post++)
+            if (autapse_ok(v, pre, post))
+                emit(ctx, pre, post, UINT64_MAX);
+}
+
+static void visit_fixed_probability(const visit_t *v, emit_fn emit, void *ctx)
+{
+    const double p = v->spec->rule.p;
+    if (p <= 0.0)
+        return;
+    if (p >= 1.0) {
+        visit_all_to_all(v, emit, ctx);
+        return;
+    }
+    const double log_q = log1p(-p);
+    const uint32_t stream = sk__stream(SK__RNG_CONNECT, v->index, 0);
+    for (uint32_t pre = 0; pre < v->n_pre; pre++) {
+        double post = -1.0;
+        for (uint32_t draw = 0;; draw++) {
+            double u = sk_rng_uniform(v->net->seed, stream, pre, draw);
+            post += floor(log1p(-u) / log_q) + 1.0;
+            if (post >= (double)v->n_post)
+                break;
+            if (autapse_ok(v, pre, (uint32_t)post))
+                emit(ctx, pre, (uint32_t)post, UINT64_MAX);
+        }
+    }
+}
+
+/* Source of draw k for target `post` among n candidates, skipping post itself when
+ * autapses are excluded within one population. */
+static uint32_t pick(const visit_t *v, uint32_t post, uint32_t draw, uint32_t n)
+{
+    const uint32_t stream = sk__stream(SK__RNG_CONNECT, v->index, 1);
+    uint32_t r = (uint32_t)(sk_rng_uniform(v->net->seed, stream, post, draw) * n);
+    return r < n ? r : n - 1;
+}
+
+static void visit_fixed_indegree(const visit_t *v, emit_fn emit, void *ctx)
+{
+    const uint32_t k_in = v->spec->rule.indegree;
+    const int skip_self = v->same && !v->spec->rule.autapses;
+    for (uint32_t post = 0; post < v->n_post; post++) {
+        const uint32_t n = v->n_pre - (skip_self ? 1u : 0u);
+        if (v->spec->rule.multapses) {
+            for (uint32_t d = 0; d < k_in; d++) {
+                uint32_t pre = pick(v, post, d, n);
+                if (skip_self && pre >= post)
+                    pre++;
+                emit(ctx, pre, post, UINT64_MAX);
+            }
+            continue;
+        }
+        /* Floyd: for j = n-k .. n-1, take t in [0, j]; if t is taken, take j instead.
+         * The order of the chosen sources does not matter: each lands in its own row. */
+        for (uint32_t j = n - k_in, d = 0; j < n; j++, d++) {
+            uint32_t t = pick(v, post, d, j + 1);
+            uint32_t c = (v->mark[t >> 3] & (1u << (t & 7))) ? j : t;
+            v->mark[c >> 3] |= (uint8_t)(1u << (c & 7));
+            v->chosen[d] = c;
+        }
+        for (uint32_t d = 0; d < k_in; d++) {
+            uint32_t c = v->chosen[d];
+            v->mark[c >> 3] &= (uint8_t)~(1u << (c & 7));
+            emit(ctx, (skip_self && c >= post) ? c + 1 : c, post, UINT64_MAX);
+        }
+    }
+}
+
+static void visit(const visit_t *v, emit_fn emit, void *ctx)
+{
+    const sk_rule_t *r = &v->spec->rule;
+    switch (r->kind) {
+    case SK_RULE_ALL_TO_ALL:
+        visit_all_to_all(v, emit, ctx);
+        break;
+    case SK_RULE_ONE_TO_ONE:
+        for (uint32_t i = 0; i < v->n_pre; i++)
+            emit(ctx, i, i, UINT64_MAX);
+        break;
+    case SK_RULE_FIXED_PROBABILITY:
+        visit_fixed_probability(v, emit, ctx);
+        break;
+    case SK_RULE_FIXED_INDEGREE:
+        visit_fixed_indegree(v, emit, ctx);
+        break;
+    default:
+        for (uint64_t j = 0; j < r->n; j++) {
+            uint64_t k = v->order[j];
+            emit(ctx, r->pre[k], r->post[k], k);
+        }
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Validation and estimates                                                              */
+
+static int check_dist(const sk_dist_t *d, sk_err_t *err)
+{
+    if (!isfinite(d->a) || !isfinite(d->b))
+        return sk_err_set(err, SK_ERANGE, "weight", "must be finite");
+    if (d->kind == SK_DIST_UNIFORM && !(d->a <= d->b))
+        return sk_err_set(err, SK_ERANGE, "weight", "uniform needs low <= high");
+    if (d->kind == SK_DIST_NORMAL && !(d->b >= 0.0f))
+        return sk_err_set(err, SK_ERANGE, "weight", "normal needs sd >= 0");
+    if (d->kind > SK_DIST_NORMAL)
+        return sk_err_set(err, SK_EINVAL, "weight", "unknown distribution");
+    return 0;
+}
+
+static int check_explicit(const sk_rule_t *r, uint32_t n_pre, uint32_t n_post, sk_err_t *err)
+{
+    if (r->n && (!r->pre || !r->post))
+        return sk_err_set(err, SK_EINVAL, "rule", "explicit needs pre and post lists");
+    for (uint64_t j = 0; j < r->n; j++) {
+        if (r->pre[j] >= n_pre)
+            return sk_err_set(err, SK_ERANGE, "rule.pre", "entry %llu (%u) is out of range "
+                              "(source size %u)", (unsigned long long)j, r->pre[j], n_pre);
+        if (r->post[j] >= n_post)
+            return sk_err_set(err, SK_ERANGE, "rule.post", "entry %llu (%u) is out of range "
+                              "(target size %u)", (unsigned long long)j, r->post[j], n_post);
+        if (r->weight && !isfinite(r->weight[j]))
+            return sk_err_set(err, SK_ERANGE, "rule.weights", "entry %llu is not finite",
+                              (unsigned long long)j);
+    }
+    return 0;
+}
+
+/* Synapse count of the rule: exact, or an upper bound (fixed_probability: mean + 8 sd). */
+static int rule_count(const sk_rule_t *r, uint32_t n_pre, uint32_t n_post, int same,
+                      uint64_t *n_syn, sk_err_t *err)
+{
+    uint64_t pairs = (uint64_t)n_pre * n_post;
+    uint64_t self = (same && !r->autapses) ? n_pre : 0;
+    switch (r->kind) {
+    case SK_RULE_ALL_TO_ALL:
+        *n_syn = pairs - self;
+        return 0;
+    case SK_RULE_ONE_TO_ONE:
+        if (n_pre != n_post)
+            return sk_err_set(err, SK_EINVAL, "rule", "one_to_one needs equal source and target "
+                              "sizes (%u != %u)", n_pre, n_post);
+        *n_syn = n_pre;
+        return 0;
+    case SK_RULE_FIXED_PROBABILITY: {
+        if (!(r->p >= 0.0 && r->p <= 1.0))
+            return sk_err_set(err, SK_ERANGE, "rule.p", "must be in [0, 1]");
+        double mean = (double)(pairs - self) * r->p;
+        double bound = mean + 8.0 * sqrt(mean * (1.0 - r->p)) + 16.0;
+        *n_syn = bound >= (double)(pairs - self) ? pairs - self : (uint64_t)bound;
+        return 0;
+    }
+    case SK_RULE_FIXED_INDEGREE: {
+        uint64_t avail = n_pre - (same && !r->autapses ? 1u : 0u);
+        if (!r->multapses && r->indegree > avail)
+            return sk_err_set(err, SK_ERANGE, "rule.indegree", "is larger than the %llu "
+                              "possible sources (allow multapses to draw with replacement)",
+                              (unsigned long long)avail);
+        if (r->multapses && r->indegree > 0 && avail == 0)
+            return sk_err_set(err, SK_ERANGE, "rule.indegree", "no possible source");
+        *n_syn = (uint64_t)r->indegree * n_post;
+        return 0;
+    }
+    case SK_RULE_EXPLICIT: {
+        int rc = check_explicit(r, n_pre, n_post, err);
+        *n_syn = r->n;
+        return rc;
+    }
+    default:
+        return sk_err_set(err, SK_EINVAL, "rule.kind", "unknown connection rule");
+    }
+}
+
+static int stores_weights(const sk_proj_spec_t *s)
+{
+    return s->weight.kind != SK_DIST_CONST || (s->rule.kind == SK_RULE_EXPLICIT && s->rule.weight);
+}
+
+static int use_dense(const sk_proj_spec_t *s)
+{
+    return s->storage == SK_STORAGE_DENSE ||
+           (s->storage == SK_STORAGE_AUTO && s->rule.kind == SK_RULE_ALL_TO_ALL);
+}
+
+int sk__proj_estimate(const sk_proj_spec_t *spec, uint32_t n_pre, uint32_t n_post,
+                      int same_pop, uint64_t *n_syn, uint64_t *bytes, sk_err_t *err)
+{
+    int rc = check_dist(&spec->weight, err);
+    if (rc)
+        return rc;
+    if (spec->storage > SK_STORAGE_SPARSE)
+        return sk_err_set(err, SK_EINVAL, "storage", "must be auto, dense or sparse");
+    if ((rc = rule_count(&spec->rule, n_pre, n_post, same_pop, n_syn, err)))
+        return rc;
+    if (use_dense(spec)) {
+        if (spec->rule.kind == SK_RULE_FIXED_INDEGREE && spec->rule.multapses)
+            return sk_err_set(err, SK_EINVAL, "storage", "dense storage cannot hold multapses");
+        if (spec->rule.kind == SK_RULE_EXPLICIT && spec->rule.delay)
+            return sk_err_set(err, SK_EINVAL, "storage", "dense storage needs one delay for "
+                              "all synapses");
+        if (__builtin_mul_overflow((uint64_t)n_pre * n_post, 4u, bytes))
+            return sk_err_set(err, SK_EOVERFLOW, "storage", "dense matrix size overflows");
+        return 0;
+    }
+    uint64_t per = 4u + (stores_weights(spec) ? 4u : 0u) +
+                   (spec->rule.kind == SK_RULE_EXPLICIT && spec->rule.delay ? 2u : 0u);
+    uint64_t b;
+    if (__builtin_mul_overflow(*n_syn, per, &b) ||
+        __builtin_add_overflow(b, ((uint64_t)n_pre + 1u) * 8u, bytes))
+        return sk_err_set(err, SK_EOVERFLOW, "rule", "synapse storage size overflows");
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Building                                                                              */
+
+static float draw_weight(const visit_t *v, uint32_t pre, uint32_t post, uint64_t k)
+{
+    const sk_proj_spec_t *s = v->spec;
+    if (k != UINT64_MAX && s->rule.weight)
+        return s->rule.weight[k];
+    const sk_dist_t *d = &s->weight;
+    const uint32_t stream = sk__stream(SK__RNG_WEIGHT, v->index, 0);
+    double w;
+    switch (d->kind) {
+    case SK_DIST_UNIFORM:
+        w = d->a + ((double)d->b - d->a) * sk_rng_uniform(v->net->seed, stream, pre, post);
+        break;
+    case SK_DIST_NORMAL:
+        w = d->a + (double)d->b * sk_rng_normal(v->net->seed, stream, pre, post);
+        break;
+    default:
+        return d->a;
+    }
+    if ((d->sign > 0 && w < 0.0) || (d->sign < 0 && w > 0.0))
+        w = 0.0;
+    return (float)w;
+}
+
+typedef struct fill {
+    const visit_t *v;
+    sk__proj_t *proj;
+    uint64_t *cursor; /* sparse: next slot of each row; NULL in the counting pass */
+    uint8_t *seen;    /* dense explicit: n_pre*n_post bits, to reject duplicates */
+    int duplicate;
+} fill_t;
+
+static void emit_count(void *ctx, uint32_t pre, uint32_t post, uint64_t k)
+{
+    fill_t *f = ctx;
+    (void)post;
+    (void)k;
+    f->proj->row[pre + 1]++;
+}
+
+static void emit_sparse(void *ctx, uint32_t pre, uint32_t post, uint64_t k)
+{
+    fill_t *f = ctx;
+    sk__proj_t *p = f->proj;
+    uint64_t at = f->cursor[pre]++;
+    p->col[at] = post;
+    if (p->w)
+        p->w[at] = draw_weight(f->v, pre, post, k);
+    if (p->delays)
+        p->delays[at] = (uint16_t)f->v->spec->rule.delay[k];
+}
+
+static void emit_dense(void *ctx, uint32_t pre, uint32_t post, uint64_t k)
+{
+    fill_t *f = ctx;
+    uint64_t cell = (uint64_t)pre * f->v->n_post + post;
+    if (f->seen) {
+        if (f->seen[cell >> 3] & (1u << (cell & 7)))
+            f->duplicate = 1;
+        f->seen[cell >> 3] |= (uint8_t)(1u << (cell & 7));
+    }
+    f->proj->w[cell] = draw_weight(f->v, pre, post, k);
+    f->proj->n_syn++;
+}
+
+/* Explicit pairs in a stable order by (pre, post). */
+static int pair_less(const void *ctx, uint64_t a, uint64_t b)
+{
+    const sk_rule_t *r = ctx;
+    return r->pre[a] < r->pre[b] || (r->pre[a] == r->pre[b] && r->post[a] < r->post[b]);
+}
+
+static int build_sparse(visit_t *v, sk__proj_t *p)
+{
+    const sk_proj_spec_t *s = v->spec;
+    fill_t f = {.v = v, .proj = p};
+    if (!(p->row = sk_calloc((size_t)v->n_pre + 1, sizeof(uint64_t))))
+        return SK_ENOMEM;
+    visit(v, emit_count, &f);
+    for (uint32_t j = 0; j < v->n_pre; j++)
+        p->row[j + 1] += p->row[j];
+    p->n_syn = p->row[v->n_pre];
+    if (p->n_syn > v->net->limits.max_synapses)
+        return SK_ELIMIT;
+    p->col = sk_calloc(p->n_syn ? p->n_syn : 1, sizeof(uint32_t));
+    f.cursor = sk_calloc((size_t)v->n_pre + 1, sizeof(uint64_t));
+    if (!p->col || !f.cursor) {
+        sk_free(f.cursor);
+        return SK_ENOMEM;
+    }
+    memcpy(f.cursor, p->row, (size_t)v->n_pre * sizeof(uint64_t));
+    if (stores_weights(s) && !(p->w = sk_calloc(p->n_syn ? p->n_syn : 1, sizeof(float))))
+        goto nomem;
+    if (s->rule.kind == SK_RULE_EXPLICIT && s->rule.delay) {
+        if (!(p->delays = sk_calloc(p->n_syn ? p->n_syn : 1, sizeof(uint16_t))))
+            goto nomem;
+        p->delay = 0;
+    }
+    p->w_const = s->weight.a;
+    visit(v, emit_sparse, &f);
+    sk_free(f.cursor);
+    return 0;
+nomem:
+    sk_free(f.cursor);
+    return SK_ENOMEM;
+}
+
+static int build_dense(visit_t *v, sk__proj_t *p)
+{
+    uint64_t cells = (uint64_t)v->n_pre * v->n_post;
+    fill_t f = {.v = v, .proj = p};
+    p->dense = 1;
+    if (!(p->w = sk_alloc_aligned(cells, sizeof(float))))
+        return SK_ENOMEM;
+    if (v->spec->rule.kind == SK_RULE_EXPLICIT && !(f.seen = sk_calloc(cells / 8 + 1, 1)))
+        return SK_ENOMEM;
+    visit(v, emit_dense, &f);
+    sk_free(f.seen);
+    return f.duplicate ? SK_EINVAL : 0;
+}
+
+int sk__proj_build(const sk_net_t *net, const sk_proj_spec_t *spec, uint32_t index,
+                   sk__proj_t *proj, sk_err_t *err)
+{
+    int src = sk_net_pop_index(net, spec->source), dst = sk_net_pop_index(net, spec->target);
+    visit_t v = {.net = net, .spec = spec, .index = index};
+    v.n_pre = net->pops[src].n;
+    v.n_post = net->pops[dst].n;
+    v.same = src == dst;
+    proj->src = (uint32_t)src;
+    proj->dst = (uint32_t)dst;
+    proj->channel = sk__resolve_channel(net->pops[dst].model, spec->channel);
+    proj->delay = spec->delay_steps ? spec->delay_steps : 1;
+    proj->max_delay = proj->delay;
+    int rc = 0;
+    if (spec->rule.kind == SK_RULE_EXPLICIT &&
+        (rc = sk__stable_order(spec->rule.n, pair_less, &spec->rule, &v.order)))
+        goto done;
+    if (spec->rule.kind == SK_RULE_FIXED_INDEGREE && !spec->rule.multapses &&
+        (!(v.mark = sk_calloc((size_t)v.n_pre / 8 + 1, 1)) ||
+         !(v.chosen = sk_calloc(spec->rule.indegree + 1u, sizeof(uint32_t))))) {
+        rc = SK_ENOMEM;
+        goto done;
+    }
+    rc = use_dense(spec) ? build_dense(&v, proj) : build_sparse(&v, proj);
+    if (proj->delays) {
+        proj->max_delay = 1;
+        for (uint64_t k = 0; k < proj->n_syn; k++)
+            if (proj->delays[k] > proj->max_delay)
+                proj->max_delay = proj->delays[k];
+    }
+done:
+    sk_free(v.order);
+    sk_free(v.mark);
+    sk_free(v.chosen);
+    if (rc == SK_EINVAL)
+        return sk_err_set(err, rc, "rule", "dense storage cannot hold a pair twice");
+    if (rc == SK_ELIMIT)
+        return sk_err_set(err, rc, "rule", "the projection exceeds the synapse limit");
+    if (rc)
+        return sk_err_set(err, rc, "", "%s", sk_strerror(rc));
+    return 0;
+}
+
+void sk__proj_free(sk__proj_t *proj)
+{
+    if (proj->dense)
+        sk_free_aligned(proj->w);
+    else
+        sk_free(proj->w);
+    sk_free(proj->row);
+    sk_free(proj->col);
+    sk_free(proj->delays);
+}

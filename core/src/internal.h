@@ -1,0 +1,226 @@
+/* internal.h: the network's data structures and the functions shared between core files.
+ * Not installed; nothing outside core/src includes it.
+ *
+ * Memory map of a network (all allocated in sk_net_create / sk_net_restore, never in a step):
+ *   populations  SoA state columns (64-byte aligned), a delay ring per population with
+ *                `depth` slots x channels x size floats, spike flags, spike ids, refractory
+ *                counters;
+ *   projections  dense [n_pre][n_post] weights, or CSR by source (row offsets, target ids
+ *                ascending within a row, weights unless constant, delays unless constant);
+ *   stimuli      their own copies of neuron lists and schedules;
+ *   recorders    a ring of samples each;
+ *   history      a ring of spike ids and a ring of step records;
+ *   injections   a queue sorted by step (the one structure that grows, between steps only,
+ *                up to limits.max_pending).
+ */
+#ifndef SPIKED_CORE_INTERNAL_H
+#define SPIKED_CORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spiked/sk_alloc.h"
+#include "spiked/sk_error.h"
+#include "spiked/sk_model.h"
+#include "spiked/sk_net.h"
+#include "spiked/sk_rng.h"
+#include <stdio.h>
+
+#define SK__NAME_MAX 64
+
+/* Default limits (sk_limits_t documents them). */
+#define SK__DEF_MAX_NEURONS    UINT64_C(10000000)
+#define SK__DEF_MAX_SYNAPSES   UINT64_C(200000000)
+#define SK__DEF_MAX_BYTES      (UINT64_C(8) << 30)
+#define SK__DEF_MAX_DELAY      10000u
+#define SK__DEF_HISTORY_IDS    UINT64_C(1000000)
+#define SK__DEF_HISTORY_STEPS  100000u
+#define SK__DEF_MAX_PENDING    UINT64_C(1000000)
+#define SK__DEF_RECORD_VALUES  UINT64_C(1000000)
+
+/* RNG streams: kind in the top 4 bits, element index in the next 20, sub-stream in 8. */
+enum { SK__RNG_INIT = 1, SK__RNG_CONNECT = 2, SK__RNG_WEIGHT = 3, SK__RNG_POISSON = 4 };
+static inline uint32_t sk__stream(uint32_t kind, uint32_t element, uint32_t sub)
+{
+    return (kind << 28) | ((element & 0xFFFFFu) << 8) | (sub & 0xFFu);
+}
+
+/* A copy of one sk_init_t. */
+typedef struct sk__init {
+    uint32_t var;     /* state index */
+    uint32_t kind;    /* sk_init_kind_t */
+    float a, b;
+    float *values;    /* SK_INIT_VALUES: size floats, owned */
+} sk__init_t;
+
+typedef struct sk__pop {
+    char name[SK__NAME_MAX + 1];
+    const sk_model_t *model;
+    uint32_t n;         /* neurons */
+    uint32_t offset;    /* first global id */
+    uint32_t index;     /* position in the description */
+    float p[SK_MODEL_MAX_PARAMS];
+    float d[SK_MODEL_MAX_DERIVED];
+    float dt;           /* in the model's time unit */
+    float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */
+    uint32_t depth;     /* ring slots = 1 + largest delay into this population */
+    float *ring;        /* depth x n_inputs x n floats */
+    uint8_t *spiked;    /* n */
+    uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
+    uint32_t n_ids;
+    uint16_t *refrac;   /* n, or NULL */
+    uint16_t refrac_steps;
+    uint64_t spikes_total;
+    sk__init_t *init;   /* n_init, owned */
+    uint32_t n_init;
+} sk__pop_t;
+
+typedef struct sk__proj {
+    uint32_t src, dst;  /* population indices */
+    int32_t channel;    /* input channel of dst, or -1 for the sign split */
+    int dense;
+    uint32_t delay;     /* the delay of every synapse, or 0 when `delays` holds them */
+    uint32_t max_delay;
+    uint64_t n_syn;
+    float w_const;      /* the weight of every synapse when w == NULL (sparse only) */
+    float *w;           /* dense: n_pre*n_post; sparse: n_syn, or NULL */
+    uint64_t *row;      /* sparse: n_pre + 1 offsets */
+    uint32_t *col;      /* sparse: n_syn target ids, ascending within a row */
+    uint16_t *delays;   /* sparse: n_syn delays, or NULL */
+} sk__proj_t;
+
+typedef struct sk__stim {
+    uint32_t kind;      /* sk_stim_kind_t */
+    uint32_t pop;
+    int32_t channel;    /* as sk__proj_t.channel */
+    uint32_t *neurons;  /* owned, or NULL = all */
+    uint32_t n_neurons;
+    double rate_hz;
+    uint32_t n_sources;
+    float weight;
+    double lambda, exp_neg_lambda; /* Poisson: mean events per step, e^-lambda */
+    float amplitude;
+    uint64_t start, stop;
+    uint64_t *times;    /* owned; step_current: increasing; spike_times: sorted with neurons */
+    float *amplitudes;  /* step_current: n_times; current: NULL or one per target */
+    uint32_t n_amplitudes; /* current with per-target amplitudes: their number */
+    uint32_t *spike_neurons;
+    uint32_t n_times;
+} sk__stim_t;
+
+typedef struct sk__rec {
+    uint32_t pop;
+    uint32_t n_vars, n_neurons, every;
+    uint32_t *vars, *neurons; /* owned */
+    uint64_t cap;       /* samples */
+    uint64_t head;      /* samples taken since step 0 (monotonic) */
+    uint64_t *steps;    /* cap */
+    float *buf;         /* cap x n_vars x n_neurons */
+} sk__rec_t;
+
+/* Spike history: records for steps with at least one spike, oldest dropped first. */
+typedef struct sk__hist {
+    uint64_t cap_ids;
+    uint32_t *ids;
+    uint32_t cap_recs;
+    uint64_t *rec_step; /* cap_recs */
+    uint64_t *rec_pos;  /* cap_recs: monotonic position of the record's first id */
+    uint32_t *rec_count; /* cap_recs x n_pops */
+    uint64_t rec_head, rec_tail; /* monotonic record indices: live = [tail, head) */
+    uint64_t id_head, id_tail;   /* monotonic id positions: live = [tail, head) */
+    uint64_t first_kept;         /* smallest step whose spikes are all still here */
+} sk__hist_t;
+
+typedef struct sk__queue {
+    sk_inject_t *items; /* sorted by step, then by queueing order; live = [head, n) */
+    uint64_t head, n, cap;
+} sk__queue_t;
+
+struct sk_net {
+    double dt_ms;
+    uint64_t seed;
+    uint64_t step;
+    sk_limits_t limits; /* resolved (no zero fields) */
+    uint32_t n_pops, n_projs, n_stims, n_recs;
+    sk__pop_t *pops;
+    sk__proj_t *projs;
+    sk__stim_t *stims;
+    sk__rec_t *recs;
+    sk__hist_t hist;
+    sk__queue_t queue;
+    uint64_t n_neurons, n_synapses, bytes;
+    uint64_t spikes_total;
+    sk_parallel_t par;
+};
+
+/* net.c */
+void sk__limits_resolve(const sk_limits_t *in, sk_limits_t *out);
+int sk__valid_name(const char *s);
+void sk__pop_apply_init(const sk_net_t *net, sk__pop_t *pop);
+int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes);
+int sk__hist_alloc(sk__hist_t *h, uint32_t n_pops);
+int sk__rec_alloc(sk__rec_t *r);
+int32_t sk__resolve_channel(const sk_model_t *m, const char *channel);
+
+/* connect.c: builds one projection (dense or CSR) from its description. pre and post are
+ * the populations; `index` is the projection's position (it keys the RNG streams). */
+int sk__proj_build(const sk_net_t *net, const sk_proj_spec_t *spec, uint32_t index,
+                   sk__proj_t *proj, sk_err_t *err);
+/* Estimated synapse count and bytes of a projection before building it (upper bound). */
+int sk__proj_estimate(const sk_proj_spec_t *spec, uint32_t n_pre, uint32_t n_post,
+                      int same_pop, uint64_t *n_syn, uint64_t *bytes, sk_err_t *err);
+void sk__proj_free(sk__proj_t *proj);
+
+/* stim.c: validation of one stimulus against its target (size, model), then building. */
+int sk__stim_check(const sk_stim_spec_t *s, uint32_t size, const sk_model_t *m, sk_err_t *err);
+int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *stim,
+                   sk_err_t *err);
+void sk__stim_free(sk__stim_t *stim);
+void sk__stim_set_rate(sk__stim_t *stim, double rate_hz, double dt_ms);
+/* Adds the stimuli's input for step t into the ring slots of their targets. */
+void sk__stims_inputs(sk_net_t *net, uint64_t t);
+/* Sets the forced spikes (spike_times) of step t in the populations' spike flags. */
+void sk__stims_spikes(sk_net_t *net, uint64_t t);
+/* Adds `w` to the input of neuron j of pop at ring slot `slot`, on channel c (-1 = split). */
+static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_t j, float w)
+{
+    float *base = pop->ring + (size_t)slot * pop->model->n_inputs * pop->n;
+    if (c >= 0) {
+        base[(size_t)c * pop->n + j] += w;
+    } else if (w > 0.0f) {
+        base[j] += w;
+    } else if (w < 0.0f) {
+        base[(size_t)pop->n + j] += -w;
+    }
+}
+
+/* step.c */
+void sk__step_once(sk_net_t *net);
+
+/* history.c */
+void sk__hist_clear(sk__hist_t *h);
+void sk__hist_free(sk__hist_t *h);
+/* Appends the spikes of step t (pops' ids) to the history, dropping the oldest records. */
+void sk__hist_append(sk_net_t *net, uint64_t t);
+void sk__rec_clear(sk__rec_t *r);
+void sk__rec_free(sk__rec_t *r);
+void sk__rec_sample(sk_net_t *net, sk__rec_t *r, uint64_t t);
+
+/* inject.c */
+void sk__queue_free(sk__queue_t *q);
+/* Applies the queued currents of step t (into ring slots) or spikes (into spike flags). */
+void sk__queue_apply(sk_net_t *net, uint64_t t, sk_inject_kind_t kind);
+/* Drops the entries of steps <= t. */
+void sk__queue_pop(sk__queue_t *q, uint64_t t);
+
+/* ckpt.c */
+uint32_t sk__crc32c(uint32_t crc, const void *data, size_t len);
+
+/* sort.c: *out (owned, n indices) = a stable order of items 0..n-1 by less(ctx, a, b). */
+typedef int (*sk__less_fn)(const void *ctx, uint64_t a, uint64_t b);
+int sk__stable_order(uint64_t n, sk__less_fn less, const void *ctx, uint64_t **out);
+
+/* Destroys everything a (possibly half-built) network owns. */
+void sk__net_free(sk_net_t *net);
+
+#endif

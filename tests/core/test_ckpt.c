@@ -1,0 +1,185 @@
+/* test_ckpt.c: checkpoints. A restored network continues bit-identically (also with spikes
+ * in flight in the delay rings, pending injections, a full spike history and recorders);
+ * clones too. Every flipped byte, every truncation, a foreign header and crafted payloads
+ * with a valid checksum are rejected with an error and never crash (run under ASan). */
+#include <stdlib.h>
+
+#include <criterion/criterion.h>
+
+#include "internal.h"
+#include "netspec.h"
+
+static sk_net_t *busy(void)
+{
+    static sk_param_t refr[] = {{"rho_reset", 3}};
+    static sk_init_t init[] = {{"v", SK_INIT_UNIFORM, -0.5f, 1.5f, NULL, 0}};
+    static const char *vars[] = {"v", "i"};
+    static uint64_t times[] = {3, 40, 41};
+    static uint32_t who[] = {0, 1, 2};
+    sk_pop_spec_t pops[3] = {pop_spec("a", "lif_refrac", 50), pop_spec("b", "coba_lif", 30),
+                             pop_spec("c", "alif_bellec2020", 20)};
+    pops[0].params = refr;
+    pops[0].n_params = 1;
+    pops[0].init = init;
+    pops[0].n_init = 1;
+    pops[1].refractory_steps = 4;
+    sk_proj_spec_t pr[3] = {proj_spec("a", "b", SK_RULE_FIXED_PROBABILITY, 0, 5),
+                            proj_spec("b", "a", SK_RULE_ALL_TO_ALL, 0.2f, 3),
+                            proj_spec("a", "c", SK_RULE_FIXED_INDEGREE, 2.0f, 7)};
+    pr[0].rule.p = 0.3;
+    pr[0].weight = (sk_dist_t){.kind = SK_DIST_UNIFORM, .a = -2, .b = 3};
+    pr[2].rule.indegree = 5;
+    sk_stim_spec_t st[2] = {{.kind = SK_STIM_POISSON, .target = "a", .rate_hz = 300,
+                             .weight = 1.2f},
+                            {.kind = SK_STIM_SPIKE_TIMES, .target = "c", .times = times,
+                             .spike_neurons = who, .n_times = 3}};
+    sk_rec_spec_t rec = {.population = "a", .variables = vars, .n_variables = 2, .every = 3};
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 7, .pops = pops, .n_pops = 3, .projs = pr,
+                          .n_projs = 3, .stims = st, .n_stims = 2, .recs = &rec, .n_recs = 1,
+                          .limits = {.spike_history = 200, .max_record_values = 1000}};
+    sk_net_t *net = NULL;
+    sk_err_t err;
+    cr_assert_eq(sk_net_create(&spec, &net, &err), 0, "%s: %s", err.path, err.msg);
+    return net;
+}
+
+static void *save(const sk_net_t *net, uint64_t *len)
+{
+    uint64_t cap = sk_net_checkpoint_size(net);
+    void *buf = malloc(cap);
+    cr_assert_eq(sk_net_checkpoint(net, buf, cap, len), 0);
+    cr_assert_eq(*len, cap);
+    return buf;
+}
+
+static int in_flight(const sk_net_t *net)
+{
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        const sk__pop_t *p = &net->pops[k];
+        for (size_t j = 0; j < (size_t)p->depth * p->model->n_inputs * p->n; j++)
+            if (p->ring[j] != 0.0f)
+                return 1;
+    }
+    return 0;
+}
+
+Test(ckpt, a_restored_network_continues_bit_identically)
+{
+    sk_net_t *a = busy();
+    sk_net_step(a, 137, NULL, NULL);
+    sk_inject_t inj[] = {{.kind = SK_INJECT_CURRENT, .pop = 0, .channel = -1, .neuron = 3,
+                          .step = 150, .value = 4},
+                         {.kind = SK_INJECT_SPIKE, .pop = 2, .neuron = 1, .step = 139}};
+    cr_assert_eq(sk_net_inject(a, inj, 2, NULL), 0);
+    cr_assert(in_flight(a), "the test must checkpoint with spikes in the delay rings");
+    uint64_t len;
+    void *buf = save(a, &len);
+    sk_net_t *b = NULL, *c = NULL;
+    sk_err_t err;
+    cr_assert_eq(sk_net_restore(buf, len, NULL, &b, &err), 0, "%s", err.msg);
+    cr_assert_eq(sk_net_clone(a, &c), 0);
+    cr_expect(nets_equal(a, b));
+    sk_net_step(a, 300, NULL, NULL);
+    sk_net_step(b, 300, NULL, NULL);
+    sk_net_step(c, 100, NULL, NULL);
+    sk_net_step(c, 200, NULL, NULL);
+    sk_net_info_t ia, ib;
+    sk_net_info(a, &ia);
+    sk_net_info(b, &ib);
+    cr_expect_gt(ia.spikes_total, 100);
+    cr_expect_eq(ia.spikes_total, ib.spikes_total);
+    cr_expect(nets_equal(a, b), "restored network diverged");
+    cr_expect(nets_equal(a, c), "clone diverged");
+    free(buf);
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+    sk_net_destroy(c);
+}
+
+Test(ckpt, flipped_bytes_and_truncations_are_rejected)
+{
+    sk_net_t *a = busy();
+    sk_net_step(a, 60, NULL, NULL);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    uint8_t *copy = malloc(len);
+    for (uint64_t at = 0; at < len; at += 1 + at / 64) {
+        memcpy(copy, buf, len);
+        copy[at] ^= 0x5A;
+        sk_net_t *b = NULL;
+        sk_err_t err;
+        int rc = sk_net_restore(copy, len, NULL, &b, &err);
+        cr_assert(rc == SK_ECORRUPT || rc == SK_EVERSION, "byte %llu: %s",
+                  (unsigned long long)at, sk_err_name(rc));
+        cr_assert_null(b);
+    }
+    for (uint64_t cut = 0; cut < len; cut += 1 + cut / 16) {
+        sk_net_t *b = NULL;
+        cr_assert_neq(sk_net_restore(buf, cut, NULL, &b, NULL), 0, "truncated at %llu",
+                      (unsigned long long)cut);
+        cr_assert_null(b);
+    }
+    sk_err_t err;
+    sk_net_t *b = NULL;
+    memcpy(copy, buf, len);
+    copy[8] = 2; /* version 2 */
+    cr_expect_eq(sk_net_restore(copy, len, NULL, &b, &err), SK_EVERSION);
+    memcpy(copy, "NOTSPIKD", 8);
+    cr_expect_eq(sk_net_restore(copy, len, NULL, &b, &err), SK_ECORRUPT);
+    cr_expect_eq(sk_net_restore("x", 1, NULL, &b, &err), SK_ECORRUPT);
+    free(copy);
+    free(buf);
+    sk_net_destroy(a);
+}
+
+/* Hostile payloads: mutate the payload, then fix the length and CRC so that only the
+ * structural checks stand between the bytes and the network. */
+Test(ckpt, crafted_payloads_with_a_valid_checksum_never_crash)
+{
+    sk_net_t *a = busy();
+    sk_net_step(a, 80, NULL, NULL);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    uint8_t *copy = malloc(len);
+    uint32_t seed = 12345;
+    int accepted = 0, rejected = 0;
+    for (int trial = 0; trial < 800; trial++) {
+        memcpy(copy, buf, len);
+        for (int k = 0; k < 1 + trial % 4; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            uint64_t at = 24 + (seed >> 8) % (len - 28);
+            static const uint8_t values[] = {0x00, 0xFF, 0x7F, 0x80, 0x01, 0x40};
+            copy[at] = (trial & 1) ? values[(seed >> 4) % 6] : (uint8_t)(copy[at] ^ (seed >> 24));
+        }
+        uint32_t crc = sk__crc32c(0, copy, (size_t)len - 4);
+        memcpy(copy + len - 4, &crc, 4);
+        sk_net_t *b = NULL;
+        if (sk_net_restore(copy, len, NULL, &b, NULL) == 0) {
+            accepted++; /* a mutation of plain values: the network must still be usable */
+            sk_net_step(b, 20, NULL, NULL);
+            sk_net_destroy(b);
+        } else {
+            rejected++;
+            cr_assert_null(b);
+        }
+    }
+    cr_log_info("crafted checkpoints: %d accepted, %d rejected", accepted, rejected);
+    cr_expect_gt(rejected, 50);
+    free(copy);
+    free(buf);
+    sk_net_destroy(a);
+}
+
+Test(ckpt, restore_applies_the_callers_limits)
+{
+    sk_net_t *a = busy();
+    uint64_t len;
+    void *buf = save(a, &len);
+    sk_limits_t small = {.max_neurons = 60};
+    sk_net_t *b = NULL;
+    sk_err_t err;
+    cr_expect_eq(sk_net_restore(buf, len, &small, &b, &err), SK_ELIMIT);
+    cr_expect_null(b);
+    free(buf);
+    sk_net_destroy(a);
+}

@@ -1,0 +1,445 @@
+/* test_net.c: the network's contract: delays land on the right step, determinism across
+ * step batching and thread counts, parameter changes all-or-nothing, reset, validation
+ * errors naming the element, allocation failures handled at every allocation, injections,
+ * the spike history's drop-oldest policy and state recorders. */
+#include <math.h>
+#include <stdlib.h>
+
+#include <criterion/criterion.h>
+
+#include "internal.h"
+#include "netspec.h"
+#include "sk_pool.h"
+
+static sk_net_t *make(const sk_net_spec_t *spec)
+{
+    sk_net_t *net = NULL;
+    sk_err_t err = {0};
+    int rc = sk_net_create(spec, &net, &err);
+    cr_assert_eq(rc, 0, "create: %s: %s", err.path, err.msg);
+    return net;
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+Test(net, a_spike_through_delay_d_arrives_at_step_t_plus_d)
+{
+    /* source: never fires by itself (v_th huge), forced to spike at step 5 */
+    sk_param_t silent[] = {{"v_th", 1e5f}};
+    sk_pop_spec_t pops[2] = {pop_spec("src", "lif", 1), pop_spec("dst", "lif", 3)};
+    pops[0].params = silent;
+    pops[0].n_params = 1;
+    uint64_t times[] = {5};
+    uint32_t who[] = {0};
+    sk_stim_spec_t st = {.kind = SK_STIM_SPIKE_TIMES, .target = "src", .times = times,
+                         .spike_neurons = who, .n_times = 1};
+    uint32_t pre[] = {0, 0, 0}, post[] = {0, 1, 2}, delay[] = {1, 3, 7};
+    float w[] = {0.5f, 0.5f, 0.5f};
+    sk_proj_spec_t pr = proj_spec("src", "dst", SK_RULE_EXPLICIT, 0, 1);
+    pr.rule = (sk_rule_t){.kind = SK_RULE_EXPLICIT, .pre = pre, .post = post, .weight = w,
+                          .delay = delay, .n = 3};
+    sk_net_spec_t spec = {.dt_ms = 1, .pops = pops, .n_pops = 2, .projs = &pr, .n_projs = 1,
+                          .stims = &st, .n_stims = 1};
+    sk_net_t *net = make(&spec);
+    for (uint64_t t = 0; t < 20; t++) {
+        sk_net_step(net, 1, NULL, NULL);
+        const float *cur;
+        sk_net_state(net, 1, "i", &cur);
+        for (uint32_t j = 0; j < 3; j++) {
+            /* i_j = i + x, then decays by (1 - 0.2): first nonzero right at step 5 + delay */
+            int arrived = t >= 5 + delay[j];
+            cr_expect_eq(cur[j] != 0.0f, arrived, "neuron %u (delay %u) at step %llu: i = %g", j,
+                         delay[j], (unsigned long long)t, (double)cur[j]);
+            if (t == 5 + delay[j])
+                cr_expect_eq(cur[j], 0.5f + -0.2f * 0.5f);
+        }
+    }
+    sk_net_destroy(net);
+}
+
+/* A network with every feature: two populations, a sign-split target, delays, Poisson,
+ * drawn weights, a recorder; used for the determinism and reset tests. */
+static sk_param_t coba_params[] = {{"tau_syn_exc_inv", 200}, {"tau_syn_inh_inv", 100},
+                                   {"c_m_inv", 50},          {"g_l", 1},
+                                   {"e_rev_E", 0},           {"e_rev_I", -80},
+                                   {"v_rest", -60},          {"v_reset", -60},
+                                   {"v_thresh", -50}};
+static sk_init_t coba_init[] = {{"v", SK_INIT_UNIFORM, -60, -50, NULL, 0},
+                                {"g_e", SK_INIT_NORMAL, 4, 1.5f, NULL, 0}};
+static const char *rec_vars[] = {"v", "g_e"};
+static uint32_t rec_neurons[] = {0, 7, 99};
+
+static void busy_spec(sk_net_spec_t *spec, sk_pop_spec_t *pops, sk_proj_spec_t *pr,
+                      sk_stim_spec_t *st, sk_rec_spec_t *rec)
+{
+    pops[0] = pop_spec("exc", "coba_lif", 400);
+    pops[0].params = coba_params;
+    pops[0].n_params = 9;
+    pops[0].init = coba_init;
+    pops[0].n_init = 2;
+    pops[0].refractory_steps = 20;
+    pops[1] = pop_spec("inh", "lif", 100);
+    pr[0] = proj_spec("exc", "exc", SK_RULE_FIXED_PROBABILITY, 0, 3);
+    pr[0].rule.p = 0.05;
+    pr[0].weight = (sk_dist_t){.kind = SK_DIST_NORMAL, .a = 0.3f, .b = 0.6f};
+    pr[1] = proj_spec("exc", "inh", SK_RULE_FIXED_INDEGREE, 0.2f, 2);
+    pr[1].rule.indegree = 10;
+    pr[2] = proj_spec("inh", "exc", SK_RULE_ALL_TO_ALL, -0.4f, 1);
+    st[0] = (sk_stim_spec_t){.kind = SK_STIM_POISSON, .target = "exc", .rate_hz = 800,
+                             .weight = 0.5f, .n_sources = 4};
+    st[1] = (sk_stim_spec_t){.kind = SK_STIM_CURRENT, .target = "inh", .amplitude = 30};
+    *rec = (sk_rec_spec_t){.population = "exc", .variables = rec_vars, .n_variables = 2,
+                           .neurons = rec_neurons, .n_neurons = 3, .every = 2};
+    *spec = (sk_net_spec_t){.dt_ms = 0.1, .seed = 2024, .pops = pops, .n_pops = 2, .projs = pr,
+                            .n_projs = 3, .stims = st, .n_stims = 2, .recs = rec, .n_recs = 1};
+}
+
+static sk_net_t *busy_net(void)
+{
+    sk_net_spec_t spec;
+    sk_pop_spec_t pops[2];
+    sk_proj_spec_t pr[3];
+    sk_stim_spec_t st[2];
+    sk_rec_spec_t rec;
+    busy_spec(&spec, pops, pr, st, &rec);
+    return make(&spec);
+}
+
+Test(net, stepping_1000_x_1_equals_1_x_1000)
+{
+    sk_net_t *a = busy_net(), *b = busy_net();
+    cr_assert(nets_equal(a, b), "two builds from one description differ");
+    for (int k = 0; k < 1000; k++)
+        sk_net_step(a, 1, NULL, NULL);
+    sk_net_step(b, 1000, NULL, NULL);
+    sk_net_info_t ia;
+    sk_net_info(a, &ia);
+    cr_assert_gt(ia.spikes_total, 1000, "the test network should be active (%llu spikes)",
+                 (unsigned long long)ia.spikes_total);
+    cr_expect(nets_equal(a, b));
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+}
+
+Test(net, parallel_stepping_is_bit_identical_to_one_thread)
+{
+    sk_net_t *seq = busy_net();
+    sk_net_step(seq, 600, NULL, NULL);
+    for (uint32_t threads = 2; threads <= 4; threads++) {
+        sk_pool_t *pool;
+        cr_assert_eq(sk_pool_create(threads, &pool), 0);
+        sk_parallel_t par;
+        sk_pool_parallel(pool, &par);
+        sk_net_t *net = busy_net();
+        sk_net_set_parallel(net, &par);
+        sk_net_step(net, 250, NULL, NULL);
+        sk_net_set_parallel(net, NULL);
+        sk_net_step(net, 100, NULL, NULL);
+        sk_net_set_parallel(net, &par);
+        sk_net_step(net, 250, NULL, NULL);
+        cr_expect(nets_equal(seq, net), "%u threads differ from one", threads);
+        sk_net_destroy(net);
+        sk_pool_destroy(pool);
+    }
+    sk_net_destroy(seq);
+}
+
+Test(net, reset_replays_the_same_run)
+{
+    sk_net_t *a = busy_net(), *b = busy_net();
+    sk_net_step(a, 300, NULL, NULL);
+    sk_net_reset(a);
+    cr_expect(nets_equal(a, b), "reset must restore the initial network");
+    sk_net_step(a, 300, NULL, NULL);
+    sk_net_step(b, 300, NULL, NULL);
+    cr_expect(nets_equal(a, b));
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+}
+
+Test(net, cancel_stops_between_steps)
+{
+    sk_net_t *net = busy_net();
+    volatile int cancel = 1;
+    uint64_t done = 99;
+    cr_expect_eq(sk_net_step(net, 10, &cancel, &done), SK_ECANCELED);
+    cr_expect_eq(done, 0);
+    cancel = 0;
+    cr_expect_eq(sk_net_step(net, 10, &cancel, &done), 0);
+    cr_expect_eq(done, 10);
+    sk_net_destroy(net);
+}
+
+Test(net, set_params_is_all_or_nothing)
+{
+    sk_net_t *net = busy_net();
+    sk_pop_info_t before, after;
+    sk_net_pop_info(net, 1, &before);
+    float saved[SK_MODEL_MAX_PARAMS];
+    memcpy(saved, before.params, sizeof saved);
+    sk_param_t change[] = {{"v_th", 2.0f}, {"tau_mem_inv", -1.0f}};
+    sk_err_t err;
+    cr_expect_eq(sk_net_set_params(net, 1, change, 2, &err), SK_ERANGE);
+    cr_expect_str_eq(err.path, "tau_mem_inv");
+    sk_net_pop_info(net, 1, &after);
+    cr_expect_eq(memcmp(saved, after.params, sizeof saved), 0, "a rejected change changed state");
+    sk_param_t unknown[] = {{"v_th", 2.0f}, {"nope", 1.0f}};
+    cr_expect_eq(sk_net_set_params(net, 1, unknown, 2, &err), SK_ENOENT);
+    cr_expect_str_eq(err.path, "nope");
+    sk_param_t nan[] = {{"v_th", NAN}};
+    cr_expect_eq(sk_net_set_params(net, 1, nan, 1, &err), SK_ERANGE);
+    cr_expect_eq(sk_net_set_params(net, 1, change, 1, &err), 0);
+    sk_net_pop_info(net, 1, &after);
+    cr_expect_eq(after.params[sk_model_param_index(after.model, "v_th")], 2.0f);
+    /* derived constants follow the parameters */
+    sk_param_t rate[] = {{"tau_mem_inv", 50.0f}};
+    cr_expect_eq(sk_net_set_params(net, 1, rate, 1, &err), 0);
+    cr_expect_eq(net->pops[1].d[0], net->pops[1].dt * 50.0f);
+    sk_net_destroy(net);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Validation: each bad element is named                                                 */
+
+typedef struct bad_case {
+    const char *what;
+    void (*mutate)(sk_net_spec_t *, sk_pop_spec_t *, sk_proj_spec_t *, sk_stim_spec_t *,
+                   sk_rec_spec_t *);
+    int code;
+    const char *path;
+} bad_case_t;
+
+#define MUT(name, body)                                                                        \
+    static void name(sk_net_spec_t *spec, sk_pop_spec_t *pops, sk_proj_spec_t *pr,            \
+                     sk_stim_spec_t *st, sk_rec_spec_t *rec)                                   \
+    {                                                                                          \
+        (void)spec, (void)pops, (void)pr, (void)st, (void)rec;                                \
+        body;                                                                                  \
+    }
+
+static sk_param_t bad_tau[] = {{"tau_mem_inv", -3.0f}};
+static sk_param_t bad_name[] = {{"tau", 3.0f}};
+static sk_init_t bad_init[] = {{"w", SK_INIT_CONST, 0, 0, NULL, 0}};
+static sk_init_t bad_uniform[] = {{"v", SK_INIT_UNIFORM, 1, 0, NULL, 0}};
+static uint32_t far_neuron[] = {100000};
+static const char *bad_var[] = {"x"};
+MUT(m_dt, spec->dt_ms = 0)
+MUT(m_dt_nan, spec->dt_ms = NAN)
+MUT(m_no_pops, spec->n_pops = 0)
+MUT(m_name, pops[1].name = "bad/name")
+MUT(m_dup, pops[1].name = "exc")
+MUT(m_model, pops[1].model = "hodgkin")
+MUT(m_size, pops[1].size = 0)
+MUT(m_param, (pops[1].params = bad_tau, pops[1].n_params = 1))
+MUT(m_param_name, (pops[1].params = bad_name, pops[1].n_params = 1))
+MUT(m_init, (pops[1].init = bad_init, pops[1].n_init = 1))
+MUT(m_uniform, (pops[1].init = bad_uniform, pops[1].n_init = 1))
+MUT(m_refrac, pops[1].refractory_steps = 70000)
+MUT(m_source, pr[1].source = "nowhere")
+MUT(m_target, pr[2].target = "nowhere")
+MUT(m_channel, pr[1].channel = "g_x")
+MUT(m_delay, pr[0].delay_steps = 20000)
+MUT(m_weight, pr[0].weight.b = -1)
+MUT(m_stim_target, st[0].target = "nowhere")
+MUT(m_stim_rate, st[0].rate_hz = -5)
+MUT(m_stim_neurons, (st[1].neurons = far_neuron, st[1].n_neurons = 1))
+MUT(m_rec_pop, rec->population = "nowhere")
+MUT(m_rec_var, rec->variables = bad_var)
+MUT(m_rec_neuron, rec->neurons = far_neuron)
+MUT(m_neurons, spec->limits.max_neurons = 450)
+MUT(m_bytes, spec->limits.max_bytes = 100000)
+
+static const bad_case_t bad_cases[] = {
+    {"dt 0", m_dt, SK_ERANGE, "dt"},
+    {"dt NaN", m_dt_nan, SK_ERANGE, "dt"},
+    {"no populations", m_no_pops, SK_EINVAL, "populations"},
+    {"bad name", m_name, SK_EINVAL, "populations[1].name"},
+    {"duplicate name", m_dup, SK_EEXIST, "populations[1].name"},
+    {"unknown model", m_model, SK_ENOENT, "populations[1].model"},
+    {"size 0", m_size, SK_ERANGE, "populations[1].size"},
+    {"parameter out of range", m_param, SK_ERANGE, "populations[1].params.tau_mem_inv"},
+    {"unknown parameter", m_param_name, SK_ENOENT, "populations[1].params.tau"},
+    {"unknown state variable", m_init, SK_ENOENT, "populations[1].initial.w"},
+    {"uniform low > high", m_uniform, SK_ERANGE, "populations[1].initial.v"},
+    {"refractory too long", m_refrac, SK_ERANGE, "populations[1].refractory_steps"},
+    {"unknown source", m_source, SK_ENOENT, "projections[1].source"},
+    {"unknown target", m_target, SK_ENOENT, "projections[2].target"},
+    {"unknown channel", m_channel, SK_ENOENT, "projections[1].channel"},
+    {"delay over the limit", m_delay, SK_ELIMIT, "projections[0].delay_steps"},
+    {"negative sd", m_weight, SK_ERANGE, "projections[0].weight"},
+    {"unknown stimulus target", m_stim_target, SK_ENOENT, "stimuli[0].target"},
+    {"negative rate", m_stim_rate, SK_ERANGE, "stimuli[0].rate_hz"},
+    {"stimulus neuron out of range", m_stim_neurons, SK_ERANGE, "stimuli[1].neurons"},
+    {"recorder population", m_rec_pop, SK_ENOENT, "recorders[0].population"},
+    {"recorder variable", m_rec_var, SK_ENOENT, "recorders[0].variables"},
+    {"recorder neuron", m_rec_neuron, SK_ERANGE, "recorders[0].neurons"},
+    {"neuron limit", m_neurons, SK_ELIMIT, "populations[1].size"},
+    {"memory limit", m_bytes, SK_ELIMIT, ""},
+};
+
+Test(net, every_invalid_element_is_rejected_with_its_path)
+{
+    for (size_t k = 0; k < sizeof bad_cases / sizeof bad_cases[0]; k++) {
+        sk_net_spec_t spec;
+        sk_pop_spec_t pops[2];
+        sk_proj_spec_t pr[3];
+        sk_stim_spec_t st[2];
+        sk_rec_spec_t rec;
+        busy_spec(&spec, pops, pr, st, &rec);
+        bad_cases[k].mutate(&spec, pops, pr, st, &rec);
+        sk_net_t *net = NULL;
+        sk_err_t err = {0};
+        int rc = sk_net_create(&spec, &net, &err);
+        cr_expect_eq(rc, bad_cases[k].code, "%s: got %s (%s: %s)", bad_cases[k].what,
+                     sk_err_name(rc), err.path, err.msg);
+        cr_expect_str_eq(err.path, bad_cases[k].path, "%s", bad_cases[k].what);
+        cr_expect_gt(strlen(err.msg), 5, "%s: empty message", bad_cases[k].what);
+        cr_expect_null(net);
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Allocation failures                                                                   */
+
+static long fail_at, calls;
+static void *failing_malloc(size_t n)
+{
+    return ++calls == fail_at ? NULL : malloc(n);
+}
+
+Test(net, every_allocation_failure_is_reported_and_leaks_nothing)
+{
+    int created = 0;
+    for (fail_at = 1; fail_at < 400 && !created; fail_at++) {
+        calls = 0;
+        sk_set_allocator(failing_malloc, free);
+        sk_net_spec_t spec;
+        sk_pop_spec_t pops[2];
+        sk_proj_spec_t pr[3];
+        sk_stim_spec_t st[2];
+        sk_rec_spec_t rec;
+        busy_spec(&spec, pops, pr, st, &rec);
+        sk_net_t *net = NULL;
+        sk_err_t err;
+        int rc = sk_net_create(&spec, &net, &err);
+        sk_set_allocator(NULL, NULL);
+        if (rc == 0) {
+            created = 1;
+            sk_net_step(net, 20, NULL, NULL);
+            sk_net_destroy(net);
+        } else {
+            cr_expect_eq(rc, SK_ENOMEM, "failure at allocation %ld gave %s", fail_at,
+                         sk_err_name(rc));
+            cr_expect_null(net);
+        }
+    }
+    cr_expect(created, "never succeeded");
+    cr_expect_gt(fail_at, 10, "too few allocations were exercised");
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Injections, history, recorders                                                        */
+
+static int collect_ids(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, uint32_t n)
+{
+    uint64_t *sum = ctx;
+    (void)pop;
+    for (uint32_t k = 0; k < n; k++)
+        sum[0] += step * 1000 + ids[k], sum[1]++;
+    return 0;
+}
+
+Test(net, injected_spikes_and_currents_land_on_their_step)
+{
+    sk_param_t silent[] = {{"v_th", 1e5f}, {"tau_syn_inv", 0.0f}};
+    sk_pop_spec_t pop = pop_spec("p", "lif", 10);
+    pop.params = silent;
+    pop.n_params = 2;
+    sk_net_spec_t spec = {.dt_ms = 1, .pops = &pop, .n_pops = 1};
+    sk_net_t *net = make(&spec);
+    sk_net_step(net, 3, NULL, NULL);
+    sk_inject_t inj[] = {
+        {.kind = SK_INJECT_SPIKE, .neuron = 4, .step = 7},
+        {.kind = SK_INJECT_CURRENT, .channel = -1, .neuron = 2, .step = 5, .value = 1.5f},
+        {.kind = SK_INJECT_CURRENT, .channel = 0, .neuron = 2, .step = 5, .value = 0.25f},
+        {.kind = SK_INJECT_SPIKE, .neuron = 9, .step = 3},
+    };
+    sk_err_t err;
+    cr_assert_eq(sk_net_inject(net, inj, 4, &err), 0, "%s %s", err.path, err.msg);
+    sk_inject_t past = {.kind = SK_INJECT_SPIKE, .neuron = 1, .step = 2};
+    cr_expect_eq(sk_net_inject(net, &past, 1, &err), SK_ERANGE);
+    cr_expect_str_eq(err.path, "[0].step");
+    sk_inject_t far = {.kind = SK_INJECT_SPIKE, .neuron = 10, .step = 9};
+    cr_expect_eq(sk_net_inject(net, &far, 1, &err), SK_ERANGE);
+    cr_expect_str_eq(err.path, "[0].neuron");
+    sk_net_info_t info;
+    sk_net_info(net, &info);
+    cr_expect_eq(info.pending, 4, "rejected batches must not be queued");
+    sk_net_step(net, 10, NULL, NULL);
+    const float *cur;
+    sk_net_state(net, 0, "i", &cur);
+    cr_expect_eq(cur[2], 1.75f);
+    uint64_t sum[2] = {0};
+    sk_net_spikes(net, 0, 100, NULL, collect_ids, sum);
+    cr_expect_eq(sum[1], 2);
+    cr_expect_eq(sum[0], 3009 + 7004);
+    sk_net_info(net, &info);
+    cr_expect_eq(info.pending, 0);
+    sk_net_destroy(net);
+}
+
+Test(net, spike_history_drops_the_oldest_steps_first)
+{
+    sk_param_t fast[] = {{"tau_syn_inv", 0.0f}};
+    sk_pop_spec_t pop = pop_spec("p", "lif", 8);
+    pop.params = fast;
+    pop.n_params = 1;
+    sk_stim_spec_t st = {.kind = SK_STIM_CURRENT, .target = "p", .amplitude = 5};
+    sk_net_spec_t spec = {.dt_ms = 1, .pops = &pop, .n_pops = 1, .stims = &st, .n_stims = 1,
+                          .limits = {.spike_history = 20, .history_steps = 1000}};
+    sk_net_t *net = make(&spec);
+    sk_net_step(net, 200, NULL, NULL);
+    uint64_t first = 0, sum[2] = {0};
+    sk_net_spikes(net, 0, 200, &first, collect_ids, sum);
+    cr_expect_gt(first, 150, "old steps should have been dropped (first kept %llu)",
+                 (unsigned long long)first);
+    cr_expect_leq(sum[1], 20, "the history holds at most its capacity");
+    cr_expect_gt(sum[1], 8, "the history should hold more than one step");
+    uint64_t again[2] = {0};
+    sk_net_spikes(net, first, 200, NULL, collect_ids, again);
+    cr_expect_eq(again[1], sum[1], "everything kept is at or after first_kept");
+    sk_net_destroy(net);
+}
+
+typedef struct samples {
+    uint64_t n, last_step;
+    float v0;
+} samples_t;
+
+static int on_sample(void *ctx, uint64_t step, const float *values)
+{
+    samples_t *s = ctx;
+    s->n++;
+    s->last_step = step;
+    s->v0 = values[0];
+    return 0;
+}
+
+Test(net, recorders_sample_every_k_steps_and_keep_the_newest)
+{
+    sk_net_t *net = busy_net();
+    sk_net_step(net, 101, NULL, NULL);
+    samples_t s = {0};
+    uint64_t first;
+    cr_expect_eq(sk_net_samples(net, 0, 0, 1000, &first, on_sample, &s), 0);
+    cr_expect_eq(s.n, 51); /* steps 0, 2, ..., 100 */
+    cr_expect_eq(s.last_step, 100);
+    const float *v;
+    sk_net_state(net, 0, "v", &v);
+    cr_expect_eq(s.v0, v[0]);
+    sk_rec_info_t info;
+    sk_net_rec_info(net, 0, &info);
+    cr_expect_eq(info.samples_kept, 51);
+    cr_expect_eq(info.samples_dropped, 0);
+    sk_net_destroy(net);
+}
