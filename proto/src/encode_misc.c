@@ -1,0 +1,122 @@
+/* encode_misc.c: responses that need no network: /v1/models (from the registry only), jobs,
+ * stimulus patches, SSE lifecycle and dropped events, and the SSE text framing. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A bound of a field: a number, or null when infinite. */
+static json_t *bound(float x)
+{
+    return isinf(x) ? json_null() : sk_proto_float(x);
+}
+
+static json_t *param_json(const sk_field_t *f)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = sk__set(o, "name", json_string(f->name)) || sk__set(o, "unit", json_string(f->unit)) ||
+              sk__set(o, "default", sk_proto_float(f->dflt)) || sk__set(o, "minimum", bound(f->lo)) ||
+              sk__set(o, "maximum", bound(f->hi)) ||
+              sk__set(o, "exclusive_minimum", json_boolean(f->flags & SK_FIELD_LO_OPEN)) ||
+              sk__set(o, "exclusive_maximum", json_boolean(f->flags & SK_FIELD_HI_OPEN)) ||
+              sk__set(o, "doc", json_string(f->doc ? f->doc : ""));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *state_json(const sk_field_t *f)
+{
+    return json_pack("{s:s, s:s, s:s}", "name", f->name, "unit", f->unit, "doc",
+                     f->doc ? f->doc : "");
+}
+
+json_t *sk_proto_model_json(const sk_model_t *m)
+{
+    json_t *params = json_array(), *state = json_array(), *inputs = json_array();
+    int bad = !params || !state || !inputs;
+    for (uint32_t k = 0; !bad && k < m->n_params; k++)
+        bad = sk__append(params, param_json(&m->params[k]));
+    for (uint32_t k = 0; !bad && k < m->n_state; k++)
+        bad = sk__append(state, state_json(&m->state[k]));
+    for (uint32_t k = 0; !bad && k < m->n_inputs; k++)
+        bad = sk__append(inputs, json_string(m->inputs[k]));
+    if (bad) {
+        json_decref(params);
+        json_decref(state);
+        json_decref(inputs);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "name", m->name, "summary",
+                     m->summary ? m->summary : "", "reference", m->reference ? m->reference : "",
+                     "time_unit", m->time_unit, "sign_split", (m->flags & SK_MODEL_SIGN_SPLIT) != 0,
+                     "inputs", inputs, "params", params, "state", state);
+}
+
+json_t *sk_proto_models_json(void)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (uint32_t k = 0; k < sk_model_count(); k++)
+        if (sk__append(arr, sk_proto_model_json(sk_model_at(k)))) {
+            json_decref(arr);
+            return NULL;
+        }
+    return json_pack("{s:o}", "models", arr);
+}
+
+json_t *sk_proto_job_json(const sk_proto_job_t *job)
+{
+    json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:o}", "id", (json_int_t)job->id, "state",
+                          job->state ? job->state : "queued", "done", (json_int_t)job->done,
+                          "total", (json_int_t)job->total, "steps_per_s", sk__real(job->steps_per_s));
+    if (o && job->error && sk__set(o, "error", json_string(job->error))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *sk_proto_stimulus_json(uint32_t index, double rate_hz)
+{
+    return json_pack("{s:I, s:o}", "index", (json_int_t)index, "rate_hz", sk__real(rate_hz));
+}
+
+json_t *sk_proto_lifecycle_json(const char *event, const char *session, uint64_t step)
+{
+    return json_pack("{s:s, s:s, s:I}", "event", event ? event : "", "session",
+                     session ? session : "", "step", (json_int_t)step);
+}
+
+json_t *sk_proto_dropped_json(uint64_t count)
+{
+    return json_pack("{s:I}", "count", (json_int_t)count);
+}
+
+char *sk_proto_sse_format(const char *event, const char *id, const json_t *data, size_t *len)
+{
+    size_t n;
+    char *body = sk_proto_dumps(data, &n);
+    if (!body || !event || strpbrk(event, "\r\n") || (id && strpbrk(id, "\r\n"))) {
+        free(body);
+        return NULL;
+    }
+    size_t cap = n + strlen(event) + (id ? strlen(id) : 0) + 32;
+    char *out = malloc(cap);
+    if (out) {
+        int w = id ? snprintf(out, cap, "id: %s\nevent: %s\ndata: %s\n\n", id, event, body)
+                   : snprintf(out, cap, "event: %s\ndata: %s\n\n", event, body);
+        if (len)
+            *len = (size_t)w;
+    }
+    free(body);
+    return out;
+}

@@ -1,0 +1,43 @@
+/* encode_spikes.c: the spike-list collector behind every spike response (GET .../spikes,
+ * step results, SSE batches): an sk_spike_cb that appends {step, population, ids} entries,
+ * filters by population, counts per population, and cuts the list at a step boundary once
+ * `limit` ids are reached (a step is never split, so a page always makes progress). */
+#include "internal.h"
+
+static json_t *ids_json(const uint32_t *ids, uint32_t n)
+{
+    json_t *a = json_array();
+    for (uint32_t k = 0; a && k < n; k++)
+        if (sk__append(a, json_integer((json_int_t)ids[k]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+int sk__spikes_cb(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, uint32_t n)
+{
+    sk__spikes_acc_t *acc = ctx;
+    if (acc->pop >= 0 && pop != (uint32_t)acc->pop)
+        return 0;
+    if (acc->counts && pop < acc->n_pops)
+        acc->counts[pop] += n;
+    if (!acc->list || acc->cut || n == 0)
+        return 0;
+    if (acc->any && step != acc->last_step && acc->ids + n > acc->limit) {
+        acc->cut = 1;
+        acc->next_from = step;
+        return acc->counts ? 0 : 1; /* keep counting when counts are wanted */
+    }
+    const char *name = pop < acc->n_pops ? acc->pops[pop].name : "?";
+    json_t *e = json_pack("{s:I, s:s, s:o}", "step", (json_int_t)step, "population", name,
+                          "ids", ids_json(ids, n));
+    if (sk__append(acc->list, e)) {
+        acc->failed = 1;
+        return 1;
+    }
+    acc->any = 1;
+    acc->last_step = step;
+    acc->ids += n;
+    return 0;
+}
