@@ -44,10 +44,8 @@
       "event-stream heartbeat period")                                                        \
     X(NUM, stream_timeout_s, "--stream-timeout", "SPIKED_STREAM_TIMEOUT", "30",               \
       "seconds before a stream whose client reads nothing is closed")                         \
-    X(NUM, history_events, "--history-events", "SPIKED_HISTORY_EVENTS", "1024",               \
-      "events kept per session for Last-Event-ID replay")                                     \
-    X(NUM, history_bytes, "--history-bytes", "SPIKED_HISTORY_BYTES", "4M",                    \
-      "bytes of replay history per session")                                                  \
+    X(NUM, replay_steps, "--replay-steps", "SPIKED_REPLAY_STEPS", "100000",                   \
+      "most steps a Last-Event-ID replay covers (from the spike history)")                    \
     X(NUM, conn_limit, "--max-connections", "SPIKED_MAX_CONNECTIONS", "1024",                 \
       "concurrent HTTP connections")                                                          \
     X(NUM, pool_threads, "--pool-threads", "SPIKED_POOL_THREADS", "4",                        \

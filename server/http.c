@@ -326,7 +326,7 @@ static void http_done(srv_req_t *rq, srv_resp_t *rs)
     srv_resp_t *copy = malloc(sizeof *copy);
     if (!copy) {
         srv_resp_clear(rs);
-        srv_resp_error(rs, 500, "out_of_memory", "", "out of memory");
+        srv_resp_error(rs, 503, "unavailable", "", "out of memory");
         copy = malloc(sizeof *copy);
         if (!copy) {
             srv_log(SRV_LOG_ERROR, "out of memory completing a request");
@@ -387,7 +387,7 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
 static enum MHD_Result dispatch(hreq_t *r)
 {
     if (r->too_large)
-        return queue_error(r, 413, "body_too_large", "request body exceeds --max-body-bytes");
+        return queue_error(r, 413, "payload_too_large", "request body exceeds --max-body-bytes");
     char *q = strchr(r->uri, '?');
     if (q)
         *q++ = '\0';
@@ -447,7 +447,7 @@ static enum MHD_Result first_call(hreq_t *r)
     framing_t f = {0, 0};
     MHD_get_connection_values(r->c, MHD_HEADER_KIND, count_framing, &f);
     if (f.n_cl > 1 || (f.n_cl && f.n_te))
-        return queue_error(r, 400, "bad_framing",
+        return queue_error(r, 400, "invalid_field",
                            "duplicate Content-Length, or Content-Length with Transfer-Encoding");
     const char *cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -456,7 +456,7 @@ static enum MHD_Result first_call(hreq_t *r)
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
         if (errno || end == cl || *end || n > r->h->s->cfg.max_body)
-            return queue_error(r, 413, "body_too_large",
+            return queue_error(r, 413, "payload_too_large",
                                "request body exceeds --max-body-bytes");
     }
     return MHD_YES;
@@ -648,7 +648,7 @@ static void resume_all(srv_http_t *h)
         if (r->suspended) {
             srv_resp_t rs;
             srv_resp_init(&rs);
-            srv_resp_error(&rs, 503, "shutting_down", "", "the server is shutting down");
+            srv_resp_error(&rs, 503, "unavailable", "", "the server is shutting down");
             queue(r, &rs);
             r->suspended = 0;
             MHD_resume_connection(r->c);

@@ -136,7 +136,7 @@ static int preflight(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs, unsigned al
         return SRV_DONE;
     }
     if (!srv_config_cors_allowed(&s->cfg, origin)) {
-        srv_resp_error(rs, 403, "origin_not_allowed", "", "origin %s is not allowed", origin);
+        srv_resp_error(rs, 403, "forbidden", "", "origin %s is not allowed", origin);
         srv_resp_header(rs, "Vary", "Origin");
         return SRV_DONE;
     }
@@ -156,7 +156,9 @@ static int route_and_call(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     rq->route = srv_route_match(rq, &allow);
     if (rq->method == SRV_OPTIONS && (allow || !strcmp(rq->path, "*")))
         return preflight(s, rq, rs, allow);
-    int open = rq->route >= 0 && srv_routes[rq->route].handler == h_health_get;
+    /* Open routes (no token): liveness, the contract and the dashboard (openapi.yaml). */
+    srv_handler_fn h = rq->route >= 0 ? srv_routes[rq->route].handler : NULL;
+    int open = h == h_health_get || h == h_openapi_get || h == h_static_index;
     if (!open && allow && !authorized(s, rq)) {
         srv_resp_error(rs, 401, "unauthorized", "", "missing or wrong bearer token");
         srv_resp_header(rs, "WWW-Authenticate", "Bearer realm=\"spiked\"");
@@ -178,7 +180,7 @@ static int route_and_call(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         return SRV_DONE;
     }
     if (s->phase != SRV_RUNNING && rq->method != SRV_GET && rq->method != SRV_HEAD) {
-        srv_resp_error(rs, 503, "shutting_down", "", "the server is shutting down");
+        srv_resp_error(rs, 503, "unavailable", "", "the server is shutting down");
         return SRV_DONE;
     }
     rs->route = rq->route;
@@ -193,7 +195,7 @@ int srv_api_handle(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     srv_resp_init(rs);
     int rc;
     if (!rq->path || rq->path[0] != '/' || strlen(rq->path) > 2048) {
-        srv_resp_error(rs, 400, "bad_path", "", "malformed request path");
+        srv_resp_error(rs, 404, "not_found", "", "malformed request path");
         rc = SRV_DONE;
     } else {
         rc = route_and_call(s, rq, rs);

@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "router.h"
+#include "spiked/proto.h"
 #include "spiked/sk_net.h"
 #include "srv.h"
 #include "sse.h"
@@ -91,7 +92,13 @@ struct srv_session {
     int realtime;
     uint64_t rt_wall0_ns, rt_step0; /* wall clock and step when pacing (re)started */
     int pacer_chunk;    /* the work in flight is a pacer chunk */
+    struct srv_chunk *rt; /* the pacer's chunk (allocated while realtime) */
     srv_hub_t hub;
+    int n_pops;         /* populations (fixed for the life of the network) */
+    uint64_t step;      /* the network's step as of the last boundary (readable while busy) */
+    double dt_ms;
+    int close_status;   /* why it closed: answers owed afterwards use these */
+    const char *close_code;
     /* jobs */
     uint64_t next_job_id;
     srv_job_t *jobs;    /* newest first: running, queued, then up to 16 finished */
@@ -99,7 +106,7 @@ struct srv_session {
     double ns_per_step; /* moving average of the wall time of one step; 0 = unknown */
     uint64_t steps_run, spikes_run; /* counters since creation/restore */
     uint64_t created_ms;            /* wall clock (ms since epoch) */
-    uv_async_t closer;  /* closed when the last reference drops: frees the session */
+    int kicking;        /* inside srv__session_kick */
 };
 
 /* Creates a session around net (taken over, destroyed on failure too). */
@@ -112,10 +119,11 @@ void srv_session_unref(srv_session_t *sess);
  * status after answering nothing (429 queue full, 410 closing); op is destroyed then. */
 int srv_session_submit(srv_session_t *sess, srv_op_t *op);
 
-/* Runs fn now when idle (returns SRV_DONE: fn answered through rq... see below), or at the
- * next chunk boundary (returns SRV_DEFERRED). fn must answer rq with srv_req_finish when
- * called deferred; when called at once it is given the same rq and must also finish it.
- * Returns -1 if out of memory. */
+/* Calls fn(sess, rq, arg) when the network may be read: at once when idle, else at the next
+ * chunk boundary. fn must answer rq with srv_req_finish (rq may be NULL for internal
+ * readers). If the session closes first, fn is called with sess->closing set (it must
+ * answer without reading the network). Returns SRV_DEFERRED, or -1 when out of memory
+ * (nothing called). */
 int srv_session_read(srv_session_t *sess, srv_req_t *rq, srv_read_fn fn, void *arg);
 
 /* Closes the session: cancels the running job, aborts queued operations (status 410,
@@ -123,20 +131,38 @@ int srv_session_read(srv_session_t *sess, srv_req_t *rq, srv_read_fn fn, void *a
  * The registry has already unlinked the name. */
 void srv_session_close(srv_session_t *sess, int status, const char *code);
 
+/* Stops stepping (pacer off, running job canceled at its next boundary) and aborts queued
+ * operations with status/code; the session stays open (shutdown, before checkpoints). */
+void srv_session_drain(srv_session_t *sess, int status, const char *code);
+
 /* Real-time pacing: model time follows wall time while no operation is queued. */
 void srv_session_set_realtime(srv_session_t *sess, int on);
 
 /* Publishes a lifecycle event {"event":what, ...extra} (extra: JSON object text or NULL). */
 void srv_session_lifecycle(srv_session_t *sess, const char *what, const char *extra_json);
 
-/* Hub limits from the configuration. */
-void srv_session_hub_limits(const srv_server_t *srv, srv_hub_limits_t *lim);
-
-/* Internal to jobs.c: pool work of the session finished (status from uv). */
-void srv__session_work_done(srv_session_t *sess);
-/* Internal: start the next queued operation if idle. */
+/* Start the next queued operation (or a pacer chunk) if idle. */
 void srv__session_kick(srv_session_t *sess);
-/* Internal: answer readers waiting for a boundary. */
-void srv__session_serve_readers(srv_session_t *sess);
+/* Put the session's next work item on the pool (used by the pacer). */
+void srv__session_queue_work(srv_session_t *sess);
+
+/* The protocol caps of this server's configuration. */
+void srv_session_caps(const srv_server_t *srv, sk_proto_caps_t *caps);
+
+/* Answers rq (if any) with an error and status. */
+void srv_session_answer_error(srv_req_t *rq, int status, const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Answers rq (if any) with a JSON value (taken over). status 0 -> 200. */
+void srv_session_answer_json(srv_req_t *rq, int status, json_t *j);
+/* Answers rq (if any) with a proto error. */
+void srv_session_answer_proto(srv_req_t *rq, const sk_proto_error_t *e);
+
+/* The session's info JSON (loop thread, session not busy). NULL when out of memory. */
+json_t *srv_session_info_json(srv_session_t *sess);
+/* "idle", "running" or "closing". */
+const char *srv_session_status(const srv_session_t *sess);
 
 #endif

@@ -45,8 +45,15 @@ struct srv_server {
     srv_registry_t *reg;   /* sessions by name */
     srv_metrics_t metrics; /* counters, loop thread only */
     srv_phase_t phase;
+    uint32_t creating;     /* session builds running on the pool */
     uint64_t started_ns;   /* uv_hrtime() at start */
     int exit_code;
+    /* server.c */
+    uv_timer_t t_rates, t_heartbeat, t_shutdown;
+    uv_signal_t sig_term, sig_int;
+    uint64_t phase_ns;     /* when the current shutdown phase began */
+    int n_handles;         /* handles of server.c still open */
+    int signals;           /* signals received */
 };
 
 /* Monotonic time in nanoseconds / milliseconds (uv_hrtime). */
