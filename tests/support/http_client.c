@@ -22,6 +22,13 @@ long long hc_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int rcvbuf;
+
+void hc_set_rcvbuf(int bytes)
+{
+    rcvbuf = bytes;
+}
+
 int hc_connect(hc_conn_t *c, int port)
 {
     memset(c, 0, sizeof *c);
@@ -32,6 +39,8 @@ int hc_connect(hc_conn_t *c, int port)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (rcvbuf > 0)
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof a) < 0) {
         close(c->fd);
         c->fd = -1;
