@@ -79,6 +79,7 @@ int hc_send(hc_conn_t *c, const char *method, const char *path, const char *head
                      headers ? headers : "", body ? "" : "\r\n");
     if (n < 0 || (size_t)n >= sizeof head)
         return -1;
+    c->head = !strcmp(method, "HEAD");
     if (body) {
         int m = snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
         if (m < 0 || (size_t)(n + m) >= sizeof head)
@@ -223,6 +224,8 @@ int hc_recv(hc_conn_t *c, hc_resp_t *r, int timeout_ms)
     r->body = calloc(1, 1);
     if (!r->body)
         return -1;
+    if (c->head || r->status == 204 || r->status == 304)
+        return 0;
     if (hc_header(r, "Transfer-Encoding", v, sizeof v) && !strcasecmp(v, "chunked"))
         return read_chunked(c, r, deadline);
     size_t n = hc_header(r, "Content-Length", v, sizeof v) ? strtoul(v, NULL, 10) : 0;

@@ -13,6 +13,7 @@ typedef struct hc_conn {
     int fd;
     char buf[1 << 16];
     size_t have, off; /* buffered bytes: buf[off..have) */
+    int head;         /* the last request was HEAD: its response has no body */
 } hc_conn_t;
 
 typedef struct hc_resp {
