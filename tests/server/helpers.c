@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +81,10 @@ const char *t_net_lif(const char *name, int n, int seed)
              "{\"name\":\"%s\",\"seed\":%d,\"dt\":1,\"network\":{"
              "\"populations\":[{\"name\":\"lif\",\"model\":\"lif\",\"size\":%d}],"
              "\"projections\":[{\"source\":\"lif\",\"target\":\"lif\","
-             "\"rule\":{\"kind\":\"fixed_probability\",\"p\":0.1},\"weight\":0.2,"
+             "\"rule\":{\"kind\":\"fixed_probability\",\"p\":0.1},\"weight\":0.1,"
              "\"delay_steps\":2}],"
-             "\"stimuli\":[{\"kind\":\"poisson\",\"target\":\"lif\",\"rate_hz\":200,"
-             "\"weight\":1.5}]}}",
+             "\"stimuli\":[{\"kind\":\"poisson\",\"target\":\"lif\",\"rate_hz\":60,"
+             "\"weight\":1.2}]}}",
              name, seed, n);
     return buf;
 }
@@ -118,7 +119,14 @@ void t_spikes_append(char **text, size_t *len, const json_t *spikes)
                              json_integer_value(json_object_get(e, "step")),
                              json_string_value(json_object_get(e, "population")),
                              json_integer_value(id));
-            *text = realloc(*text, *len + (size_t)n + 1);
+            size_t cap = malloc_usable_size(*text);
+            if (*len + (size_t)n + 1 > cap) { /* geometric growth: linear total cost */
+                size_t want = cap < 64 ? 64 : cap;
+                while (want < *len + (size_t)n + 1)
+                    want *= 2;
+                *text = realloc(*text, want);
+                cr_assert_not_null(*text);
+            }
             memcpy(*text + *len, line, (size_t)n + 1);
             *len += (size_t)n;
         }

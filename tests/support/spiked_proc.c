@@ -35,7 +35,9 @@ static void child(int out_fd, const char *const *args, const char *const *env)
         putenv((char *)env[i]);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test that crashed or timed out */
     dup2(out_fd, 1);
-    close(out_fd);
+    /* Inherit nothing else (the test runner's own pipes and sockets in particular). */
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
     execv(SPIKED_BIN, (char *const *)argv);
     _exit(127);
 }
