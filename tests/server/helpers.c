@@ -1,5 +1,5 @@
 /* helpers.c: see helpers.h. */
-#define _GNU_SOURCE
+
 #include "helpers.h"
 
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /* http_client.c: blocking HTTP/1.1 and SSE client for tests (see http_client.h). */
-#define _GNU_SOURCE
+
 #include "http_client.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 /* spiked_proc.c: start and stop a spiked process for tests (see spiked_proc.h). */
-#define _GNU_SOURCE
+
 #include "spiked_proc.h"
 
 #include <errno.h>
