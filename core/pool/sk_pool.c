@@ -1,28 +1,43 @@
-/* sk_pool.c: the thread pool of sk_pool.h. Workers sleep on a condition variable between
- * runs; a run publishes (task, arg, n_tasks) under the mutex with a new generation number,
- * tasks are claimed with an atomic counter, and the caller waits until every worker has
- * finished the generation. Tasks are claimed dynamically, which is fine for determinism:
- * the network's tasks write disjoint data. */
+/* sk_pool.c: the thread pool of sk_pool.h.
+ *
+ * A network step runs two short phases, so a fork/join must cost far less than a step. A run
+ * publishes (task, arg, n_tasks) and then bumps an atomic generation number (release);
+ * workers spin on it for a few microseconds before sleeping on a condition variable, and
+ * the caller spins on the count of busy workers. Tasks are claimed with an atomic counter,
+ * which is fine for determinism: the network's tasks write disjoint data.
+ * Sleeping workers are woken under the mutex, so a worker that saw the old generation and
+ * is about to sleep cannot miss the broadcast.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "sk_pool.h"
 
+#define SPIN_ROUNDS 4000 /* about 10-40 us of pause instructions before sleeping */
+
 struct sk_pool {
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
+    pthread_cond_t wake;
     pthread_t *threads;
     uint32_t n_workers;
-    uint64_t generation;
-    uint32_t busy;     /* workers still in the current generation */
-    int stop;
-    sk_task_fn task;
+    atomic_uint_fast64_t generation;
+    atomic_uint busy;  /* workers still in the current generation */
+    atomic_int stop;
+    sk_task_fn task;   /* written before the generation is bumped, read after */
     void *arg;
     uint32_t n_tasks;
     atomic_uint next;  /* next task to claim */
 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static void drain(sk_pool_t *p)
 {
@@ -34,25 +49,35 @@ static void drain(sk_pool_t *p)
     }
 }
 
+/* Waits until the generation differs from `seen` or the pool stops; returns the new one. */
+static uint64_t await_generation(sk_pool_t *p, uint64_t seen)
+{
+    for (int spin = 0; spin < SPIN_ROUNDS; spin++) {
+        uint64_t g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        if (g != seen || atomic_load(&p->stop))
+            return g;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&p->mu);
+    uint64_t g;
+    while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
+           !atomic_load(&p->stop))
+        pthread_cond_wait(&p->wake, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return g;
+}
+
 static void *worker(void *arg)
 {
     sk_pool_t *p = arg;
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->generation == seen)
-            pthread_cond_wait(&p->wake, &p->mu);
-        if (p->stop)
-            break;
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        seen = await_generation(p, seen);
+        if (atomic_load(&p->stop))
+            return NULL;
         drain(p);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0)
-            pthread_cond_signal(&p->done);
+        atomic_fetch_sub_explicit(&p->busy, 1u, memory_order_release);
     }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
 }
 
 int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
@@ -64,7 +89,9 @@ int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
         return SK_ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->busy, 0u);
+    atomic_init(&p->stop, 0);
     atomic_init(&p->next, 0u);
     p->threads = calloc(n_threads, sizeof *p->threads);
     if (!p->threads) {
@@ -87,13 +114,12 @@ void sk_pool_destroy(sk_pool_t *p)
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
-    p->stop = 1;
+    atomic_store(&p->stop, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (uint32_t k = 0; k < p->n_workers; k++)
         pthread_join(p->threads[k], NULL);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
     free(p->threads);
     free(p);
@@ -107,20 +133,23 @@ void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
             task(arg, k);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->task = task;
     p->arg = arg;
     p->n_tasks = n_tasks;
-    atomic_store(&p->next, 0u);
-    p->busy = p->n_workers;
-    p->generation++;
+    atomic_store_explicit(&p->next, 0u, memory_order_relaxed);
+    atomic_store_explicit(&p->busy, p->n_workers, memory_order_relaxed);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     drain(p);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy)
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    /* join: spin, then yield the core (a worker may have been descheduled) */
+    for (int spin = 0; atomic_load_explicit(&p->busy, memory_order_acquire); spin++) {
+        if (spin < SPIN_ROUNDS)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 void sk_pool_parallel(sk_pool_t *pool, sk_parallel_t *par)
@@ -128,4 +157,5 @@ void sk_pool_parallel(sk_pool_t *pool, sk_parallel_t *par)
     par->run = sk_pool_run;
     par->pool = pool;
     par->n_threads = pool->n_workers + 1;
+    par->grain = 0;
 }

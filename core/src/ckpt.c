@@ -560,7 +560,7 @@ static int get_proj(rd_t *r, sk_net_t *net, sk__proj_t *p)
     if (p->dense) {
         if (has_delays || !has_w || !(p->w = get_array(r, n_pre * n_post, 4, 1)))
             return corrupt(r, "bad dense projection");
-        net->bytes += 4u * n_pre * n_post;
+        net->bytes += sk__proj_bytes(net, p);
         return 0;
     }
     if (!(p->row = get_array(r, n_pre + 1, 8, 0)) || !(p->col = get_array(r, p->n_syn, 4, 0)))
@@ -569,7 +569,7 @@ static int get_proj(rd_t *r, sk_net_t *net, sk__proj_t *p)
         return SK_ECORRUPT;
     if (has_delays && !(p->delays = get_array(r, p->n_syn, 2, 0)))
         return SK_ECORRUPT;
-    net->bytes += 8u * (n_pre + 1) + p->n_syn * (4u + (has_w ? 4u : 0u) + (has_delays ? 2u : 0u));
+    net->bytes += sk__proj_bytes(net, p);
     return check_csr(r, p, n_pre, n_post, dst->depth);
 }
 
@@ -589,8 +589,8 @@ static int get_stim(rd_t *r, sk_net_t *net, sk__stim_t *s)
     if (has_neurons && !(s->neurons = get_array(r, s->n_neurons, 4, 0)))
         return SK_ECORRUPT;
     for (uint32_t j = 0; s->neurons && j < s->n_neurons; j++)
-        if (s->neurons[j] >= pop->n)
-            return corrupt(r, "stimulus neuron out of range");
+        if (s->neurons[j] >= pop->n || (j && s->neurons[j] < s->neurons[j - 1]))
+            return corrupt(r, "stimulus neurons out of range or order");
     if (!has_neurons)
         s->n_neurons = 0;
     double rate = get_f64(r);

@@ -422,6 +422,14 @@ done:
     return 0;
 }
 
+uint64_t sk__proj_bytes(const sk_net_t *net, const sk__proj_t *p)
+{
+    uint64_t n_pre = net->pops[p->src].n, n_post = net->pops[p->dst].n;
+    if (p->dense)
+        return 4u * n_pre * n_post;
+    return 8u * (n_pre + 1) + p->n_syn * (4u + (p->w ? 4u : 0u) + (p->delays ? 2u : 0u));
+}
+
 void sk__proj_free(sk__proj_t *proj)
 {
     if (proj->dense)

@@ -93,7 +93,7 @@ typedef struct sk__stim {
     uint32_t kind;      /* sk_stim_kind_t */
     uint32_t pop;
     int32_t channel;    /* as sk__proj_t.channel */
-    uint32_t *neurons;  /* owned, or NULL = all */
+    uint32_t *neurons;  /* owned, sorted by id (stably), or NULL = all */
     uint32_t n_neurons;
     double rate_hz;
     uint32_t n_sources;
@@ -170,6 +170,8 @@ int sk__proj_build(const sk_net_t *net, const sk_proj_spec_t *spec, uint32_t ind
 int sk__proj_estimate(const sk_proj_spec_t *spec, uint32_t n_pre, uint32_t n_post,
                       int same_pop, uint64_t *n_syn, uint64_t *bytes, sk_err_t *err);
 void sk__proj_free(sk__proj_t *proj);
+/* Bytes held by a built projection. */
+uint64_t sk__proj_bytes(const sk_net_t *net, const sk__proj_t *proj);
 
 /* stim.c: validation of one stimulus against its target (size, model), then building. */
 int sk__stim_check(const sk_stim_spec_t *s, uint32_t size, const sk_model_t *m, sk_err_t *err);
@@ -177,8 +179,10 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
                    sk_err_t *err);
 void sk__stim_free(sk__stim_t *stim);
 void sk__stim_set_rate(sk__stim_t *stim, double rate_hz, double dt_ms);
-/* Adds the stimuli's input for step t into the ring slots of their targets. */
-void sk__stims_inputs(sk_net_t *net, uint64_t t);
+/* Adds the input for step t of the stimuli targeting population `pop` into its ring slot,
+ * for neurons in [lo, hi), stimuli in description order. Calls for disjoint ranges of one
+ * population may run concurrently. */
+void sk__stims_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint32_t hi);
 /* Sets the forced spikes (spike_times) of step t in the populations' spike flags. */
 void sk__stims_spikes(sk_net_t *net, uint64_t t);
 /* Adds `w` to the input of neuron j of pop at ring slot `slot`, on channel c (-1 = split). */

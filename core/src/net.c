@@ -38,7 +38,7 @@ int sk__valid_name(const char *s)
     for (; s[n]; n++) {
         char c = s[n];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-' || c == '.';
+                 c == '_' || c == '-';
         if (!ok || n >= SK__NAME_MAX)
             return 0;
     }
@@ -124,7 +124,7 @@ static int check_pop(const sk_net_spec_t *spec, uint32_t k, float *p, sk_err_t *
     const sk_pop_spec_t *ps = &spec->pops[k];
     if (!sk__valid_name(ps->name))
         return elem_err(err, SK_EINVAL, "populations", k, "name",
-                        "must be 1-64 characters of [A-Za-z0-9_.-]");
+                        "must be 1-64 characters of [A-Za-z0-9_-]");
     for (uint32_t j = 0; j < k; j++)
         if (strcmp(spec->pops[j].name, ps->name) == 0)
             return elem_err(err, SK_EEXIST, "populations", k, "name", "is used twice");
@@ -459,6 +459,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
             goto fail_detail;
         }
         net->n_synapses += net->projs[k].n_syn;
+        net->bytes += sk__proj_bytes(net, &net->projs[k]);
     }
     for (uint32_t k = 0; k < spec->n_stims; k++) {
         net->n_stims = k + 1;
@@ -632,6 +633,25 @@ int sk_net_pop_info(const sk_net_t *net, uint32_t pop, sk_pop_info_t *out)
     out->params = p->p;
     out->refractory_steps = p->refrac_steps;
     out->spikes_total = p->spikes_total;
+    return 0;
+}
+
+int sk_net_stim_info(const sk_net_t *net, uint32_t stim, sk_stim_info_t *out)
+{
+    if (stim >= net->n_stims)
+        return SK_ENOENT;
+    const sk__stim_t *s = &net->stims[stim];
+    out->kind = (sk_stim_kind_t)s->kind;
+    out->target = s->pop;
+    out->channel = s->channel;
+    out->n_neurons = s->neurons ? s->n_neurons : 0;
+    out->rate_hz = s->rate_hz;
+    out->n_sources = s->n_sources;
+    out->weight = s->weight;
+    out->amplitude = s->amplitude;
+    out->start = s->start;
+    out->stop = s->stop;
+    out->n_times = s->n_times;
     return 0;
 }
 

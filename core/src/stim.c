@@ -1,7 +1,9 @@
 /* stim.c: stimuli — Poisson input, constant and step currents, spike-time arrays.
  *
  * Input stimuli (poisson, current, step_current) add into the target's ring slot of the
- * current step before the models run; spike_times forces spikes after the models ran.
+ * current step, block by block just before the model steps that block (step.c); subsets of
+ * neurons are kept sorted by id (stably) so a block finds its targets by binary search.
+ * spike_times forces spikes after the models ran.
  * Poisson: each target neuron receives an independent Poisson count with mean
  * lambda = n_sources * rate_hz * dt per step (NEST's poisson_generator per step), drawn by
  * inversion from one uniform keyed by (seed, stimulus, step, neuron); for lambda >= 30 a
@@ -92,6 +94,39 @@ static int time_less(const void *ctx, uint64_t a, uint64_t b)
     return t[a] < t[b];
 }
 
+static int id_less(const void *ctx, uint64_t a, uint64_t b)
+{
+    const uint32_t *id = ctx;
+    return id[a] < id[b];
+}
+
+/* A subset of targets, in a stable order by neuron id, amplitudes following their neuron. */
+static int sort_targets(sk__stim_t *s)
+{
+    uint64_t *order;
+    uint32_t *ids = sk_calloc(s->n_neurons + 1u, sizeof *ids);
+    float *amps = s->amplitudes ? sk_calloc(s->n_neurons + 1u, sizeof *amps) : NULL;
+    if (!ids || (s->amplitudes && !amps) ||
+        sk__stable_order(s->n_neurons, id_less, s->neurons, &order)) {
+        sk_free(ids);
+        sk_free(amps);
+        return SK_ENOMEM;
+    }
+    for (uint32_t k = 0; k < s->n_neurons; k++) {
+        ids[k] = s->neurons[order[k]];
+        if (amps)
+            amps[k] = s->amplitudes[order[k]];
+    }
+    sk_free(order);
+    sk_free(s->neurons);
+    s->neurons = ids;
+    if (amps) {
+        sk_free(s->amplitudes);
+        s->amplitudes = amps;
+    }
+    return 0;
+}
+
 /* spike_times: the (time, neuron) pairs in a stable order by time. */
 static int sort_spikes(sk__stim_t *s, const sk_stim_spec_t *spec)
 {
@@ -135,6 +170,8 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
         if (!(stim->amplitudes = dup(spec->amplitudes, targets, sizeof(float))))
             goto nomem;
     }
+    if (stim->neurons && sort_targets(stim))
+        goto nomem;
     if (spec->kind == SK_STIM_SPIKE_TIMES && spec->n_times) {
         if (!(stim->spike_neurons = dup(spec->spike_neurons, spec->n_times, sizeof(uint32_t))) ||
             sort_spikes(stim, spec))
@@ -186,15 +223,44 @@ static uint32_t poisson_count(const sk__stim_t *s, double x)
     return k;
 }
 
+/* The targets of s within neurons [lo, hi): positions [*first, *last) of its subset (sorted),
+ * or the neurons themselves when it targets the whole population. */
+static void target_range(const sk__stim_t *s, uint32_t lo, uint32_t hi, uint32_t *first,
+                         uint32_t *last)
+{
+    if (!s->neurons) {
+        *first = lo;
+        *last = hi;
+        return;
+    }
+    uint32_t a = 0, b = s->n_neurons;
+    while (a < b) { /* first id >= lo */
+        uint32_t mid = a + (b - a) / 2;
+        if (s->neurons[mid] < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    *first = a;
+    for (b = s->n_neurons; a < b;) { /* first id >= hi */
+        uint32_t mid = a + (b - a) / 2;
+        if (s->neurons[mid] < hi)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    *last = a;
+}
+
 static void poisson_inputs(const sk_net_t *net, const sk__stim_t *s, uint32_t index,
-                           sk__pop_t *pop, uint32_t slot, uint64_t t)
+                           sk__pop_t *pop, uint32_t slot, uint64_t t, uint32_t first,
+                           uint32_t last)
 {
     if (s->lambda <= 0.0)
         return;
     const uint32_t stream = sk__stream(SK__RNG_POISSON, index, 0);
-    const uint32_t n = s->neurons ? s->n_neurons : pop->n;
     const int normal = s->lambda >= POISSON_NORMAL_FROM;
-    for (uint32_t k = 0; k < n; k++) {
+    for (uint32_t k = first; k < last; k++) {
         uint32_t j = s->neurons ? s->neurons[k] : k;
         double u = normal ? sk_rng_normal(net->seed, stream, t, j)
                           : sk_rng_uniform(net->seed, stream, t, j);
@@ -204,48 +270,48 @@ static void poisson_inputs(const sk_net_t *net, const sk__stim_t *s, uint32_t in
     }
 }
 
-/* Adds amp (or per[k], when given) to every target neuron k. */
+/* Adds amp (or per[k], when given) to the targets at positions [first, last). */
 static void current_inputs(const sk__stim_t *s, sk__pop_t *pop, uint32_t slot, float amp,
-                           const float *per)
+                           const float *per, uint32_t first, uint32_t last)
 {
-    const uint32_t n = s->neurons ? s->n_neurons : pop->n;
     if (!s->neurons && s->channel >= 0) { /* the dense case: one vectorisable pass */
         float *restrict acc = pop->ring + ((size_t)slot * pop->model->n_inputs +
                                            (size_t)s->channel) * pop->n;
         if (per)
-            for (uint32_t k = 0; k < n; k++)
+            for (uint32_t k = first; k < last; k++)
                 acc[k] += per[k];
         else
-            for (uint32_t k = 0; k < n; k++)
+            for (uint32_t k = first; k < last; k++)
                 acc[k] += amp;
         return;
     }
-    for (uint32_t k = 0; k < n; k++)
+    for (uint32_t k = first; k < last; k++)
         sk__deliver(pop, slot, s->channel, s->neurons ? s->neurons[k] : k, per ? per[k] : amp);
 }
 
-void sk__stims_inputs(sk_net_t *net, uint64_t t)
+void sk__stims_inputs(sk_net_t *net, uint32_t p, uint64_t t, uint32_t lo, uint32_t hi)
 {
     for (uint32_t k = 0; k < net->n_stims; k++) {
         const sk__stim_t *s = &net->stims[k];
-        sk__pop_t *pop = &net->pops[s->pop];
-        uint32_t slot = (uint32_t)(t % pop->depth);
+        if (s->pop != p || s->kind == SK_STIM_SPIKE_TIMES)
+            continue;
+        sk__pop_t *pop = &net->pops[p];
+        uint32_t slot = (uint32_t)(t % pop->depth), first, last;
+        target_range(s, lo, hi, &first, &last);
         switch (s->kind) {
         case SK_STIM_POISSON:
-            poisson_inputs(net, s, k, pop, slot, t);
+            poisson_inputs(net, s, k, pop, slot, t, first, last);
             break;
         case SK_STIM_CURRENT:
             if (t >= s->start && (s->stop == 0 || t < s->stop))
-                current_inputs(s, pop, slot, s->amplitude, s->amplitudes);
+                current_inputs(s, pop, slot, s->amplitude, s->amplitudes, first, last);
             break;
-        case SK_STIM_STEP_CURRENT: {
+        default: { /* step_current */
             uint32_t at = lower_bound(s->times, s->n_times, t + 1); /* first time > t */
             if (at > 0)
-                current_inputs(s, pop, slot, s->amplitudes[at - 1], NULL);
+                current_inputs(s, pop, slot, s->amplitudes[at - 1], NULL, first, last);
             break;
         }
-        default:
-            break;
         }
     }
 }

@@ -136,6 +136,12 @@ static int decode_entry(sk__dec_t *d, const json_t *v, const sk_proto_net_view_t
         rc = entry_pop(d, v, view, e);
     if (rc == 0)
         rc = sk__get_enum(d, v, "kind", 1, g_kinds, &e->kind);
+    if (rc == 0 && e->kind == SK_INJECT_CURRENT && view->pops[e->pop].model->n_inputs == 0) {
+        size_t mark = sk__path_key(&d->path, "kind");
+        rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                      "model %s takes no input (only kind spike)", view->pops[e->pop].model->name);
+        sk__path_pop(&d->path, mark);
+    }
     if (rc == 0)
         rc = entry_neurons(d, v, view->pops[e->pop].size, e);
     if (rc == 0)

@@ -90,7 +90,7 @@ static int decode_params(sk__dec_t *d, const json_t *v, const sk_model_t *m, sk_
 static int decode_pair(sk__dec_t *d, const json_t *v, float *a, float *b)
 {
     size_t n;
-    int rc = sk__as_array(d, v, 2, &n);
+    int rc = sk__as_array(d, v, SIZE_MAX, &n);
     if (rc == 0 && n != 2)
         rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "must be a pair [a, b] (got %zu elements)",
                       n);

@@ -211,6 +211,12 @@ int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uin
         rc = sk__get_pop_ref(d, v, "source", net, &s);
     if (rc == 0)
         rc = sk__get_pop_ref(d, v, "target", net, &t);
+    if (rc == 0 && sk_model_find(net->pops[t].model)->n_inputs == 0) {
+        size_t mark = sk__path_key(&d->path, "target");
+        rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "model %s takes no input",
+                      net->pops[t].model);
+        sk__path_pop(&d->path, mark);
+    }
     if (rc == 0)
         rc = decode_rule(d, v, net, s, t, &syn, &out->rule);
     if (rc == 0)

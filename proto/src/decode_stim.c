@@ -11,7 +11,8 @@ static const char *const g_kinds[] = {"poisson", "current", "step_current", "spi
                                       NULL};
 static const char *const g_stim_keys[][10] = {
     {"kind", "target", "rate_hz", "weight", "n_sources", "neurons", "channel", NULL},
-    {"kind", "target", "amplitude", "start_step", "stop_step", "neurons", "channel", NULL},
+    {"kind", "target", "amplitude", "amplitudes", "start_step", "stop_step", "neurons", "channel",
+     NULL},
     {"kind", "target", "times", "amplitudes", "neurons", "channel", NULL},
     {"kind", "target", "times", "neurons", NULL},
 };
@@ -58,9 +59,30 @@ static int decode_poisson(sk__dec_t *d, const json_t *v, sk_stim_spec_t *out)
     return rc;
 }
 
-static int decode_current(sk__dec_t *d, const json_t *v, sk_stim_spec_t *out)
+/* amplitude (every neuron) or amplitudes (one per target neuron), not both. */
+static int decode_amplitude(sk__dec_t *d, const json_t *v, size_t n_target, sk_stim_spec_t *out)
 {
-    int rc = sk__get_float(d, v, "amplitude", 1, &out->amplitude);
+    const json_t *many = json_object_get(v, "amplitudes");
+    if (!many)
+        return sk__get_float(d, v, "amplitude", 1, &out->amplitude);
+    if (json_object_get(v, "amplitude")) {
+        size_t mark = sk__path_key(&d->path, "amplitudes");
+        int rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                          "give amplitude or amplitudes, not both");
+        sk__path_pop(&d->path, mark);
+        return rc;
+    }
+    float *x;
+    size_t n;
+    int rc = sk__get_floats(d, v, "amplitudes", 1, n_target, &x, &n);
+    if (rc == 0)
+        out->amplitudes = x;
+    return rc;
+}
+
+static int decode_current(sk__dec_t *d, const json_t *v, size_t n_target, sk_stim_spec_t *out)
+{
+    int rc = decode_amplitude(d, v, n_target, out);
     if (rc == 0)
         rc = sk__get_u64(d, v, "start_step", 0, 0, MAX_TIME, &out->start);
     if (rc == 0)
@@ -87,7 +109,7 @@ static int decode_kind(sk__dec_t *d, const json_t *v, const sk_pop_spec_t *tgt, 
     case SK_STIM_POISSON:
         return decode_poisson(d, v, out);
     case SK_STIM_CURRENT:
-        return decode_current(d, v, out);
+        return decode_current(d, v, out->neurons ? out->n_neurons : tgt->size, out);
     case SK_STIM_STEP_CURRENT:
         rc = get_times(d, v, 1, &times, &n);
         if (rc == 0)
@@ -111,6 +133,9 @@ static int decode_kind(sk__dec_t *d, const json_t *v, const sk_pop_spec_t *tgt, 
     }
 }
 
+static int decode_subset(sk__dec_t *d, const json_t *v, const sk_pop_spec_t *tgt,
+                         sk_stim_spec_t *out);
+
 int sk__decode_stim(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, sk_stim_spec_t *out)
 {
     int kind;
@@ -127,13 +152,26 @@ int sk__decode_stim(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, sk_
     out->kind = (sk_stim_kind_t)kind;
     out->target = net->pops[t].name;
     const sk_pop_spec_t *tgt = &net->pops[t];
-    if ((rc = decode_kind(d, v, tgt, kind, out)) != 0)
+    if (kind != SK_STIM_SPIKE_TIMES && (rc = decode_subset(d, v, tgt, out)) != 0)
         return rc;
-    if (kind == SK_STIM_SPIKE_TIMES)
-        return 0;
+    return decode_kind(d, v, tgt, kind, out);
+}
+
+/* neurons (a subset, no repeats) and channel of the stimuli that feed input. */
+static int decode_subset(sk__dec_t *d, const json_t *v, const sk_pop_spec_t *tgt,
+                         sk_stim_spec_t *out)
+{
+    const sk_model_t *m = sk_model_find(tgt->model);
+    if (m->n_inputs == 0) {
+        size_t mark = sk__path_key(&d->path, "target");
+        int rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                          "model %s takes no input (use a spike_times stimulus)", m->name);
+        sk__path_pop(&d->path, mark);
+        return rc;
+    }
     uint32_t *ids = NULL;
     size_t n = 0;
-    rc = sk__get_ids(d, v, "neurons", 0, tgt->size, 1, SIZE_MAX, &ids, &n);
+    int rc = sk__get_ids(d, v, "neurons", 0, tgt->size, 1, SIZE_MAX, &ids, &n);
     if (rc == 0 && ids && n == 0) {
         size_t mark = sk__path_key(&d->path, "neurons");
         rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
@@ -141,7 +179,7 @@ int sk__decode_stim(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, sk_
         sk__path_pop(&d->path, mark);
     }
     if (rc == 0)
-        rc = sk__get_channel(d, v, sk_model_find(tgt->model), &out->channel);
+        rc = sk__get_channel(d, v, m, &out->channel);
     out->neurons = ids;
     out->n_neurons = (uint32_t)n;
     return rc;
@@ -157,7 +195,7 @@ static int decode_variables(sk__dec_t *d, const json_t *v, const sk_model_t *m, 
     if (rc)
         return rc;
     size_t mark = sk__path_key(&d->path, "variables");
-    if ((rc = sk__as_array(d, a, m->n_state, &n)) != 0)
+    if ((rc = sk__as_array(d, a, UINT32_MAX, &n)) != 0)
         return rc;
     if (n == 0)
         return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "must name at least one variable");

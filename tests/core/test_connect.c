@@ -288,3 +288,23 @@ Test(connect, limits_are_checked_before_allocating)
     pr.rule.p = 0.001;                /* 2.5e10 expected synapses */
     cr_expect_eq(create_err(pops, 2, &pr, 1, &err), SK_ELIMIT);
 }
+
+Test(connect, memory_accounting_includes_the_synapses)
+{
+    sk_pop_spec_t pop = pop_spec("a", "lif", 2000);
+    sk_proj_spec_t pr = proj_spec("a", "a", SK_RULE_FIXED_INDEGREE, 1, 1);
+    pr.rule.indegree = 100;
+    sk_net_t *net = make(&pop, 1, &pr, 1, 1);
+    sk_net_info_t info;
+    sk_net_info(net, &info);
+    cr_expect_eq(info.n_synapses, 200000);
+    cr_expect_geq(info.bytes, 200000u * 4u + 2001u * 8u, "bytes %llu must count the synapses",
+                  (unsigned long long)info.bytes);
+    sk_net_t *copy = NULL;
+    cr_assert_eq(sk_net_clone(net, &copy), 0);
+    sk_net_info_t ci;
+    sk_net_info(copy, &ci);
+    cr_expect_eq(ci.bytes, info.bytes, "a restored network accounts the same bytes");
+    sk_net_destroy(copy);
+    sk_net_destroy(net);
+}

@@ -130,6 +130,7 @@ Test(net, parallel_stepping_is_bit_identical_to_one_thread)
         cr_assert_eq(sk_pool_create(threads, &pool), 0);
         sk_parallel_t par;
         sk_pool_parallel(pool, &par);
+        par.grain = 1; /* split even this small network */
         sk_net_t *net = busy_net();
         sk_net_set_parallel(net, &par);
         sk_net_step(net, 250, NULL, NULL);
@@ -442,4 +443,40 @@ Test(net, recorders_sample_every_k_steps_and_keep_the_newest)
     cr_expect_eq(info.samples_kept, 51);
     cr_expect_eq(info.samples_dropped, 0);
     sk_net_destroy(net);
+}
+
+Test(net, a_spike_source_emits_only_forced_spikes_and_takes_no_input)
+{
+    sk_pop_spec_t pops[2] = {pop_spec("in", "spike_source", 4), pop_spec("out", "lif", 4)};
+    sk_proj_spec_t pr = proj_spec("in", "out", SK_RULE_ONE_TO_ONE, 0.75f, 2);
+    uint64_t times[] = {1};
+    uint32_t who[] = {3};
+    sk_stim_spec_t st = {.kind = SK_STIM_SPIKE_TIMES, .target = "in", .times = times,
+                         .spike_neurons = who, .n_times = 1};
+    sk_net_spec_t spec = {.dt_ms = 1, .pops = pops, .n_pops = 2, .projs = &pr, .n_projs = 1,
+                          .stims = &st, .n_stims = 1};
+    sk_net_t *net = make(&spec);
+    sk_inject_t inj = {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 0, .step = 0};
+    cr_assert_eq(sk_net_inject(net, &inj, 1, NULL), 0);
+    sk_inject_t cur = {.kind = SK_INJECT_CURRENT, .pop = 0, .channel = -1, .neuron = 0};
+    sk_err_t err;
+    cr_expect_eq(sk_net_inject(net, &cur, 1, &err), SK_ERANGE, "a spike source takes no current");
+    sk_net_step(net, 4, NULL, NULL);
+    uint64_t sum[2] = {0};
+    sk_net_spikes(net, 0, 4, NULL, collect_ids, sum);
+    cr_expect_eq(sum[1], 2);
+    cr_expect_eq(sum[0], 0 + 1003);
+    const float *i;
+    sk_net_state(net, 1, "i", &i);
+    cr_expect_eq(i[0], 0.75f * (1 - 0.2f) * (1 - 0.2f), "spike of step 0 arrives at step 2");
+    cr_expect_eq(i[3], 0.75f * (1 - 0.2f), "spike of step 1 arrives at step 3");
+    cr_expect_eq(i[1], 0.0f);
+    sk_net_destroy(net);
+
+    sk_proj_spec_t into = proj_spec("out", "in", SK_RULE_ONE_TO_ONE, 1, 1);
+    spec.projs = &into;
+    spec.n_stims = 0;
+    sk_net_t *bad = NULL;
+    cr_expect_eq(sk_net_create(&spec, &bad, &err), SK_EINVAL);
+    cr_expect_str_eq(err.path, "projections[0].target");
 }

@@ -170,3 +170,26 @@ Test(stim, a_current_can_give_each_neuron_its_own_amplitude)
     sk_net_destroy(copy);
     sk_net_destroy(net);
 }
+
+Test(stim, stimulus_info_describes_each_stimulus)
+{
+    sk_stim_spec_t st[2] = {{.kind = SK_STIM_POISSON, .target = "p", .rate_hz = 12.5,
+                             .n_sources = 3, .weight = 0.25f},
+                            {.kind = SK_STIM_CURRENT, .target = "p", .amplitude = 2, .start = 4}};
+    sk_net_t *net = make_one(5, st, 2, 1.0);
+    sk_stim_info_t info;
+    cr_assert_eq(sk_net_stim_info(net, 0, &info), 0);
+    cr_expect_eq(info.kind, SK_STIM_POISSON);
+    cr_expect_eq(info.rate_hz, 12.5);
+    cr_expect_eq(info.n_sources, 3);
+    cr_expect_eq(info.weight, 0.25f);
+    sk_net_set_poisson_rate(net, 0, 40, NULL);
+    sk_net_stim_info(net, 0, &info);
+    cr_expect_eq(info.rate_hz, 40);
+    cr_assert_eq(sk_net_stim_info(net, 1, &info), 0);
+    cr_expect_eq(info.kind, SK_STIM_CURRENT);
+    cr_expect_eq(info.amplitude, 2.0f);
+    cr_expect_eq(info.start, 4);
+    cr_expect_eq(sk_net_stim_info(net, 2, &info), SK_ENOENT);
+    sk_net_destroy(net);
+}

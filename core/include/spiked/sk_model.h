@@ -105,8 +105,20 @@ static inline int sk_refrac_apply(uint16_t *restrict refrac, uint16_t refrac_ste
 #else
 #define SK_IVDEP
 #endif
+/* SK_MODEL_CLONES: with GCC on x86-64 Linux the step function is compiled three times
+ * (baseline SSE2, AVX2, AVX-512F) and the widest one the CPU supports is picked when the
+ * program loads (ifunc). Binaries stay portable and results stay bit-identical:
+ * -ffp-contract=off forbids FMA in every clone, and each lane does the same float32
+ * operations whatever the vector width (the oracle and conformance tests check the clone
+ * the test machine picks). Off under sanitizers, whose runtimes do not support ifuncs well. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&    \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define SK_MODEL_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define SK_MODEL_CLONES
+#endif
 #define SK_MODEL_LOOP(name)                                                                    \
-    static void name(const sk_step_args_t *a)                                                  \
+    SK_MODEL_CLONES static void name(const sk_step_args_t *a)                                  \
     {                                                                                          \
         if (a->refrac)                                                                         \
             name##_loop(a, 1);                                                                 \
@@ -127,7 +139,8 @@ typedef struct sk_model {
     uint32_t n_state;
     const char *const *inputs; /* input channel names: {"current"} or {"g_e", "g_i"} */
     uint32_t n_inputs;
-    uint32_t v_index;   /* index in state of the membrane potential (held while refractory) */
+    uint32_t v_index;   /* index in state of the membrane potential (held while refractory);
+                           unused when n_state == 0 */
     const char *const *derived; /* names of the constants derive() writes (for tests/docs) */
     uint32_t n_derived;         /* number of constants derive() writes */
 

@@ -13,7 +13,8 @@
  *
  * Order inside one step t (fixed; every result below depends on it):
  *   1. each population's input for step t = its delay ring slot for t (synaptic input that
- *      arrived), plus stimuli (in description order), plus injected currents for t;
+ *      arrived), plus injected currents for t (in the order queued), plus stimuli (in
+ *      description order);
  *   2. every population runs its model step (description order);
  *   3. forced spikes (spike_times stimuli, injected spikes) are added to the model's spikes;
  *   4. the spikes of step t are appended to the spike history (ids ascending);
@@ -83,7 +84,7 @@ typedef struct sk_init {
 } sk_init_t;
 
 typedef struct sk_pop_spec {
-    const char *name;         /* unique, [A-Za-z0-9_.-]{1,64} */
+    const char *name;         /* unique, [A-Za-z0-9_-]{1,64} */
     const char *model;        /* registry name */
     uint32_t size;            /* >= 1 */
     const sk_param_t *params; /* overrides of the model's defaults */
@@ -226,7 +227,11 @@ typedef void (*sk_task_fn)(void *arg, uint32_t k);
 typedef struct sk_parallel {
     void (*run)(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks);
     void *pool;
-    uint32_t n_threads; /* parts each phase is split into; 1 = sequential */
+    uint32_t n_threads; /* most parts a phase is split into; 1 = sequential */
+    uint32_t grain;     /* least work per part (neurons, or synaptic events for delivery);
+                           0 = 16384. A phase with less work than 2 grains runs on the
+                           caller alone: a fork/join costs about as much as updating a few
+                           thousand neurons. Never changes results, only speed. */
 } sk_parallel_t;
 
 /* Uses par for the following steps (NULL or n_threads <= 1: sequential). Results are
@@ -276,7 +281,21 @@ typedef struct sk_net_info {
     uint64_t pending;          /* queued injections */
 } sk_net_info_t;
 
+typedef struct sk_stim_info {
+    sk_stim_kind_t kind;
+    uint32_t target;           /* population index */
+    int channel;               /* channel index, or -1 for the sign split */
+    uint32_t n_neurons;        /* targets (0 = the whole population) */
+    double rate_hz;            /* poisson */
+    uint32_t n_sources;        /* poisson */
+    float weight;              /* poisson */
+    float amplitude;           /* current (when not per neuron) */
+    uint64_t start, stop;      /* current */
+    uint32_t n_times;          /* step_current, spike_times */
+} sk_stim_info_t;
+
 void sk_net_info(const sk_net_t *net, sk_net_info_t *out);
+int sk_net_stim_info(const sk_net_t *net, uint32_t stim, sk_stim_info_t *out);
 int sk_net_pop_info(const sk_net_t *net, uint32_t pop, sk_pop_info_t *out);
 int sk_net_proj_info(const sk_net_t *net, uint32_t proj, sk_proj_info_t *out);
 /* Index of a population by name, or SK_ENOENT. */

@@ -78,10 +78,11 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *a, const int refrac
         const int m = rho0 > 0.0f;
         float v_n = m ? v0 : v_l;
         int z = m ? 0 : z_l;
-        const float rho_dec = rho0 - (m ? 1.0f : 0.0f);
-        const float rho_n = z ? rho_reset : (rho_dec > 0.0f ? rho_dec : 0.0f);
+        /* generic refractoriness before the spike-triggered rho reset (sk_model.h) */
         if (refrac)
             z = sk_refrac_apply(ref, ref_steps, j, v0, &v_n, z);
+        const float rho_dec = rho0 - (m ? 1.0f : 0.0f);
+        const float rho_n = z ? rho_reset : (rho_dec > 0.0f ? rho_dec : 0.0f);
         v[j] = v_n;
         cur[j] = i_n;
         rho[j] = rho_n;
