@@ -50,8 +50,10 @@
       "concurrent HTTP connections")                                                          \
     X(NUM, pool_threads, "--pool-threads", "SPIKED_POOL_THREADS", "4",                        \
       "threads stepping sessions (UV_THREADPOOL_SIZE)")                                       \
+    X(NUM, step_threads, "--step-threads", "SPIKED_STEP_THREADS", "1",                        \
+      "threads stepping one large session (>= 10000 neurons); 1 = off")                       \
     X(FLAG, demo, "--demo", "SPIKED_DEMO", "0", "start the real-time session 'demo'")         \
-    X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "no access log")
+    X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "log warnings and errors only")
 
 enum kind { STR, NUM, FLAG };
 
@@ -180,6 +182,8 @@ static int check_values(srv_config_t *c, char *err, size_t len)
         return fail(err, len, "limits must be > 0");
     if (c->pool_threads < 1 || c->pool_threads > 128)
         return fail(err, len, "--pool-threads: must be in [1, 128]");
+    if (c->step_threads < 1 || c->step_threads > 64)
+        return fail(err, len, "--step-threads: must be in [1, 64]");
     if (c->heartbeat_ms >= c->stream_timeout_s * 1000)
         return fail(err, len, "--heartbeat-ms must be shorter than --stream-timeout");
     if (c->conn_limit > 65536 || c->max_subscribers >= c->conn_limit)

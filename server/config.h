@@ -36,8 +36,9 @@ typedef struct srv_config {
     uint64_t replay_steps;    /* most steps a Last-Event-ID replay covers */
     uint64_t conn_limit;      /* concurrent HTTP connections */
     uint64_t pool_threads;    /* UV_THREADPOOL_SIZE for stepping */
+    uint64_t step_threads;    /* sk_net_set_parallel threads for one large session */
     uint64_t demo;            /* start with the real-time session "demo" */
-    uint64_t quiet;           /* no access log */
+    uint64_t quiet;           /* warnings and errors only (no access log) */
     /* derived */
     char cors_list[SRV_MAX_CORS][128];
     int n_cors;

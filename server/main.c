@@ -32,6 +32,8 @@ int main(int argc, char **argv)
     }
     if (rc > 0)
         return 0;
+    if (cfg.quiet)
+        srv_log_set_level(SRV_LOG_WARN);
     /* Before the first use of the pool: the pool is sized once, on first use. */
     char threads[16];
     snprintf(threads, sizeof threads, "%u", (unsigned)cfg.pool_threads);

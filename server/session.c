@@ -17,6 +17,9 @@
 
 #include "jobs.h"
 #include "log.h"
+#include "sk_pool.h"
+
+#define PARALLEL_MIN_NEURONS 10000 /* smaller networks step faster on one thread */
 
 static void on_pacer(uv_timer_t *t);
 
@@ -36,6 +39,12 @@ int srv_session_create(srv_server_t *srv, const char *name, sk_net_t *net,
     sk_net_info_t ni;
     sk_net_info(net, &ni);
     sess->n_pops = (int)ni.n_pops;
+    if (srv->cfg.step_threads > 1 && ni.n_neurons >= PARALLEL_MIN_NEURONS &&
+        sk_pool_create((uint32_t)srv->cfg.step_threads, &sess->par) == 0) {
+        sk_parallel_t par;
+        sk_pool_parallel(sess->par, &par);
+        sk_net_set_parallel(net, &par);
+    }
     sess->step = ni.step;
     sess->dt_ms = ni.dt_ms;
     atomic_init(&sess->deleted, 0);
@@ -64,6 +73,7 @@ static void on_closed(uv_handle_t *h)
         free(sess->rt);
     }
     sk_net_destroy(sess->net);
+    sk_pool_destroy(sess->par); /* after the network that used it */
     free(sess);
 }
 

@@ -108,6 +108,7 @@ struct srv_session {
     uint64_t steps_run, spikes_run; /* counters since creation/restore */
     uint64_t created_ms;            /* wall clock (ms since epoch) */
     int kicking;        /* inside srv__session_kick */
+    struct sk_pool *par; /* threads lent to the network (--step-threads), or NULL */
 };
 
 /* Creates a session around net (taken over, destroyed on failure too). */

@@ -71,3 +71,39 @@ Test(parallel, concurrent_sessions_equal_sessions_alone)
     }
     t_stop(&p);
 }
+
+/* The spikes and state of a 12000-neuron session after 300 steps, as text. */
+static char *big_run(const char *const *args)
+{
+    sp_proc_t p;
+    t_start(&p, args);
+    json_decref(t_ok(p.port, "POST", "/v1/sessions",
+                     "{\"name\":\"big\",\"seed\":3,\"dt\":1,\"network\":{\"populations\":[{\"name\":"
+                     "\"p\",\"model\":\"lif\",\"size\":12000}],\"projections\":[{\"source\":\"p\","
+                     "\"target\":\"p\",\"rule\":{\"kind\":\"fixed_indegree\",\"indegree\":20},"
+                     "\"weight\":0.1,\"delay_steps\":3}],\"stimuli\":[{\"kind\":\"poisson\","
+                     "\"target\":\"p\",\"rate_hz\":60,\"weight\":1.2}]}}",
+                     201));
+    json_decref(t_step(p.port, "big", 300, 0));
+    char *spikes = t_spikes_text(p.port, "big", 0, 300);
+    json_t *j = t_ok(p.port, "GET", "/v1/sessions/big/state?variables=v,i", NULL, 200);
+    char *state = json_dumps(json_object_get(j, "values"), JSON_COMPACT);
+    json_decref(j);
+    t_stop(&p);
+    size_t n = strlen(spikes) + strlen(state) + 2;
+    char *all = malloc(n);
+    snprintf(all, n, "%s|%s", spikes, state);
+    free(spikes);
+    free(state);
+    return all;
+}
+
+Test(parallel, step_threads_give_the_same_results)
+{
+    const char *threads[] = {"--step-threads", "3", NULL};
+    char *one = big_run(NULL), *three = big_run(threads);
+    cr_assert_gt(strlen(one), 10000);
+    cr_assert(!strcmp(one, three), "--step-threads changed the results");
+    free(one);
+    free(three);
+}
