@@ -294,6 +294,11 @@ static void answer_final(srv_session_t *sess, srv_job_t *job)
                                      sk_strerror(rc));
         else
             srv_session_answer_json(rq, 200, j);
+    } else if (sess->srv->phase != SRV_RUNNING) {
+        srv_session_answer_error(rq, 503, "unavailable",
+                                 "the server is shutting down; job %" PRIu64 " stopped after %" PRIu64
+                                 " of %" PRIu64 " steps",
+                                 job->id, job->done, job->total);
     } else if (sess->closing) {
         srv_session_answer_error(rq, sess->close_status, sess->close_code,
                                  "session %s closed after %" PRIu64 " of %" PRIu64 " steps",

@@ -3,6 +3,7 @@
  * (--max-run-ms), reads served while a job runs, and the per-session queue limit. */
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,4 +160,37 @@ Test(jobs, queue_limit_answers_429)
     }
     json_decref(wait_job(p.port, "/v1/sessions/q/jobs/3"));
     t_stop(&p);
+}
+
+Test(jobs, shutdown_answers_a_waiting_step_with_503)
+{
+    sp_proc_t p;
+    const char *args[] = {"--sync-ms", "60000", NULL};
+    t_start(&p, args);
+    t_create(p.port, "sd", 100, 1);
+    hc_conn_t *c = malloc(sizeof *c);
+    cr_assert_eq(hc_connect(c, p.port), 0);
+    const char *b = "{\"steps\":10000000}";
+    cr_assert_eq(hc_send(c, "POST", "/v1/sessions/sd/step", "Content-Type: application/json\r\n",
+                         b, strlen(b)),
+                 0);
+    long long deadline = hc_now_ms() + 10000;
+    for (;;) { /* wait until the job runs */
+        int st = 0;
+        json_t *j = t_req(p.port, "GET", "/v1/sessions/sd/jobs/1", NULL, &st);
+        json_decref(j);
+        if (st == 200)
+            break;
+        cr_assert_lt(hc_now_ms(), deadline);
+        poll(NULL, 0, 10);
+    }
+    kill(p.pid, SIGTERM);
+    hc_resp_t r;
+    cr_assert_eq(hc_recv(c, &r, 10000), 0);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"unavailable\""));
+    hc_resp_free(&r);
+    hc_close(c);
+    free(c);
+    cr_assert_eq(sp_stop(&p, 0, 10000), 0, "exit status after SIGTERM");
 }
