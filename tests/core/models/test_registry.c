@@ -448,3 +448,19 @@ Test(registry, derive_init_and_step_write_exactly_their_outputs)
                          m->state[c].name);
     }
 }
+
+Test(registry, exponential_models_reject_a_huge_delta_t_that_overflows_after_reset)
+{
+    const char *names[] = {"lif_ex", "lif_adex"};
+    for (int k = 0; k < 2; k++) {
+        const sk_model_t *m = sk_model_find(names[k]);
+        float p[SK_MODEL_MAX_PARAMS];
+        sk_model_defaults(m, p);
+        p[sk_model_param_index(m, "delta_T")] = 1e4f;
+        p[sk_model_param_index(m, "v_th")] = 0.0f;
+        p[sk_model_param_index(m, "v_reset")] = 7e5f; /* exponent 70: fine; 1e4 * e^70 is not */
+        sk_err_t err;
+        cr_expect_eq(sk_model_check_params(m, p, &err), SK_ERANGE, "%s", names[k]);
+        cr_expect_str_eq(err.path, "v_reset");
+    }
+}
