@@ -17,6 +17,8 @@
 
 #define CHUNK_TARGET_NS  10000000.0 /* ~10 ms of work per item */
 #define FIRST_CHUNK      8
+#define CHUNK_SPIKES     100000.0 /* spikes per chunk at most (memory of its batches) */
+#define BATCH_IDS        50000    /* spike ids per event: bounds the encoder's working set */
 #define PROGRESS_NS      250000000u /* progress events at most every 250 ms per job */
 #define PACER_MIN_NS     10000000.0 /* real time: batches of at least 10 ms of model time */
 
@@ -42,6 +44,11 @@ void srv_chunk_prepare(srv_session_t *sess, srv_chunk_t *c, uint64_t max_steps)
     if (sess->ns_per_step > 0) {
         double k = CHUNK_TARGET_NS / sess->ns_per_step;
         n = k < 1 ? 1 : k > 1e9 ? 1000000000u : (uint64_t)k;
+    }
+    if (sess->spikes_per_step > 0) {
+        double k = CHUNK_SPIKES / sess->spikes_per_step;
+        uint64_t m = k < 1 ? 1 : k > 1e9 ? 1000000000u : (uint64_t)k;
+        n = m < n ? m : n;
     }
     c->n = n < max_steps ? n : max_steps;
     if (!c->n)
@@ -72,16 +79,33 @@ static int add_frame(srv_chunk_t *c, int32_t key, const json_t *batch, uint64_t 
     return 0;
 }
 
-/* One or more batches (pages of at most 1,000,000 ids) of [from, to) for one filter. */
+json_t *srv_spike_batch(const sk_net_t *net, int32_t pop, uint64_t from, uint64_t to,
+                        uint64_t *end)
+{
+    sk_proto_spikes_query_t q = {pop, from, to, BATCH_IDS};
+    json_t *j = NULL;
+    sk_net_info_t ni;
+    sk_net_info(net, &ni);
+    if (sk_proto_spikes_json(net, &q, &j, NULL))
+        return NULL;
+    json_t *next = json_object_get(j, "next_from_step");
+    *end = next ? (uint64_t)json_integer_value(next) : to;
+    if (json_object_set_new(j, "t_ms", json_real((double)*end * ni.dt_ms))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* One or more batches (pages of at most BATCH_IDS ids) of [from, to) for one filter. */
 static void encode_batches(sk_net_t *net, srv_chunk_t *c, int32_t pop, uint64_t from,
                            uint64_t to)
 {
     while (from < to) {
-        json_t *j = NULL;
-        if (sk_proto_sse_spikes_json(net, from, to, pop, &j))
+        uint64_t end = to;
+        json_t *j = srv_spike_batch(net, pop, from, to, &end);
+        if (!j)
             return;
-        json_t *next = json_object_get(j, "next_from_step");
-        uint64_t end = next ? (uint64_t)json_integer_value(next) : to;
         int rc = add_frame(c, pop, j, end);
         json_decref(j);
         if (rc || end <= from)
@@ -126,7 +150,9 @@ void srv_chunk_publish(srv_session_t *sess, srv_chunk_t *c)
     m->spikes_total += c->spikes;
     if (c->done) {
         double per = (double)c->ns / (double)c->done;
+        double sp = (double)c->spikes / (double)c->done;
         sess->ns_per_step = sess->ns_per_step > 0 ? 0.7 * sess->ns_per_step + 0.3 * per : per;
+        sess->spikes_per_step = 0.7 * sess->spikes_per_step + 0.3 * sp;
     }
     while (c->frames) {
         srv_text_t *t = c->frames;

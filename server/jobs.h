@@ -55,6 +55,12 @@ void srv_chunk_run(sk_net_t *net, srv_chunk_t *c);
 void srv_chunk_publish(srv_session_t *sess, srv_chunk_t *c);
 void srv_chunk_clear(srv_chunk_t *c);
 
+/* One spike batch event of [from, to) for pop (-1 = all), cut after ~50,000 ids at a step
+ * boundary: {from_step, to_step, first_kept, spikes, next_from_step?, t_ms}; *end = where
+ * it stops. NULL when out of memory. Any thread that owns the network. */
+json_t *srv_spike_batch(const sk_net_t *net, int32_t pop, uint64_t from, uint64_t to,
+                        uint64_t *end);
+
 /* Creates the step operation of POST .../step: body (a new reference, taken over) is
  * decoded when the job reaches the head of the queue. */
 srv_op_t *srv_job_new(srv_session_t *sess, srv_req_t *rq, json_t *body);

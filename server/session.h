@@ -104,6 +104,7 @@ struct srv_session {
     srv_job_t *jobs;    /* newest first: running, queued, then up to 16 finished */
     /* stepping statistics */
     double ns_per_step; /* moving average of the wall time of one step; 0 = unknown */
+    double spikes_per_step; /* moving average */
     uint64_t steps_run, spikes_run; /* counters since creation/restore */
     uint64_t created_ms;            /* wall clock (ms since epoch) */
     int kicking;        /* inside srv__session_kick */

@@ -16,11 +16,10 @@
 static void replay(srv_session_t *sess, srv_sub_t *sub, int32_t pop, uint64_t from, uint64_t to)
 {
     while (from < to) {
-        json_t *j = NULL;
-        if (sk_proto_sse_spikes_json(sess->net, from, to, pop, &j))
+        uint64_t end = to;
+        json_t *j = srv_spike_batch(sess->net, pop, from, to, &end);
+        if (!j)
             return;
-        json_t *next = json_object_get(j, "next_from_step");
-        uint64_t end = next ? (uint64_t)json_integer_value(next) : to;
         char id[24];
         snprintf(id, sizeof id, "%" PRIu64, end);
         size_t len = 0;

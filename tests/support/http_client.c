@@ -22,6 +22,13 @@ long long hc_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int rcvbuf;
+
+void hc_set_rcvbuf(int bytes)
+{
+    rcvbuf = bytes;
+}
+
 int hc_connect(hc_conn_t *c, int port)
 {
     memset(c, 0, sizeof *c);
@@ -32,6 +39,8 @@ int hc_connect(hc_conn_t *c, int port)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (rcvbuf > 0)
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (connect(c->fd, (struct sockaddr *)&a, sizeof a) < 0) {
         close(c->fd);
         c->fd = -1;
@@ -70,6 +79,7 @@ int hc_send(hc_conn_t *c, const char *method, const char *path, const char *head
                      headers ? headers : "", body ? "" : "\r\n");
     if (n < 0 || (size_t)n >= sizeof head)
         return -1;
+    c->head = !strcmp(method, "HEAD");
     if (body) {
         int m = snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
         if (m < 0 || (size_t)(n + m) >= sizeof head)
@@ -214,6 +224,8 @@ int hc_recv(hc_conn_t *c, hc_resp_t *r, int timeout_ms)
     r->body = calloc(1, 1);
     if (!r->body)
         return -1;
+    if (c->head || r->status == 204 || r->status == 304)
+        return 0;
     if (hc_header(r, "Transfer-Encoding", v, sizeof v) && !strcasecmp(v, "chunked"))
         return read_chunked(c, r, deadline);
     size_t n = hc_header(r, "Content-Length", v, sizeof v) ? strtoul(v, NULL, 10) : 0;

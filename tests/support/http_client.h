@@ -13,6 +13,7 @@ typedef struct hc_conn {
     int fd;
     char buf[1 << 16];
     size_t have, off; /* buffered bytes: buf[off..have) */
+    int head;         /* the last request was HEAD: its response has no body */
 } hc_conn_t;
 
 typedef struct hc_resp {
@@ -24,6 +25,9 @@ typedef struct hc_resp {
 
 /* 0 or -1. */
 int hc_connect(hc_conn_t *c, int port);
+/* SO_RCVBUF of the connections opened from now on (0 = the system default): a small one
+ * makes a subscriber that does not read back-pressure the server quickly. */
+void hc_set_rcvbuf(int bytes);
 void hc_close(hc_conn_t *c);
 /* headers: extra "Name: value\r\n" lines or NULL. body may be NULL. */
 int hc_send(hc_conn_t *c, const char *method, const char *path, const char *headers,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ static void child(int out_fd, const char *const *args, const char *const *env)
     argv[n] = NULL;
     for (int i = 0; env && env[i]; i++)
         putenv((char *)env[i]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test that crashed or timed out */
     dup2(out_fd, 1);
     close(out_fd);
     execv(SPIKED_BIN, (char *const *)argv);
