@@ -55,9 +55,9 @@ static int check(const float *p, sk_err_t *err)
 {
     /* delta_T * exp((v - v_th)/delta_T) right after a reset must stay far from FLT_MAX */
     const float x = (p[P_V_RESET] - p[P_V_TH]) / p[P_DELTA_T];
-    if (x > 80.0f || !(p[P_DELTA_T] * expf(x) < 1e30f))
+    if (x > 80.0f || !(p[P_DELTA_T] * expf(x) < 1e36f))
         return sk_err_set(err, SK_ERANGE, "v_reset", "must keep delta_T * exp((v_reset - v_th) "
-                          "/ delta_T) below 1e30 (and the exponent <= 80), else v overflows");
+                          "/ delta_T) below 1e36 (and the exponent <= 80), else v overflows");
     return 0;
 }
 
