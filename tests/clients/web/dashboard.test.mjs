@@ -178,6 +178,22 @@ describe('dashboard', () => {
     await until(async () => (await stepOf(page)) === 0, 'step 0 after Reset');
   });
 
+  test('a long step runs as a server job that Pause cancels', async () => {
+    const info = async () => (await fetch(`${server.url}/v1/sessions/ui-lif`)).json();
+    await page.fill('#chunk', '5000000');
+    await page.click('#btn-step');
+    await until(async () => /^job \d+: /.test(await page.locator('#job').textContent()), 'job shown');
+    await until(() => page.locator('#btn-pause').isEnabled(), 'Pause enabled during the job');
+    await page.click('#btn-pause');
+    const after = await until(async () => {
+      const i = await info();
+      return i.status === 'idle' && !i.job && i;
+    }, 'job canceled');
+    assert.ok(after.step > 0 && after.step < 5000000, `step ${after.step}`);
+    await until(async () => (await page.locator('#job').textContent()) === '', 'job cleared');
+    await page.fill('#chunk', '100');
+  });
+
   test('server errors are shown in the banner', async () => {
     await page.selectOption('#example', 'lif_poisson.json');
     await page.fill('#new-name', 'ui-lif'); // exists already
