@@ -253,7 +253,7 @@ function showButtons() {
   const info = st.info;
   const job = info && info.job && ['queued', 'running'].includes(info.job.state);
   $('btn-step').disabled = !info || st.running || st.busy;
-  $('btn-run').disabled = !info || st.running;
+  $('btn-run').disabled = !info || st.running || st.busy;
   $('btn-pause').disabled = !info || !(st.running || job);
   $('btn-reset').disabled = !info;
 }

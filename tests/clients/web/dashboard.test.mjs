@@ -161,7 +161,9 @@ describe('dashboard', () => {
     await page.click('#btn-run');
     await until(async () => (await stepOf(page)) >= 600, 'running past step 600');
     await page.click('#btn-pause');
-    await until(() => page.locator('#btn-run').isEnabled(), 'Run enabled after Pause');
+    // Run and Step come back once the last step request of the run has been answered.
+    await until(async () => (await page.locator('#btn-run').isEnabled()) &&
+      page.locator('#btn-step').isEnabled(), 'Run and Step enabled after Pause');
     // Paused: the step the server reports stays put, and so does the page.
     const api = async () => (await (await fetch(`${server.url}/v1/sessions/ui-lif`)).json()).step;
     const paused = await api();
