@@ -323,3 +323,17 @@ def test_client_rejects_a_bad_url():
 def test_until_helper_times_out():
     with pytest.raises(AssertionError):
         until(lambda: False, timeout=0.05)
+
+
+def test_a_step_the_server_turns_into_a_job_is_awaited(tmp_path):
+    from conftest import Server
+    srv = Server(str(tmp_path), args=["--sync-ms", "1"])  # every step request becomes a job
+    try:
+        s = spiked.Client(srv.url).create(example("lif_poisson.json"))
+        seen = []
+        r = s.step(50000, progress=seen.append, poll_s=0.01)
+        assert (r["from_step"], r["to_step"]) == (0, 50000)
+        assert r["job"]["state"] == "done" and seen[-1]["done"] == 50000
+        assert s.info()["step"] == 50000
+    finally:
+        srv.stop()
