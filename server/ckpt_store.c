@@ -20,13 +20,6 @@
 /* Orders "check deleted + rename" (pool) against "set deleted + unlink" (loop). */
 static pthread_mutex_t rename_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Serialises sk_net_checkpoint across sessions: the core fills a global CRC table lazily
- * and unsynchronised on first use (core/src/ckpt.c, crc_init), a data race when two
- * sessions save at once (found by ThreadSanitizer). Drop this lock once the core makes the
- * table constant or initialises it once. Serialising costs nothing that matters: only the
- * in-memory serialisation is under the lock, not the file write. */
-static pthread_mutex_t serialise_lock = PTHREAD_MUTEX_INITIALIZER;
-
 int srv_ckpt_dir_init(const char *dir, char *err, size_t len)
 {
     struct stat st;
@@ -265,9 +258,7 @@ static void ckpt_work(srv_op_t *op)
         snprintf(c->err, sizeof c->err, "out of memory for %" PRIu64 " bytes", cap);
         return;
     }
-    pthread_mutex_lock(&serialise_lock);
     int rc = sk_net_checkpoint(sess->net, buf, cap, &c->bytes);
-    pthread_mutex_unlock(&serialise_lock);
     if (rc) {
         c->rc = -1;
         snprintf(c->err, sizeof c->err, "serialising: %s", sk_strerror(rc));
