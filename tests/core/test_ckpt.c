@@ -183,3 +183,9 @@ Test(ckpt, restore_applies_the_callers_limits)
     free(buf);
     sk_net_destroy(a);
 }
+
+Test(ckpt, crc32c_matches_the_standard_check_value)
+{
+    cr_expect_eq(sk__crc32c(0, "123456789", 9), 0xE3069283u);
+    cr_expect_eq(sk__crc32c(0, "", 0), 0u);
+}

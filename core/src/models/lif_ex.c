@@ -21,12 +21,12 @@ enum { S_V, S_I };
 enum { D_K_MEM, D_K_SYN };
 
 static const sk_field_t params[] = {
-    SK_FIELD("delta_T", "1", 0.5f, 0.0f, SK_BIG_V, SK_FIELD_LO_OPEN, "sharpness of the exponential"),
-    SK_FIELD("tau_syn_inv", "1/s", 200.0f, 0.0f, SK_BIG_RATE, 0, "inverse synaptic time constant"),
-    SK_FIELD("tau_mem_inv", "1/s", 100.0f, 0.0f, SK_BIG_RATE, 0, "inverse membrane time constant"),
-    SK_FIELD("v_leak", "1", 0.0f, -SK_BIG_V, SK_BIG_V, 0, "leak (resting) potential"),
-    SK_FIELD("v_th", "1", 1.0f, -SK_BIG_V, SK_BIG_V, 0, "threshold potential"),
-    SK_FIELD("v_reset", "1", 0.0f, -SK_BIG_V, SK_BIG_V, 0, "reset potential"),
+    SK_NORSE_DELTA_T,
+    SK_NORSE_TAU_SYN_INV,
+    SK_NORSE_TAU_MEM_INV,
+    SK_NORSE_V_LEAK,
+    SK_NORSE_V_TH,
+    SK_NORSE_V_RESET,
 };
 static const sk_field_t state[] = {
     SK_STATE("v", "1", "membrane potential"),
@@ -101,15 +101,8 @@ const sk_model_t sk_model_lif_ex = {
                  "(Norse v1.1.0)",
     .time_unit = "s",
     .time_scale = 1e-3,
-    .params = params,
-    .n_params = SK_COUNT(params),
-    .state = state,
-    .n_state = SK_COUNT(state),
-    .inputs = inputs,
-    .n_inputs = SK_COUNT(inputs),
+    SK_MODEL_TABLES,
     .v_index = S_V,
-    .derived = derived,
-    .n_derived = SK_COUNT(derived),
     .check = check,
     .derive = derive,
     .init = init,

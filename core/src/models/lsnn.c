@@ -20,13 +20,13 @@ enum { S_V, S_I, S_B };
 enum { D_K_MEM, D_K_SYN, D_K_ADAPT };
 
 static const sk_field_t params[] = {
-    SK_FIELD("tau_syn_inv", "1/s", 200.0f, 0.0f, SK_BIG_RATE, 0, "inverse synaptic time constant"),
-    SK_FIELD("tau_mem_inv", "1/s", 100.0f, 0.0f, SK_BIG_RATE, 0, "inverse membrane time constant"),
+    SK_NORSE_TAU_SYN_INV,
+    SK_NORSE_TAU_MEM_INV,
     SK_FIELD("tau_adapt_inv", "1/s", 1.0f / 800.0f, 0.0f, SK_BIG_RATE, 0,
              "inverse threshold-adaptation time constant"),
-    SK_FIELD("v_leak", "1", 0.0f, -SK_BIG_V, SK_BIG_V, 0, "leak (resting) potential"),
+    SK_NORSE_V_LEAK,
     SK_FIELD("v_th", "1", 1.0f, -SK_BIG_V, SK_BIG_V, 0, "baseline threshold"),
-    SK_FIELD("v_reset", "1", 0.0f, -SK_BIG_V, SK_BIG_V, 0, "reset potential"),
+    SK_NORSE_V_RESET,
     SK_FIELD("beta", "1", 1.8f, -SK_BIG_V, SK_BIG_V, 0, "threshold jump on a spike"),
 };
 static const sk_field_t state[] = {
@@ -96,15 +96,8 @@ const sk_model_t sk_model_lsnn = {
     .reference = "norse.torch.functional.lsnn.lsnn_feed_forward_step / lsnn_step (Norse v1.1.0)",
     .time_unit = "s",
     .time_scale = 1e-3,
-    .params = params,
-    .n_params = SK_COUNT(params),
-    .state = state,
-    .n_state = SK_COUNT(state),
-    .inputs = inputs,
-    .n_inputs = SK_COUNT(inputs),
+    SK_MODEL_TABLES,
     .v_index = S_V,
-    .derived = derived,
-    .n_derived = SK_COUNT(derived),
     .derive = derive,
     .init = init,
     .step = step,

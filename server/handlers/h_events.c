@@ -1,0 +1,124 @@
+/* h_events.c: GET /v1/sessions/{name}/events, the Server-Sent Events stream.
+ *
+ * Subscribing is a session read (the network must be idle to replay from its history):
+ * the subscriber gets "retry", a "hello" event {session, step, population}, then, with
+ * Last-Event-ID: S, the spike batches of steps [S, now) still in the core's spike history
+ * (at most --replay-steps), then every new batch, progress and lifecycle event. The
+ * response body is produced by the subscriber (sse.c) through the HTTP adapter.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
+
+/* Queues the batches of [from, to) for population pop (-1 = all) to sub. */
+static void replay(srv_session_t *sess, srv_sub_t *sub, int32_t pop, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        uint64_t end = to;
+        json_t *j = srv_spike_batch(sess->net, pop, from, to, &end);
+        if (!j)
+            return;
+        char id[24];
+        snprintf(id, sizeof id, "%" PRIu64, end);
+        size_t len = 0;
+        char *text = sk_proto_sse_format("spikes", id, j, &len);
+        json_decref(j);
+        if (!text || srv_sub_push(sub, text, len) || end <= from)
+            return;
+        from = end;
+    }
+}
+
+/* Last-Event-ID as a step: 1 given, 0 absent, -1 malformed. */
+static int last_event_id(const srv_req_t *rq, uint64_t *out)
+{
+    const char *h = srv_req_header(rq, "Last-Event-ID");
+    if (!h || !*h)
+        return 0;
+    return sk_proto_parse_u64(h, 0, UINT64_MAX, out) ? -1 : 1;
+}
+
+static int subscribe(srv_session_t *sess, srv_req_t *rq, int32_t pop, srv_resp_t *rs)
+{
+    uint64_t last = 0;
+    int has_last = last_event_id(rq, &last);
+    if (has_last < 0) {
+        srv_resp_error(rs, 400, "invalid_field", "headers.Last-Event-ID",
+                       "must be a step number");
+        return -1;
+    }
+    sk_pop_info_t pi;
+    json_t *hello = json_pack("{s:s, s:I, s:f, s:o}", "session", sess->name, "step",
+                              (json_int_t)sess->step, "dt", sess->dt_ms, "population",
+                              pop >= 0 && !sk_net_pop_info(sess->net, (uint32_t)pop, &pi)
+                                  ? json_string(pi.name)
+                                  : json_null());
+    char *text = hello ? sk_proto_dumps(hello, NULL) : NULL;
+    json_decref(hello);
+    int status = 503;
+    srv_sub_t *sub = text ? srv_hub_subscribe(&sess->hub, pop < 0 ? SRV_HUB_ALL : pop, text,
+                                              &status)
+                          : NULL;
+    free(text);
+    if (!sub) {
+        if (status == 429)
+            srv_resp_error(rs, 429, "too_many_requests", "",
+                           "session %s has its maximum of %u subscribers (--max-subscribers)",
+                           sess->name, sess->hub.max_subscribers);
+        else
+            srv_resp_error(rs, 503, "unavailable", "", "out of memory");
+        return -1;
+    }
+    if (has_last && last < sess->step) {
+        uint64_t span = sess->srv->cfg.replay_steps;
+        uint64_t from = sess->step - last > span ? sess->step - span : last;
+        replay(sess, sub, pop, from, sess->step);
+    }
+    rs->kind = SRV_RESP_STREAM;
+    rs->status = 200;
+    rs->stream = sub;
+    return 0;
+}
+
+static void events_read(srv_session_t *sess, srv_req_t *rq, void *arg)
+{
+    (void)arg;
+    if (sess->closing) {
+        h_closed(sess, rq);
+        return;
+    }
+    char buf[1024];
+    sk_proto_kv_t kv[H_MAX_QUERY];
+    size_t n = 0;
+    sk_proto_error_t e;
+    sk_proto_net_view_t v;
+    int32_t pop = -1;
+    srv_resp_t rs;
+    srv_resp_init(&rs);
+    if (h_query(rq, buf, sizeof buf, kv, &n, &e)) {
+        h_error(&rs, &e);
+    } else if (sk_proto_net_view_init(&v, sess->net)) {
+        srv_resp_error(&rs, 503, "unavailable", "", "out of memory");
+    } else {
+        int rc = sk_proto_events_query_decode(kv, n, &v, &pop, &e);
+        sk_proto_net_view_close(&v);
+        if (rc)
+            h_error(&rs, &e);
+        else
+            subscribe(sess, rq, pop, &rs);
+    }
+    srv_req_finish(rq, &rs);
+}
+
+int h_events_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
+{
+    if (rq->method == SRV_HEAD) {
+        srv_resp_error(rs, 405, "method_not_allowed", "", "HEAD is not allowed on a stream");
+        srv_resp_header(rs, "Allow", "GET");
+        return SRV_DONE;
+    }
+    srv_session_t *sess = h_session(s, rq, rs);
+    return sess ? h_read(sess, rq, rs, events_read, NULL) : SRV_DONE;
+}

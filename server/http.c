@@ -1,0 +1,678 @@
+/* http.c: the libmicrohttpd adapter (see http.h).
+ *
+ * Objects:
+ *   hreq_t   one HTTP request: created by the URI-log callback, freed by NOTIFY_COMPLETED
+ *            (or, if the connection died while its answer was still owed, when the owner
+ *            finally calls srv_req_finish: `gone`);
+ *   stream_t one event stream: created when a handler answers with a subscriber, freed by
+ *            the response's free callback, which also closes the subscriber.
+ * Lists (all intrusive, loop thread only): live requests, requests with a ready answer,
+ * streams, streams to resume. The `ready` and `wake` lists are drained at the start of
+ * every pump, before MHD_run, so MHD_queue_response/MHD_resume_connection are never called
+ * from inside another connection's callback.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "router.h"
+#include "sse.h"
+
+#define MAX_HEADERS      64
+#define STREAM_BLOCK     (16 * 1024)
+#define CONN_MEMORY      (32 * 1024)
+#define DISCARD_SLACK    (64 * 1024)
+
+typedef struct hreq hreq_t;
+typedef struct stream stream_t;
+
+struct hreq {
+    srv_req_t rq;
+    srv_http_t *h;
+    struct MHD_Connection *c;
+    hreq_t *prev, *next; /* live list */
+    hreq_t *ready_next;
+    char *uri; /* raw request target; path and query point into it */
+    char *body;
+    size_t body_len, body_cap;
+    uint64_t discarded;
+    srv_header_t hdrs[MAX_HEADERS];
+    uint32_t n_hdrs;
+    int phase;      /* 0 new, 1 headers seen, 2 dispatched */
+    int too_large;  /* body over the limit: answer 413 at the end */
+    int owed;       /* deferred: srv_req_finish not called yet */
+    int suspended;
+    int in_dispatch;
+    int gone;       /* MHD finished with the connection while the answer was owed */
+    srv_resp_t *ready; /* deferred answer waiting for the next pump */
+    int status;
+    char method[16];
+};
+
+struct stream {
+    srv_http_t *h;
+    struct MHD_Connection *c;
+    srv_sub_t *sub;
+    stream_t *prev, *next;
+    stream_t *wake_next;
+    int in_wake;
+    int suspended;
+};
+
+struct srv_http {
+    srv_server_t *s;
+    struct MHD_Daemon *d;
+    srv_loop_t loop;
+    int listen_fd; /* owned after MHD_quiesce_daemon */
+    hreq_t *live;
+    hreq_t *ready;
+    stream_t *streams;
+    stream_t *wakes;
+    uint32_t n_live, n_streams;
+    uint64_t log_window_ms;
+    uint32_t log_count;
+    void (*on_closed)(void *);
+    void *closed_arg;
+};
+
+/* ---- MHD log, rate-limited: at most 20 lines per 10 s ---- */
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    srv_http_t *h = cls;
+    uint64_t now = srv_now_ms();
+    if (now - h->log_window_ms > 10000) {
+        h->log_window_ms = now;
+        h->log_count = 0;
+    }
+    if (++h->log_count > 20)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    srv_log(SRV_LOG_DEBUG, "mhd: %s", msg);
+}
+
+/* ---- request objects ---- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    srv_http_t *h = cls;
+    hreq_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->uri = strdup(uri ? uri : "");
+    if (!r->uri) {
+        free(r);
+        return NULL;
+    }
+    r->h = h;
+    r->c = c;
+    r->rq.t_start_ns = srv_now_ns();
+    r->rq.route = -1;
+    r->next = h->live;
+    if (h->live)
+        h->live->prev = r;
+    h->live = r;
+    h->n_live++;
+    return r;
+}
+
+static void hreq_free(hreq_t *r)
+{
+    srv_http_t *h = r->h;
+    if (r->prev)
+        r->prev->next = r->next;
+    else if (h->live == r)
+        h->live = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    h->n_live--;
+    if (r->ready) {
+        srv_resp_clear(r->ready);
+        free(r->ready);
+    }
+    free(r->body);
+    free(r->uri);
+    free(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    srv_http_t *h = cls;
+    hreq_t *r = *con_cls;
+    if (!r)
+        return;
+    *con_cls = NULL;
+    uint64_t ns = srv_now_ns() - r->rq.t_start_ns;
+    if (r->status)
+        srv_metrics_request(&h->s->metrics, r->rq.route, r->status, ns);
+    if (!h->s->cfg.quiet && r->status) {
+        char path[200];
+        snprintf(path, sizeof path, "%s", r->uri);
+        char *q = strchr(path, '?');
+        if (q)
+            *q = '\0'; /* the query may carry an access token: never logged */
+        srv_log(SRV_LOG_INFO, "%s %s %d %.3fms%s", r->method, path, r->status,
+                (double)ns / 1e6,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended)");
+    }
+    if (r->owed) {
+        r->gone = 1; /* freed when the owner finishes it */
+        return;
+    }
+    hreq_free(r);
+}
+
+/* ---- responses ---- */
+
+static void add_headers(struct MHD_Response *mr, const srv_resp_t *rs)
+{
+    if (rs->content_type)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+    for (uint32_t i = 0; i < rs->n_headers; i++)
+        MHD_add_response_header(mr, rs->headers[i].name, srv_resp_header_value(rs, i));
+}
+
+static void stream_unwake(stream_t *st)
+{
+    if (!st->in_wake)
+        return;
+    for (stream_t **p = &st->h->wakes; *p; p = &(*p)->wake_next)
+        if (*p == st) {
+            *p = st->wake_next;
+            break;
+        }
+    st->in_wake = 0;
+}
+
+static void stream_free(void *cls)
+{
+    stream_t *st = cls;
+    srv_http_t *h = st->h;
+    stream_unwake(st);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    h->n_streams--;
+    srv_sub_close(st->sub);
+    free(st);
+}
+
+static void stream_wake(void *arg)
+{
+    stream_t *st = arg;
+    if (!st->suspended || st->in_wake)
+        return;
+    st->in_wake = 1;
+    st->wake_next = st->h->wakes;
+    st->h->wakes = st;
+    srv_loop_kick(&st->h->loop);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    stream_t *st = cls;
+    ssize_t n = srv_sub_read(st->sub, buf, max);
+    if (n > 0)
+        return n;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Empty: suspend, never return 0 without suspending (MHD would spin). */
+    st->suspended = 1;
+    MHD_suspend_connection(st->c);
+    return 0;
+}
+
+static struct MHD_Response *stream_response(hreq_t *r, srv_resp_t *rs)
+{
+    stream_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    struct MHD_Response *mr =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st,
+                                          stream_free);
+    if (!mr) {
+        free(st);
+        return NULL;
+    }
+    st->h = r->h;
+    st->c = r->c;
+    st->sub = rs->stream;
+    rs->stream = NULL; /* now owned by the stream, closed in stream_free */
+    srv_sub_set_wake(st->sub, stream_wake, st);
+    st->next = r->h->streams;
+    if (r->h->streams)
+        r->h->streams->prev = st;
+    r->h->streams = st;
+    r->h->n_streams++;
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(mr, "X-Accel-Buffering", "no");
+    for (uint32_t i = 0; i < rs->n_headers; i++)
+        MHD_add_response_header(mr, rs->headers[i].name, srv_resp_header_value(rs, i));
+    MHD_set_connection_option(r->c, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned)r->h->s->cfg.stream_timeout_s);
+    return mr;
+}
+
+/* Queues rs on r's connection; consumes rs. */
+static enum MHD_Result queue(hreq_t *r, srv_resp_t *rs)
+{
+    struct MHD_Response *mr;
+    if (rs->kind == SRV_RESP_STREAM) {
+        mr = stream_response(r, rs);
+    } else {
+        mr = MHD_create_response_from_buffer(rs->body_len, rs->body ? rs->body : (void *)"",
+                                             rs->body ? MHD_RESPMEM_MUST_FREE
+                                                      : MHD_RESPMEM_PERSISTENT);
+        if (mr)
+            rs->body = NULL; /* MHD frees it */
+    }
+    if (!mr) {
+        srv_resp_clear(rs);
+        return MHD_NO;
+    }
+    if (rs->kind != SRV_RESP_STREAM)
+        add_headers(mr, rs);
+    r->status = rs->status;
+    r->rq.route = rs->route;
+    enum MHD_Result ok = MHD_queue_response(r->c, (unsigned)rs->status, mr);
+    MHD_destroy_response(mr);
+    srv_resp_clear(rs);
+    return ok;
+}
+
+static enum MHD_Result queue_error(hreq_t *r, int status, const char *code, const char *msg)
+{
+    srv_resp_t rs;
+    srv_resp_init(&rs);
+    srv_resp_error(&rs, status, code, "", "%s", msg);
+    return queue(r, &rs);
+}
+
+/* ---- deferred answers ---- */
+
+static void http_done(srv_req_t *rq, srv_resp_t *rs)
+{
+    hreq_t *r = rq->transport;
+    r->owed = 0;
+    if (r->gone) {
+        srv_resp_clear(rs);
+        hreq_free(r);
+        return;
+    }
+    srv_resp_t *copy = malloc(sizeof *copy);
+    if (!copy) {
+        srv_resp_clear(rs);
+        srv_resp_error(rs, 503, "unavailable", "", "out of memory");
+        copy = malloc(sizeof *copy);
+        if (!copy) {
+            srv_log(SRV_LOG_ERROR, "out of memory completing a request");
+            abort(); /* a suspended connection can not be left behind (MHD_stop panics) */
+        }
+    }
+    *copy = *rs;
+    srv_resp_init(rs);
+    r->ready = copy;
+    if (r->in_dispatch)
+        return; /* dispatch queues it when the handler returns */
+    r->ready_next = r->h->ready;
+    r->h->ready = r;
+    srv_loop_kick(&r->h->loop);
+}
+
+/* Before every MHD_run: queue ready answers and resume connections. */
+static void before_run(void *arg)
+{
+    srv_http_t *h = arg;
+    while (h->ready) {
+        hreq_t *r = h->ready;
+        h->ready = r->ready_next;
+        srv_resp_t *rs = r->ready;
+        r->ready = NULL;
+        queue(r, rs);
+        free(rs);
+        if (r->suspended) {
+            r->suspended = 0;
+            MHD_resume_connection(r->c);
+        }
+    }
+    while (h->wakes) {
+        stream_t *st = h->wakes;
+        h->wakes = st->wake_next;
+        st->in_wake = 0;
+        if (st->suspended) {
+            st->suspended = 0;
+            MHD_resume_connection(st->c);
+        }
+    }
+}
+
+/* ---- the access handler ---- */
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    hreq_t *r = cls;
+    if (r->n_hdrs < MAX_HEADERS) {
+        r->hdrs[r->n_hdrs].name = key;
+        r->hdrs[r->n_hdrs++].value = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result dispatch(hreq_t *r)
+{
+    if (r->too_large)
+        return queue_error(r, 413, "payload_too_large", "request body exceeds --max-body-bytes");
+    char *q = strchr(r->uri, '?');
+    if (q)
+        *q++ = '\0';
+    r->rq.method = srv_method_parse(r->method);
+    r->rq.path = r->uri;
+    r->rq.query = q ? q : "";
+    MHD_get_connection_values(r->c, MHD_HEADER_KIND, collect, r);
+    r->rq.headers = r->hdrs;
+    r->rq.n_headers = r->n_hdrs;
+    r->rq.body = r->body;
+    r->rq.body_len = r->body_len;
+    r->rq.done = http_done;
+    r->rq.transport = r;
+    srv_resp_t rs;
+    r->owed = 1;
+    r->in_dispatch = 1;
+    int rc = srv_api_handle(r->h->s, &r->rq, &rs);
+    r->in_dispatch = 0;
+    if (rc == SRV_DONE) {
+        r->owed = 0;
+        return queue(r, &rs);
+    }
+    srv_resp_clear(&rs);
+    if (r->ready) { /* finished while the handler ran */
+        srv_resp_t *ready = r->ready;
+        r->ready = NULL;
+        enum MHD_Result ok = queue(r, ready);
+        free(ready);
+        return ok;
+    }
+    r->suspended = 1;
+    MHD_suspend_connection(r->c);
+    return MHD_YES;
+}
+
+typedef struct framing {
+    int n_cl, n_te;
+} framing_t;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    framing_t *f = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        f->n_cl++;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        f->n_te++;
+    return MHD_YES;
+}
+
+/* First call: headers only. Errors are queued now (the body is then discarded and the
+ * connection closed, which is what a framing error or an oversized body deserves). */
+static enum MHD_Result first_call(hreq_t *r)
+{
+    framing_t f = {0, 0};
+    MHD_get_connection_values(r->c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.n_cl > 1 || (f.n_cl && f.n_te))
+        return queue_error(r, 400, "invalid_field",
+                           "duplicate Content-Length, or Content-Length with Transfer-Encoding");
+    const char *cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end || n > r->h->s->cfg.max_body)
+            return queue_error(r, 413, "payload_too_large",
+                               "request body exceeds --max-body-bytes");
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result body_append(hreq_t *r, const char *data, size_t n)
+{
+    uint64_t max = r->h->s->cfg.max_body;
+    if (r->too_large || r->body_len + n > max) {
+        r->too_large = 1;
+        free(r->body);
+        r->body = NULL;
+        r->discarded += r->body_len + n;
+        r->body_len = r->body_cap = 0;
+        /* Chunked upload far past the limit: stop reading it (connection closed). */
+        return r->discarded > max + DISCARD_SLACK ? MHD_NO : MHD_YES;
+    }
+    if (r->body_len + n > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 4096;
+        while (cap < r->body_len + n)
+            cap *= 2;
+        if (cap > max)
+            cap = (size_t)max;
+        char *b = realloc(r->body, cap);
+        if (!b)
+            return MHD_NO;
+        r->body = b;
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, n);
+    r->body_len += n;
+    return MHD_YES;
+}
+
+static enum MHD_Result ahc(void *cls, struct MHD_Connection *c, const char *url,
+                           const char *method, const char *version, const char *upload_data,
+                           size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)version;
+    hreq_t *r = *con_cls;
+    if (!r)
+        return MHD_NO; /* out of memory in on_uri */
+    if (r->phase == 0) {
+        r->phase = 1;
+        r->c = c;
+        snprintf(r->method, sizeof r->method, "%s", method);
+        return first_call(r);
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        return body_append(r, upload_data, n);
+    }
+    if (r->phase == 1) {
+        r->phase = 2;
+        return dispatch(r);
+    }
+    return MHD_YES;
+}
+
+/* ---- start and stop ---- */
+
+static int listen_on(const char *addr, uint16_t port, int *fd_out, int *v6, uint16_t *bound,
+                     char *err, size_t len)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    socklen_t sl;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        sl = sizeof *a4;
+        *v6 = 0;
+    } else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        sl = sizeof *a6;
+        *v6 = 1;
+    } else {
+        snprintf(err, len, "--bind %s: not an IPv4 or IPv6 address", addr);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+        snprintf(err, len, "listen on %s:%u: %s", addr, (unsigned)port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *bound = ntohs(*v6 ? a6->sin6_port : a4->sin_port);
+    *fd_out = fd;
+    return 0;
+}
+
+int srv_http_start(srv_server_t *s, srv_http_t **out, uint16_t *port, char *err, size_t len)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES) {
+        snprintf(err, len, "libmicrohttpd was built without epoll");
+        return -1;
+    }
+    srv_http_t *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    h->s = s;
+    int v6 = 0;
+    if (listen_on(s->cfg.bind, (uint16_t)s->cfg.port, &h->listen_fd, &v6, port, err, len) < 0) {
+        free(h);
+        return -1;
+    }
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, ahc, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_LISTEN_SOCKET, h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)s->cfg.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+        MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, len, "MHD_start_daemon failed");
+        close(h->listen_fd);
+        free(h);
+        return -1;
+    }
+    if (srv_loop_start(&h->loop, s->loop, h->d, before_run, h) < 0) {
+        snprintf(err, len, "cannot watch the MHD epoll fd");
+        MHD_stop_daemon(h->d);
+        free(h);
+        return -1;
+    }
+    h->listen_fd = -1; /* MHD owns it until quiesced */
+    *out = h;
+    return 0;
+}
+
+void srv_http_quiesce(srv_http_t *h)
+{
+    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    srv_loop_kick(&h->loop);
+}
+
+void srv_http_end_streams(srv_http_t *h)
+{
+    for (stream_t *st = h->streams; st; st = st->next)
+        srv_sub_end(st->sub);
+    srv_loop_kick(&h->loop);
+}
+
+uint32_t srv_http_open_requests(const srv_http_t *h)
+{
+    uint32_t n = 0;
+    for (const hreq_t *r = h->live; r; r = r->next)
+        n += r->owed || r->suspended;
+    return n;
+}
+
+uint32_t srv_http_open_streams(const srv_http_t *h)
+{
+    return h->n_streams;
+}
+
+static void http_closed(void *arg)
+{
+    srv_http_t *h = arg;
+    void (*cb)(void *) = h->on_closed;
+    void *cb_arg = h->closed_arg;
+    free(h);
+    if (cb)
+        cb(cb_arg);
+}
+
+/* Forces every still-suspended connection to finish (MHD_stop_daemon panics otherwise). */
+static void resume_all(srv_http_t *h)
+{
+    before_run(h);
+    for (hreq_t *r = h->live; r; r = r->next)
+        if (r->suspended) {
+            srv_resp_t rs;
+            srv_resp_init(&rs);
+            srv_resp_error(&rs, 503, "unavailable", "", "the server is shutting down");
+            queue(r, &rs);
+            r->suspended = 0;
+            MHD_resume_connection(r->c);
+        }
+    for (stream_t *st = h->streams; st; st = st->next) {
+        srv_sub_end(st->sub);
+        if (st->suspended) {
+            st->suspended = 0;
+            MHD_resume_connection(st->c);
+        }
+    }
+    MHD_run(h->d);
+}
+
+void srv_http_stop(srv_http_t *h, void (*on_closed)(void *), void *arg)
+{
+    resume_all(h);
+    MHD_stop_daemon(h->d);
+    while (h->live) { /* requests whose answer is still owed: the owners are gone too */
+        hreq_t *r = h->live;
+        r->owed = 0;
+        hreq_free(r);
+    }
+    h->on_closed = on_closed;
+    h->closed_arg = arg;
+    srv_loop_close(&h->loop, http_closed);
+}

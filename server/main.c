@@ -1,0 +1,57 @@
+/* main.c: `spiked`: parse the configuration, size the thread pool, start the server on
+ * the default libuv loop, run until the graceful shutdown completes. Exit status: 0 after
+ * a clean shutdown, 1 on a start-up failure, 2 on a usage error. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "log.h"
+#include "server.h"
+
+/* More descriptors for connections: raise the soft limit to the hard one. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static srv_config_t cfg;
+    static srv_server_t s;
+    char err[512];
+    signal(SIGPIPE, SIG_IGN);
+    int rc = srv_config_load(&cfg, argc, argv, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "spiked: %s\n", err);
+        return 2;
+    }
+    if (rc > 0)
+        return 0;
+    if (cfg.quiet)
+        srv_log_set_level(SRV_LOG_WARN);
+    /* Before the first use of the pool: the pool is sized once, on first use. */
+    char threads[16];
+    snprintf(threads, sizeof threads, "%u", (unsigned)cfg.pool_threads);
+    setenv("UV_THREADPOOL_SIZE", threads, 1);
+    raise_nofile();
+    uv_loop_t *loop = uv_default_loop();
+    if (srv_server_init(&s, loop, &cfg, err, sizeof err) < 0 ||
+        srv_server_listen(&s, err, sizeof err) < 0) {
+        srv_log(SRV_LOG_ERROR, "%s", err);
+        srv_server_free(&s);
+        uv_run(loop, UV_RUN_NOWAIT); /* close callbacks of what was created */
+        return 1;
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    srv_server_free(&s);
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop) != 0)
+        srv_log(SRV_LOG_WARN, "loop closed with handles still open");
+    srv_log(SRV_LOG_INFO, "bye");
+    return s.exit_code;
+}

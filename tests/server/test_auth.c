@@ -1,0 +1,163 @@
+/* test_auth.c: bearer token on and off (from --token-file, SPIKED_TOKEN_FILE and
+ * SPIKED_TOKEN), the open routes (/healthz, /openapi.json, preflights), ?access_token= for
+ * GET (EventSource), and CORS: exact-match allow-list, echoed origin, Vary: Origin,
+ * preflight answers. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+/* One timeout for every test of the file: Criterion 2.4.1 leaks in its runner when
+ * tests with different timeouts run in parallel. */
+TestSuite(auth, .timeout = 90);
+TestSuite(cors, .timeout = 90);
+
+#define TOKEN "s3cret-token-0123456789"
+#define AUTH  "Authorization: Bearer " TOKEN "\r\n"
+
+static void check_auth(int port)
+{
+    int st = 0;
+    json_t *j = t_req(port, "GET", "/v1/sessions", NULL, &st);
+    cr_assert_eq(st, 401);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+                     "unauthorized");
+    json_decref(j);
+    hc_resp_t r;
+    cr_assert_eq(hc_request(port, "GET", "/v1/sessions", NULL, NULL, &r), 0);
+    char v[64];
+    cr_assert_not_null(hc_header(&r, "WWW-Authenticate", v, sizeof v));
+    hc_resp_free(&r);
+    json_decref(t_req_h(port, "GET", "/v1/sessions", "Authorization: Bearer wrong\r\n", NULL, &st));
+    cr_assert_eq(st, 401);
+    json_decref(t_req_h(port, "GET", "/v1/sessions", "Authorization: Bearer " TOKEN "x\r\n", NULL,
+                        &st));
+    cr_assert_eq(st, 401);
+    json_decref(t_req_h(port, "GET", "/v1/sessions", "Authorization: Basic " TOKEN "\r\n", NULL,
+                        &st));
+    cr_assert_eq(st, 401);
+    json_decref(t_req_h(port, "GET", "/v1/sessions", AUTH, NULL, &st));
+    cr_assert_eq(st, 200);
+    json_decref(t_req_h(port, "POST", "/v1/sessions", AUTH, t_net_lif("a", 5, 1), &st));
+    cr_assert_eq(st, 201);
+    json_decref(t_req(port, "POST", "/v1/sessions/a/step", "{\"steps\":1}", &st));
+    cr_assert_eq(st, 401);
+    /* open routes */
+    json_decref(t_req(port, "GET", "/healthz", NULL, &st));
+    cr_assert_eq(st, 200);
+    json_decref(t_req(port, "GET", "/openapi.json", NULL, &st));
+    cr_assert_eq(st, 200);
+    /* access_token for GET only (EventSource cannot send headers) */
+    json_decref(t_req(port, "GET", "/v1/sessions/a?access_token=" TOKEN, NULL, &st));
+    cr_assert_eq(st, 200);
+    json_decref(t_req(port, "GET", "/v1/sessions/a?access_token=nope", NULL, &st));
+    cr_assert_eq(st, 401);
+    json_decref(t_req(port, "POST", "/v1/sessions/a/step?access_token=" TOKEN, "{\"steps\":1}",
+                      &st));
+    cr_assert_eq(st, 401);
+    hc_sse_t *s = NULL;
+    cr_assert_eq(hc_sse_open(&s, port, "/v1/sessions/a/events?access_token=" TOKEN, NULL, &st), 0);
+    hc_sse_close(s);
+}
+
+Test(auth, token_from_file)
+{
+    char dir[128], file[256];
+    t_tmpdir(dir, sizeof dir);
+    snprintf(file, sizeof file, "%s/token", dir);
+    FILE *f = fopen(file, "w");
+    fputs(TOKEN "\n", f);
+    fclose(f);
+    sp_proc_t p;
+    const char *args[] = {"--token-file", file, NULL};
+    t_start(&p, args);
+    check_auth(p.port);
+    t_stop(&p);
+    t_rmdir(dir);
+}
+
+Test(auth, token_from_environment)
+{
+    sp_proc_t p;
+    const char *env[] = {"SPIKED_TOKEN=" TOKEN, NULL};
+    cr_assert_eq(sp_start(&p, NULL, env), 0);
+    check_auth(p.port);
+    t_stop(&p);
+}
+
+Test(auth, off_by_default)
+{
+    sp_proc_t p;
+    t_start(&p, NULL);
+    json_decref(t_ok(p.port, "GET", "/v1/sessions", NULL, 200));
+    t_stop(&p);
+}
+
+Test(auth, unreadable_token_file_is_a_usage_error)
+{
+    sp_proc_t p;
+    const char *args[] = {"--token-file", "/nonexistent/token", NULL};
+    cr_assert_eq(sp_start(&p, args, NULL), -1);
+}
+
+Test(cors, allow_list_preflight_and_vary)
+{
+    sp_proc_t p;
+    const char *args[] = {"--cors-origins", "http://dash.example, http://localhost:3000", NULL};
+    const char *env[] = {"SPIKED_TOKEN=" TOKEN, NULL};
+    cr_assert_eq(sp_start(&p, args, env), 0);
+    hc_resp_t r;
+    char v[256];
+    /* allowed origin: echoed, with Vary */
+    cr_assert_eq(hc_request(p.port, "GET", "/v1/sessions", AUTH "Origin: http://dash.example\r\n",
+                            NULL, &r),
+                 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v),
+                     "http://dash.example");
+    cr_assert_str_eq(hc_header(&r, "Vary", v, sizeof v), "Origin");
+    hc_resp_free(&r);
+    /* errors carry it too (the browser must be able to read them) */
+    cr_assert_eq(hc_request(p.port, "GET", "/v1/sessions", "Origin: http://localhost:3000\r\n",
+                            NULL, &r),
+                 0);
+    cr_assert_eq(r.status, 401);
+    cr_assert_str_eq(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v),
+                     "http://localhost:3000");
+    hc_resp_free(&r);
+    /* not allowed, or a near miss: no CORS header */
+    const char *bad[] = {"http://dash.example.evil", "http://evil.example", "null",
+                         "http://DASH.example"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char h[256];
+        snprintf(h, sizeof h, AUTH "Origin: %s\r\n", bad[i]);
+        cr_assert_eq(hc_request(p.port, "GET", "/v1/sessions", h, NULL, &r), 0);
+        cr_assert_null(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v), "%s", bad[i]);
+        cr_assert_str_eq(hc_header(&r, "Vary", v, sizeof v), "Origin");
+        hc_resp_free(&r);
+    }
+    /* preflight: open (no token), 204, methods of the path */
+    cr_assert_eq(hc_request(p.port, "OPTIONS", "/v1/sessions/x/step",
+                            "Origin: http://dash.example\r\nAccess-Control-Request-Method: POST\r\n"
+                            "Access-Control-Request-Headers: authorization, content-type\r\n",
+                            NULL, &r),
+                 0);
+    cr_assert_eq(r.status, 204);
+    cr_assert_str_eq(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v),
+                     "http://dash.example");
+    cr_assert_not_null(strstr(hc_header(&r, "Access-Control-Allow-Methods", v, sizeof v), "POST"));
+    cr_assert_not_null(strstr(hc_header(&r, "Access-Control-Allow-Headers", v, sizeof v),
+                              "Authorization"));
+    cr_assert_str_eq(hc_header(&r, "Vary", v, sizeof v), "Origin");
+    hc_resp_free(&r);
+    cr_assert_eq(hc_request(p.port, "OPTIONS", "/v1/sessions",
+                            "Origin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n",
+                            NULL, &r),
+                 0);
+    cr_assert_eq(r.status, 403);
+    cr_assert_null(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v));
+    hc_resp_free(&r);
+    t_stop(&p);
+}

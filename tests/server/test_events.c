@@ -1,0 +1,188 @@
+/* test_events.c: the Server-Sent Events stream: several subscribers each get every spike
+ * in order, equal to GET /spikes; population filter; Last-Event-ID replay from the spike
+ * history; progress and lifecycle events; heartbeats; the subscriber limit; a subscriber
+ * that never reads loses the oldest batches with a "dropped" event while the server's
+ * memory stays bounded. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "helpers.h"
+
+/* One timeout for every test of the file: Criterion 2.4.1 leaks in its runner when
+ * tests with different timeouts run in parallel. */
+TestSuite(events, .timeout = 90);
+
+/* Reads spike batches until one ends at to_step `end`; returns the spikes as text and
+ * checks ids (= to_step) increase and batches are contiguous from `from`. */
+static char *read_until(hc_sse_t *s, long from, long end, int *progress, int *lifecycle)
+{
+    char *text = calloc(1, 1);
+    size_t len = 0;
+    long expect_from = from;
+    while (expect_from < end) {
+        hc_event_t ev;
+        int rc = hc_sse_next(s, &ev, 10000);
+        cr_assert_eq(rc, 1, "stream ended or timed out at step %ld (of %ld)", expect_from, end);
+        if (!strcmp(ev.event, "spikes")) {
+            json_t *j = json_loads(ev.data, 0, NULL);
+            cr_assert_not_null(j);
+            long f = (long)json_integer_value(json_object_get(j, "from_step"));
+            long t = (long)json_integer_value(json_object_get(j, "to_step"));
+            cr_assert_eq(f, expect_from, "batch starts at %ld, expected %ld", f, expect_from);
+            cr_assert_eq(atol(ev.id), t, "event id %s is not the batch's to_step %ld", ev.id, t);
+            t_spikes_append(&text, &len, json_object_get(j, "spikes"));
+            expect_from = t;
+            json_decref(j);
+        } else if (!strcmp(ev.event, "progress") && progress) {
+            (*progress)++;
+        } else if (!strcmp(ev.event, "lifecycle") && lifecycle) {
+            (*lifecycle)++;
+        }
+        hc_event_free(&ev);
+    }
+    return text;
+}
+
+/* Opens a stream and waits for its hello; returns the hello's step. */
+static hc_sse_t *open_stream(int port, const char *path, const char *headers, long *step)
+{
+    hc_sse_t *s = NULL;
+    int status = 0;
+    cr_assert_eq(hc_sse_open(&s, port, path, headers, &status), 0, "status %d", status);
+    hc_event_t ev;
+    cr_assert_eq(hc_sse_next(s, &ev, 5000), 1);
+    cr_assert_str_eq(ev.event, "hello");
+    json_t *j = json_loads(ev.data, 0, NULL);
+    if (step)
+        *step = (long)json_integer_value(json_object_get(j, "step"));
+    json_decref(j);
+    hc_event_free(&ev);
+    return s;
+}
+
+Test(events, every_subscriber_gets_every_spike_in_order)
+{
+    sp_proc_t p;
+    t_start(&p, NULL);
+    t_create(p.port, "s", 200, 5);
+    json_decref(t_step(p.port, "s", 10, 0));
+    hc_sse_t *sub[3];
+    for (int k = 0; k < 3; k++) {
+        long step = -1;
+        sub[k] = open_stream(p.port, "/v1/sessions/s/events", NULL, &step);
+        cr_assert_eq(step, 10);
+    }
+    for (int k = 0; k < 5; k++)
+        json_decref(t_step(p.port, "s", 300 + 7 * k, 0));
+    long end = 10 + 5 * 300 + 7 * 10;
+    char *want = t_spikes_text(p.port, "s", 10, end);
+    cr_assert_gt(strlen(want), 1000);
+    for (int k = 0; k < 3; k++) {
+        int progress = 0;
+        char *got = read_until(sub[k], 10, end, &progress, NULL);
+        cr_assert_str_eq(got, want, "subscriber %d differs from GET /spikes", k);
+        cr_assert_geq(progress, 5, "progress events");
+        free(got);
+        hc_sse_close(sub[k]);
+    }
+    free(want);
+    t_stop(&p);
+}
+
+Test(events, population_filter_and_replay_after_last_event_id)
+{
+    sp_proc_t p;
+    t_start(&p, NULL);
+    const char *body =
+        "{\"name\":\"two\",\"seed\":2,\"dt\":1,\"network\":{\"populations\":["
+        "{\"name\":\"a\",\"model\":\"lif\",\"size\":30},{\"name\":\"b\",\"model\":\"lif\","
+        "\"size\":30}],\"stimuli\":[{\"kind\":\"poisson\",\"target\":\"a\",\"rate_hz\":300,"
+        "\"weight\":2},{\"kind\":\"poisson\",\"target\":\"b\",\"rate_hz\":300,\"weight\":2}]}}";
+    json_decref(t_ok(p.port, "POST", "/v1/sessions", body, 201));
+    json_decref(t_step(p.port, "two", 100, 0));
+    /* replay: everything after step 40, from the history */
+    hc_sse_t *r = open_stream(p.port, "/v1/sessions/two/events", "Last-Event-ID: 40\r\n", NULL);
+    char *got = read_until(r, 40, 100, NULL, NULL);
+    char *want = t_spikes_text(p.port, "two", 40, 100);
+    cr_assert_str_eq(got, want, "replay differs");
+    free(got);
+    free(want);
+    hc_sse_close(r);
+    /* filter: only population b */
+    hc_sse_t *f = open_stream(p.port, "/v1/sessions/two/events?population=b", NULL, NULL);
+    json_decref(t_step(p.port, "two", 50, 0));
+    got = read_until(f, 100, 150, NULL, NULL);
+    cr_assert_gt(strlen(got), 0);
+    cr_assert_null(strstr(got, ":a:"), "population a leaked through the filter");
+    json_t *j = t_ok(p.port, "GET", "/v1/sessions/two/spikes?population=b&from_step=100", NULL,
+                     200);
+    char *only_b = calloc(1, 1);
+    size_t len = 0;
+    t_spikes_append(&only_b, &len, json_object_get(j, "spikes"));
+    cr_assert_str_eq(got, only_b);
+    json_decref(j);
+    free(only_b);
+    free(got);
+    hc_sse_close(f);
+    int st = 0;
+    hc_sse_t *bad = NULL;
+    cr_assert_eq(hc_sse_open(&bad, p.port, "/v1/sessions/two/events?population=zz", NULL, &st), -1);
+    cr_assert_eq(st, 400);
+    cr_assert_eq(hc_sse_open(&bad, p.port, "/v1/sessions/two/events", "Last-Event-ID: x\r\n", &st),
+                 -1);
+    cr_assert_eq(st, 400);
+    t_stop(&p);
+}
+
+Test(events, heartbeat_and_deleted_lifecycle_end_the_stream)
+{
+    sp_proc_t p;
+    const char *args[] = {"--heartbeat-ms", "50", "--stream-timeout", "1", NULL};
+    t_start(&p, args);
+    t_create(p.port, "h", 5, 1);
+    hc_sse_t *s = open_stream(p.port, "/v1/sessions/h/events", NULL, NULL);
+    hc_event_t ev;
+    long long deadline = hc_now_ms() + 5000;
+    while (s->comments < 3 && hc_now_ms() < deadline)
+        cr_assert_eq(hc_sse_next(s, &ev, 200), 0, "no event expected before the delete");
+    cr_assert_geq(s->comments, 3, "heartbeats: %lu", s->comments);
+    hc_resp_t r;
+    cr_assert_eq(hc_request(p.port, "DELETE", "/v1/sessions/h", NULL, NULL, &r), 0);
+    hc_resp_free(&r);
+    cr_assert_eq(hc_sse_next(s, &ev, 5000), 1);
+    cr_assert_str_eq(ev.event, "lifecycle");
+    cr_assert_not_null(strstr(ev.data, "\"deleted\""));
+    hc_event_free(&ev);
+    cr_assert_eq(hc_sse_next(s, &ev, 5000), -1, "the stream should end after deleted");
+    hc_sse_close(s);
+    t_stop(&p);
+}
+
+Test(events, subscriber_limit)
+{
+    sp_proc_t p;
+    const char *args[] = {"--max-subscribers", "2", NULL};
+    t_start(&p, args);
+    t_create(p.port, "m", 5, 1);
+    hc_sse_t *a = open_stream(p.port, "/v1/sessions/m/events", NULL, NULL);
+    hc_sse_t *b = open_stream(p.port, "/v1/sessions/m/events", NULL, NULL);
+    hc_sse_t *c = NULL;
+    int st = 0;
+    cr_assert_eq(hc_sse_open(&c, p.port, "/v1/sessions/m/events", NULL, &st), -1);
+    cr_assert_eq(st, 429);
+    hc_sse_close(a);
+    /* the slot frees once the server notices the close (its next write fails) */
+    long long deadline = hc_now_ms() + 5000;
+    while (st == 429 && hc_now_ms() < deadline) {
+        json_decref(t_step(p.port, "m", 1, 0));
+        if (hc_sse_open(&c, p.port, "/v1/sessions/m/events", NULL, &st) == 0)
+            break;
+    }
+    cr_assert_eq(st, 200);
+    hc_sse_close(c);
+    hc_sse_close(b);
+    t_stop(&p);
+}

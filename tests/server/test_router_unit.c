@@ -1,0 +1,144 @@
+/* test_router_unit.c: the API driven in-process through srv_api_handle, without sockets or
+ * libmicrohttpd: matching and path parameters, 404/405/Allow, auth, preflight, HEAD, and a
+ * request answered through the deferred path (srv_req_finish). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+#include "router.h"
+
+static srv_server_t s;
+static srv_resp_t done_resp;
+static int done_calls;
+
+static void on_done(srv_req_t *rq, srv_resp_t *rs)
+{
+    (void)rq;
+    done_resp = *rs;
+    srv_resp_init(rs);
+    done_calls++;
+}
+
+static void setup(void)
+{
+    char err[256];
+    cr_assert_eq(srv_config_load(&s.cfg, 0, NULL, err, sizeof err), 0, "%s", err);
+    s.loop = uv_default_loop();
+    s.reg = calloc(1, sizeof *s.reg);
+    srv_registry_init(s.reg, 4);
+    srv_metrics_init(&s.metrics);
+}
+
+static void teardown(void)
+{
+    srv_registry_close(s.reg, 503, "unavailable");
+    free(s.reg);
+    uv_run(s.loop, UV_RUN_DEFAULT); /* close callbacks */
+}
+
+TestSuite(router, .init = setup, .fini = teardown);
+
+/* Runs one request; returns the status (deferred answers included). */
+static int call(srv_method_t m, const char *path, const char *query, const srv_header_t *h,
+                uint32_t nh, const char *body, srv_resp_t *out)
+{
+    srv_req_t rq;
+    memset(&rq, 0, sizeof rq);
+    rq.method = m;
+    rq.path = path;
+    rq.query = query ? query : "";
+    rq.headers = h;
+    rq.n_headers = nh;
+    rq.body = body;
+    rq.body_len = body ? strlen(body) : 0;
+    rq.done = on_done;
+    done_calls = 0;
+    int rc = srv_api_handle(&s, &rq, out);
+    if (rc == SRV_DEFERRED) {
+        cr_assert_eq(done_calls, 1, "a deferred request on an idle server answers at once");
+        srv_resp_clear(out);
+        *out = done_resp;
+    }
+    return out->status;
+}
+
+Test(router, match_params_and_errors)
+{
+    srv_resp_t rs;
+    srv_req_t rq;
+    memset(&rq, 0, sizeof rq);
+    unsigned allow = 0;
+    rq.method = SRV_DELETE;
+    rq.path = "/v1/sessions/a%2Db/jobs/17";
+    int r = srv_route_match(&rq, &allow);
+    cr_assert_geq(r, 0);
+    cr_assert_str_eq(srv_routes[r].handler_name, "h_jobs_cancel");
+    cr_assert_str_eq(rq.params[0], "a-b");
+    cr_assert_str_eq(rq.params[1], "17");
+    rq.path = "/v1/sessions/a%2Fb";
+    rq.method = SRV_GET;
+    cr_assert_geq(srv_route_match(&rq, &allow), 0, "an encoded '/' stays in its segment");
+    cr_assert_str_eq(rq.params[0], "a/b");
+    cr_assert_eq(call(SRV_GET, "/v1/sessions/a%2Fb", NULL, NULL, 0, NULL, &rs), 400);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/nope", NULL, NULL, 0, NULL, &rs), 404);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_PUT, "/v1/models", NULL, NULL, 0, NULL, &rs), 405);
+    cr_assert_str_eq(srv_resp_get_header(&rs, "Allow"), "GET, HEAD");
+    cr_assert_not_null(strstr(rs.body, "\"method_not_allowed\""));
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_HEAD, "/healthz", NULL, NULL, 0, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "v1/models", NULL, NULL, 0, NULL, &rs), 404);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_OPTIONS, "/v1/sessions", NULL, NULL, 0, NULL, &rs), 204);
+    cr_assert_str_eq(srv_resp_get_header(&rs, "Allow"), "GET, HEAD, POST, OPTIONS");
+    srv_resp_clear(&rs);
+}
+
+Test(router, sessions_in_process)
+{
+    srv_resp_t rs;
+    cr_assert_eq(call(SRV_GET, "/v1/sessions", NULL, NULL, 0, NULL, &rs), 200);
+    cr_assert_str_eq(rs.body, "{\"sessions\":[]}");
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/v1/sessions/zz", NULL, NULL, 0, NULL, &rs), 404);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, NULL, 0, "{\"name\":1}", &rs), 400);
+    srv_resp_clear(&rs);
+}
+
+Test(router, bearer_auth)
+{
+    strcpy(s.cfg.token, "tok");
+    srv_resp_t rs;
+    srv_header_t good = {"authorization", "bearer tok"}, bad = {"Authorization", "Bearer to"};
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, NULL, 0, NULL, &rs), 401);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &bad, 1, NULL, &rs), 401);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &good, 1, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/v1/models", "x=1&access_token=tok", NULL, 0, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/healthz", NULL, NULL, 0, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/nope", NULL, NULL, 0, NULL, &rs), 404, "404 before auth");
+    srv_resp_clear(&rs);
+    s.cfg.token[0] = '\0';
+}
+
+Test(router, query_and_url_decoding)
+{
+    char out[32];
+    cr_assert_eq(srv_query_get("a=1&b=x%2Cy&c", "b", out, sizeof out), 1);
+    cr_assert_str_eq(out, "x,y");
+    cr_assert_eq(srv_query_get("a=1", "b", out, sizeof out), 0);
+    cr_assert_eq(srv_query_get("b=%zz", "b", out, sizeof out), -1);
+    cr_assert_eq(srv_query_get("b=%0", "b", out, sizeof out), -1);
+    cr_assert_eq(srv_query_get("b=%00", "b", out, sizeof out), -1);
+    cr_assert_eq(srv_url_decode("a+b", 3, out, sizeof out, 1), 3);
+    cr_assert_str_eq(out, "a b");
+    cr_assert_eq(srv_url_decode("abcdef", 6, out, 4, 0), -1);
+}
