@@ -3,14 +3,14 @@
  * A network step runs two short phases, so a fork/join must cost far less than a step. A run
  * publishes (task, arg, n_tasks) and then bumps an atomic generation number (release);
  * workers spin on it for a few microseconds before sleeping on a condition variable, and
- * the caller spins on the count of busy workers. Tasks are claimed with an atomic counter,
+ * the caller spins on the count of busy workers before sleeping on another (on a shared
+ * machine a worker can be descheduled; spinning then only delays it). Tasks are claimed with an atomic counter,
  * which is fine for determinism: the network's tasks write disjoint data.
  * Sleeping workers are woken under the mutex, so a worker that saw the old generation and
  * is about to sleep cannot miss the broadcast.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -20,7 +20,8 @@
 
 struct sk_pool {
     pthread_mutex_t mu;
-    pthread_cond_t wake;
+    pthread_cond_t wake; /* workers sleep on it between runs */
+    pthread_cond_t done; /* the caller sleeps on it when the join outlasts its spin */
     pthread_t *threads;
     uint32_t n_workers;
     atomic_uint_fast64_t generation;
@@ -76,7 +77,11 @@ static void *worker(void *arg)
         if (atomic_load(&p->stop))
             return NULL;
         drain(p);
-        atomic_fetch_sub_explicit(&p->busy, 1u, memory_order_release);
+        if (atomic_fetch_sub_explicit(&p->busy, 1u, memory_order_acq_rel) == 1u) {
+            pthread_mutex_lock(&p->mu); /* the last worker wakes a caller that sleeps */
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -89,6 +94,7 @@ int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
         return SK_ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
     atomic_init(&p->generation, 0);
     atomic_init(&p->busy, 0u);
     atomic_init(&p->stop, 0);
@@ -120,6 +126,7 @@ void sk_pool_destroy(sk_pool_t *p)
     for (uint32_t k = 0; k < p->n_workers; k++)
         pthread_join(p->threads[k], NULL);
     pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
     free(p->threads);
     free(p);
@@ -143,13 +150,16 @@ void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     drain(p);
-    /* join: spin, then yield the core (a worker may have been descheduled) */
-    for (int spin = 0; atomic_load_explicit(&p->busy, memory_order_acquire); spin++) {
-        if (spin < SPIN_ROUNDS)
-            cpu_relax();
-        else
-            sched_yield();
+    /* join: spin briefly, then sleep (a worker may share this core and be descheduled) */
+    for (int spin = 0; spin < SPIN_ROUNDS; spin++) {
+        if (!atomic_load_explicit(&p->busy, memory_order_acquire))
+            return;
+        cpu_relax();
     }
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load_explicit(&p->busy, memory_order_acquire))
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
 }
 
 void sk_pool_parallel(sk_pool_t *pool, sk_parallel_t *par)

@@ -114,9 +114,10 @@ void sk__queue_apply(sk_net_t *net, uint64_t t, sk_inject_kind_t kind)
         if (in->step != t || in->kind != kind)
             continue;
         sk__pop_t *pop = &net->pops[in->pop];
-        if (kind == SK_INJECT_SPIKE)
+        if (kind == SK_INJECT_SPIKE) {
             pop->spiked[in->neuron] = 1;
-        else
+            pop->forced = 1;
+        } else
             sk__deliver(pop, (uint32_t)(t % pop->depth), in->channel, in->neuron, in->value);
     }
 }

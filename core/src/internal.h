@@ -68,6 +68,8 @@ typedef struct sk__pop {
     uint8_t *spiked;    /* n */
     uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
     uint32_t n_ids;
+    uint32_t *block_n;  /* [block start / 16]: spikes the block collected at ids[block start] */
+    int forced;         /* spikes were forced this step: collect again from the flags */
     uint16_t *refrac;   /* n, or NULL */
     uint16_t refrac_steps;
     uint64_t spikes_total;
@@ -183,7 +185,8 @@ void sk__stim_set_rate(sk__stim_t *stim, double rate_hz, double dt_ms);
  * for neurons in [lo, hi), stimuli in description order. Calls for disjoint ranges of one
  * population may run concurrently. */
 void sk__stims_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint32_t hi);
-/* Sets the forced spikes (spike_times) of step t in the populations' spike flags. */
+/* Sets the forced spikes (spike_times) of step t in the populations' spike flags (and
+ * marks those populations `forced`). */
 void sk__stims_spikes(sk_net_t *net, uint64_t t);
 /* Adds `w` to the input of neuron j of pop at ring slot `slot`, on channel c (-1 = split). */
 static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_t j, float w)
@@ -198,7 +201,8 @@ static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_
     }
 }
 
-/* step.c */
+/* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
+#define SK__BLOCK 2048u
 void sk__step_once(sk_net_t *net);
 
 /* history.c */

@@ -203,7 +203,8 @@ int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes)
     pop->ring = sk_alloc_aligned(ring * n, sizeof(float));
     pop->spiked = sk_alloc_aligned(n, 1);
     pop->ids = sk_alloc_aligned(n, sizeof(uint32_t));
-    if (!pop->ring || !pop->spiked || !pop->ids)
+    pop->block_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by block start / 16 */
+    if (!pop->ring || !pop->spiked || !pop->ids || !pop->block_n)
         return SK_ENOMEM;
     if (pop->refrac_steps && !(pop->refrac = sk_alloc_aligned(n, sizeof(uint16_t))))
         return SK_ENOMEM;
@@ -503,6 +504,7 @@ void sk__net_free(sk_net_t *net)
         sk_free_aligned(pop->ring);
         sk_free_aligned(pop->spiked);
         sk_free_aligned(pop->ids);
+        sk_free(pop->block_n);
         sk_free_aligned(pop->refrac);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)
             sk_free(pop->init[j].values);

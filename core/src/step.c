@@ -1,6 +1,7 @@
 /* step.c: one step of the whole network, in the fixed order of sk_net.h:
  *   injected currents into the ring slot -> per block of neurons: stimuli, model step, clear
- *   of the consumed slot -> forced spikes -> spike ids and history -> delivery -> recorders.
+ *   of the consumed slot, spike ids -> forced spikes -> spike ids gathered, history ->
+ *   delivery -> recorders.
  *
  * Blocks. The model phase walks each population in blocks of SK__BLOCK neurons and does all
  * per-neuron work of the step on one block before the next (stimuli, the model, the clear
@@ -41,9 +42,51 @@ typedef struct phase {
     uint32_t parts;
 } phase_t;
 
-#define SK__BLOCK 2048u /* neurons per block: 8 KiB per float column */
+/* The spike flags z[0..64) (each 0 or 1) as a bit mask. SSE2 (baseline x86-64): 16 flags
+ * per compare and movemask. Elsewhere: x * 0x0102040810204080 gathers bit 0 of each byte of
+ * x into the top byte. */
+static inline uint64_t flags_mask64(const uint8_t *z)
+{
+    uint64_t mask = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_setzero_si128();
+    for (uint32_t b = 0; b < 4; b++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(z + 16 * b));
+        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) ^ 0xFFFFu;
+        mask |= (uint64_t)m << (16 * b);
+    }
+#else
+    for (uint32_t b = 0; b < 8; b++) {
+        uint64_t word;
+        memcpy(&word, z + 8 * b, 8);
+        mask |= ((word * UINT64_C(0x0102040810204080)) >> 56) << (8 * b);
+    }
+#endif
+    return mask;
+}
 
-/* Everything of step t for neurons [lo, hi) of population k before the spikes. */
+/* The ids of the flags set in z[lo, hi), ascending, into ids[0..); returns their number.
+ * 64 flags at a time become one bit mask whose set bits are read with count-trailing-zeros:
+ * no branch per flag or per empty word. */
+static uint32_t collect_block(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids)
+{
+    uint32_t n = 0, j = lo;
+    for (; j + 64 <= hi; j += 64) {
+        uint64_t mask = flags_mask64(z + j);
+        while (mask) {
+            ids[n++] = j + (uint32_t)__builtin_ctzll(mask);
+            mask &= mask - 1;
+        }
+    }
+    for (; j < hi; j++) {
+        ids[n] = j;
+        n += z[j] != 0;
+    }
+    return n;
+}
+
+/* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
+ * block's spike ids while its flags are in cache (block starts are multiples of 16). */
 static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi)
 {
     sk__pop_t *pop = &ph->net->pops[k];
@@ -71,6 +114,7 @@ static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi)
     m->step(&a);
     for (uint32_t c = 0; c < m->n_inputs; c++)
         memset(slot + (size_t)c * pop->n + lo, 0, (size_t)(hi - lo) * sizeof(float));
+    pop->block_n[lo / 16] = collect_block(pop->spiked, lo, hi, pop->ids + lo);
 }
 
 static void models_task(void *arg, uint32_t part)
@@ -200,48 +244,27 @@ static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
         fn(ph, 0);
 }
 
-/* The spike flags z[0..64) (each 0 or 1) as a bit mask. SSE2 (baseline x86-64): 16 flags
- * per compare and movemask. Elsewhere: x * 0x0102040810204080 gathers bit 0 of each byte of
- * x into the top byte. */
-static inline uint64_t flags_mask64(const uint8_t *z)
-{
-    uint64_t mask = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    for (uint32_t b = 0; b < 4; b++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(z + 16 * b));
-        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) ^ 0xFFFFu;
-        mask |= (uint64_t)m << (16 * b);
-    }
-#else
-    for (uint32_t b = 0; b < 8; b++) {
-        uint64_t word;
-        memcpy(&word, z + 8 * b, 8);
-        mask |= ((word * UINT64_C(0x0102040810204080)) >> 56) << (8 * b);
-    }
-#endif
-    return mask;
-}
-
-/* Spike flags -> ascending ids; counts. 64 flags at a time become one bit mask whose set
- * bits are read with count-trailing-zeros: no branch per flag or per empty word. */
-static void collect(sk_net_t *net)
+/* Spike ids of population k, ascending, from what the blocks collected: the segments at
+ * ids[block start] are moved together in neuron order. A population with forced spikes is
+ * collected again from its flags. */
+static void gather(sk_net_t *net, uint32_t parts)
 {
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
-        const uint8_t *z = pop->spiked;
-        uint32_t *restrict ids = pop->ids;
-        uint32_t n = 0, j = 0;
-        for (; j + 64 <= pop->n; j += 64) {
-            uint64_t mask = flags_mask64(z + j);
-            while (mask) {
-                ids[n++] = j + (uint32_t)__builtin_ctzll(mask);
-                mask &= mask - 1;
+        uint32_t n = 0;
+        if (pop->forced) {
+            n = collect_block(pop->spiked, 0, pop->n, pop->ids);
+            pop->forced = 0;
+        } else {
+            for (uint32_t part = 0; part < parts; part++) {
+                uint32_t lo, hi;
+                part_range(pop->n, part, parts, &lo, &hi);
+                for (uint32_t b = lo; b < hi; b += SK__BLOCK) {
+                    uint32_t c = pop->block_n[b / 16];
+                    memmove(pop->ids + n, pop->ids + b, (size_t)c * sizeof(uint32_t));
+                    n += c;
+                }
             }
-        }
-        for (; j < pop->n; j++) {
-            ids[n] = j;
-            n += z[j] != 0;
         }
         pop->n_ids = n;
         pop->spikes_total += n;
@@ -260,7 +283,7 @@ void sk__step_once(sk_net_t *net)
     sk__stims_spikes(net, t);
     sk__queue_apply(net, t, SK_INJECT_SPIKE);
     sk__queue_pop(&net->queue, t);
-    collect(net);
+    gather(net, ph.parts);
     sk__hist_append(net, t);
     ph.parts = parts_for(net, delivery_work(net));
     run_phase(net, deliver_task, &ph);

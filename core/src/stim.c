@@ -270,8 +270,9 @@ static void poisson_inputs(const sk_net_t *net, const sk__stim_t *s, uint32_t in
     }
 }
 
-/* Adds amp (or per[k], when given) to the targets at positions [first, last). */
-static void current_inputs(const sk__stim_t *s, sk__pop_t *pop, uint32_t slot, float amp,
+/* Adds amp (or per[k], when given) to the targets at positions [first, last). Cloned for wider
+ * vectors like the model loops (sk_model.h). */
+SK_MODEL_CLONES static void current_inputs(const sk__stim_t *s, sk__pop_t *pop, uint32_t slot, float amp,
                            const float *per, uint32_t first, uint32_t last)
 {
     if (!s->neurons && s->channel >= 0) { /* the dense case: one vectorisable pass */
@@ -322,9 +323,11 @@ void sk__stims_spikes(sk_net_t *net, uint64_t t)
         const sk__stim_t *s = &net->stims[k];
         if (s->kind != SK_STIM_SPIKE_TIMES)
             continue;
-        uint8_t *spiked = net->pops[s->pop].spiked;
+        sk__pop_t *pop = &net->pops[s->pop];
         for (uint32_t j = lower_bound(s->times, s->n_times, t); j < s->n_times && s->times[j] == t;
-             j++)
-            spiked[s->spike_neurons[j]] = 1;
+             j++) {
+            pop->spiked[s->spike_neurons[j]] = 1;
+            pop->forced = 1;
+        }
     }
 }
