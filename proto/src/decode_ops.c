@@ -27,13 +27,30 @@ static int duration_steps(sk__dec_t *d, const json_t *body, double dt, uint64_t 
     if (fabs(r - n) > 1e-9 * (n > 1 ? n : 1))
         return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
                         "must be a whole number of steps of dt = %g ms (got %g ms)", dt, ms);
-    if (n < 1 || n > (double)d->caps.max_steps)
+    if (n < 1)
         return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD,
-                        "must be 1 to %llu steps of dt = %g ms (got %g ms = %g steps)",
-                        (unsigned long long)d->caps.max_steps, dt, ms, n);
+                        "must be at least one step of dt = %g ms (got %g ms)", dt, ms);
+    if (n > (double)d->caps.max_steps) /* a limit of the server, not a bad value: 413 */
+        return sk__fail(d, SK_ELIMIT, SK_PROTO_LIMIT_EXCEEDED,
+                        "%g steps of dt = %g ms; at most %llu steps per request", n, dt,
+                        (unsigned long long)d->caps.max_steps);
     *steps = (uint64_t)n;
     sk__path_pop(&d->path, mark);
     return 0;
+}
+
+/* steps: an integer >= 1 (400 otherwise); above caps.max_steps it is a limit breach, 413. */
+static int get_steps(sk__dec_t *d, const json_t *body, uint64_t *steps)
+{
+    int rc = sk__get_u64(d, body, "steps", 1, 1, UINT64_MAX, steps);
+    if (rc || *steps <= d->caps.max_steps)
+        return rc;
+    size_t mark = sk__path_key(&d->path, "steps");
+    rc = sk__fail(d, SK_ELIMIT, SK_PROTO_LIMIT_EXCEEDED,
+                  "%llu steps; at most %llu steps per request", (unsigned long long)*steps,
+                  (unsigned long long)d->caps.max_steps);
+    sk__path_pop(&d->path, mark);
+    return rc;
 }
 
 static int step_decode(sk__dec_t *d, const json_t *body, const sk_proto_net_view_t *v,
@@ -55,7 +72,7 @@ static int step_decode(sk__dec_t *d, const json_t *body, const sk_proto_net_view
         sk__path_pop(&d->path, mark);
         return rc;
     }
-    rc = has_steps ? sk__get_u64(d, body, "steps", 1, 1, d->caps.max_steps, &out->steps)
+    rc = has_steps ? get_steps(d, body, &out->steps)
                    : duration_steps(d, body, v->dt_ms, &out->steps);
     if (rc == 0)
         rc = sk__get_bool(d, body, "return_spikes", 0, &out->return_spikes);

@@ -135,11 +135,13 @@ Test(ops, bad_step_bodies)
         {"{}", "steps", 400},
         {"{\"steps\": 1, \"duration_ms\": 1}", "duration_ms", 400},
         {"{\"steps\": 0}", "steps", 400},
-        {"{\"steps\": 1001}", "steps", 400},
+        {"{\"steps\": 1001}", "steps", 413},
         {"{\"steps\": -1}", "steps", 400},
         {"{\"steps\": \"5\"}", "steps", 400},
         {"{\"duration_ms\": 0.25}", "duration_ms", 400},
-        {"{\"duration_ms\": 1e9}", "duration_ms", 400},
+        {"{\"duration_ms\": 1e9}", "duration_ms", 413},
+        {"{\"steps\": 4294967296000}", "steps", 413},
+        {"{\"duration_ms\": 0}", "duration_ms", 400},
         {"{\"steps\": 1, \"async\": 1}", "async", 400},
         {"{\"steps\": 1, \"stesp\": 1}", "stesp", 400},
         {"{\"steps\": 1, \"inputs\": [{\"population\": \"exc\", \"kind\": \"spike\", \"neurons\": [10]}]}",
@@ -151,6 +153,8 @@ Test(ops, bad_step_bodies)
         cr_expect(step(t[k].body, &s, &e) < 0, "accepted %s", t[k].body);
         cr_expect_eq(e.status, t[k].status, "%s", t[k].body);
         cr_expect_str_eq(e.path, t[k].path, "%s: %s", t[k].body, e.message);
+        /* a limit breach is 413 limit_exceeded, every other bad value a 400 */
+        cr_expect_str_eq(e.code, t[k].status == 413 ? "limit_exceeded" : e.code, "%s", t[k].body);
         cr_expect_null(s.inputs);
     }
 }

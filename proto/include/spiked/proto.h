@@ -196,7 +196,8 @@ int sk_proto_inputs_decode(const json_t *body, const sk_proto_net_view_t *v,
 
 /* POST /v1/sessions/{name}/step {steps | duration_ms, inputs?, return_spikes?, async?}. */
 typedef struct sk_proto_step {
-    uint64_t steps;       /* 1..caps->max_steps (duration_ms / dt, which must be a multiple) */
+    uint64_t steps;       /* 1..caps->max_steps (duration_ms / dt, which must be a multiple);
+                             more is a 413 limit_exceeded */
     int return_spikes;    /* include the spike list in the result (default 0) */
     int async;            /* answer 202 with a job at once (default 0) */
     sk_inject_t *inputs;  /* to queue before stepping (malloc'd), or NULL */
