@@ -548,9 +548,11 @@ static int check_csr(rd_t *r, const sk__proj_t *p, uint64_t n_pre, uint64_t n_po
 {
     if (p->row[0] != 0 || p->row[n_pre] != p->n_syn)
         return corrupt(r, "bad synapse rows");
-    for (uint64_t j = 0; j < n_pre; j++) {
-        if (p->row[j + 1] < p->row[j])
+    /* Every offset in [0, n_syn] and non-decreasing, before any is used to index col[]. */
+    for (uint64_t j = 0; j < n_pre; j++)
+        if (p->row[j + 1] < p->row[j] || p->row[j + 1] > p->n_syn)
             return corrupt(r, "bad synapse rows");
+    for (uint64_t j = 0; j < n_pre; j++) {
         for (uint64_t k = p->row[j]; k + 1 < p->row[j + 1]; k++)
             if (p->col[k + 1] < p->col[k])
                 return corrupt(r, "synapse targets out of order");
