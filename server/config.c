@@ -34,7 +34,7 @@
     X(NUM, max_subscribers, "--max-subscribers", "SPIKED_MAX_SUBSCRIBERS", "64",              \
       "event-stream subscribers per session")                                                 \
     X(NUM, sub_queue_bytes, "--subscriber-queue-bytes", "SPIKED_SUBSCRIBER_QUEUE_BYTES",      \
-      "1M", "bytes queued per subscriber; the oldest events are dropped above")               \
+      "1M", "bytes queued per subscriber; above, batches are read back from the history")   \
     X(NUM, max_run_ms, "--max-run-ms", "SPIKED_MAX_RUN_MS", "600000",                         \
       "wall time of one step job")                                                            \
     X(NUM, sync_ms, "--sync-ms", "SPIKED_SYNC_MS", "2000",                                    \

@@ -17,7 +17,8 @@
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2), noreturn))
 #endif
-static void fuzz_fail(const char *fmt, ...)
+static void
+fuzz_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

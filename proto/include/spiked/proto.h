@@ -360,7 +360,10 @@ json_t *sk_proto_stimulus_json(uint32_t index, double rate_hz);
  *   event: progress   data: a job (sk_proto_job_json)
  *   event: lifecycle  data: {event: "created"|"reset"|"forked"|"restored"|"deleted", session,
  *                     step}
- *   event: dropped    data: {count}: batches this subscriber lost (slow reader)
+ *   event: dropped    data: {count, from_step, to_step, events?}: the spikes of `count`
+ *                     steps in [from_step, to_step) this subscriber will not get (they left
+ *                     the spike history before a slow reader reached them, or a reset
+ *                     cleared it); events = other events lost (only when > 0)
  *   ": ping\n\n" heartbeat comments; "id:" is the last step covered, so a client resuming
  *   with Last-Event-ID gets the spikes from that step on (from the history).
  * ===================================================================================== */
@@ -369,7 +372,9 @@ json_t *sk_proto_stimulus_json(uint32_t index, double rate_hz);
 int sk_proto_sse_spikes_json(const sk_net_t *net, uint64_t from, uint64_t to, int32_t pop,
                              json_t **out);
 json_t *sk_proto_lifecycle_json(const char *event, const char *session, uint64_t step);
-json_t *sk_proto_dropped_json(uint64_t count);
+/* {count, from_step, to_step, events?}: from/to only when count > 0, events when > 0. */
+json_t *sk_proto_dropped_json(uint64_t from_step, uint64_t to_step, uint64_t count,
+                              uint64_t events);
 
 /* One SSE event as text: "id: <id>\nevent: <event>\ndata: <compact json>\n\n" (no id line
  * when id is NULL). malloc'd (free()), *len (optional) = strlen; NULL when out of memory. */
