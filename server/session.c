@@ -147,7 +147,8 @@ json_t *srv_session_info_json(srv_session_t *sess)
     srv_job_t *job = srv_job_current(sess);
     if (job)
         srv_job_view(job, &jv);
-    sk_proto_session_extra_t x = {sess->name, srv_session_status(sess), job ? &jv : NULL};
+    sk_proto_session_extra_t x = {sess->name, srv_session_status(sess), job ? &jv : NULL,
+                                  sess->realtime};
     json_t *j = NULL;
     return sk_proto_info_json(sess->net, &x, &j) ? NULL : j;
 }

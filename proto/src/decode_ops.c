@@ -1,5 +1,5 @@
-/* decode_ops.c: bodies of the per-session operations: step, parameter patch, fork and
- * stimulus patch; and the network view those decoders resolve names against. */
+/* decode_ops.c: bodies of the per-session operations: step, parameter patch, fork, session
+ * and stimulus patches; and the network view those decoders resolve names against. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +177,23 @@ int sk_proto_fork_decode(const json_t *body, char name[SK_PROTO_NAME_MAX + 1],
         return rc;
     snprintf(name, SK_PROTO_NAME_MAX + 1, "%s", s);
     return 0;
+}
+
+int sk_proto_session_patch_decode(const json_t *body, sk_proto_session_patch_t *out,
+                                  sk_proto_error_t *e)
+{
+    static const char *const keys[] = {"realtime", NULL};
+    sk__dec_t d;
+    sk__dec_init(&d, "", NULL, e);
+    int realtime = 0;
+    int rc = sk__want_object(&d, body);
+    if (rc == 0)
+        rc = sk__check_keys(&d, body, keys);
+    if (rc == 0)
+        rc = sk__get_bool(&d, body, "realtime", 1, &realtime);
+    if (rc == 0)
+        out->realtime = realtime;
+    return rc;
 }
 
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e)

@@ -70,7 +70,7 @@ static void exercise(sk_net_t *net)
     if (sk_net_step(net, 20, NULL, NULL) != 0)
         fuzz_fail("sk_net_step failed on a network that was built");
     json_t *j = NULL;
-    sk_proto_session_extra_t x = {"fuzz", "idle", NULL};
+    sk_proto_session_extra_t x = {"fuzz", "idle", NULL, 0};
     if (sk_proto_info_json(net, &x, &j) == 0) {
         free(sk_proto_dumps(j, NULL));
         json_decref(j);

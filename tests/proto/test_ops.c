@@ -159,6 +159,37 @@ Test(ops, bad_step_bodies)
     }
 }
 
+Test(ops, session_patch_sets_realtime)
+{
+    sk_proto_session_patch_t p = {-1};
+    sk_proto_error_t e;
+    json_t *j = js("{\"realtime\": false}");
+    cr_assert_eq(sk_proto_session_patch_decode(j, &p, &e), 0);
+    cr_expect_eq(p.realtime, 0);
+    json_decref(j);
+    j = js("{\"realtime\": true}");
+    cr_assert_eq(sk_proto_session_patch_decode(j, &p, &e), 0);
+    cr_expect_eq(p.realtime, 1);
+    json_decref(j);
+    struct {
+        const char *body, *path, *code;
+    } t[] = {{"{}", "realtime", "missing_field"},
+             {"{\"realtime\": 1}", "realtime", "wrong_type"},
+             {"{\"realtime\": null}", "realtime", "wrong_type"},
+             {"{\"realtime\": true, \"paused\": true}", "paused", "unknown_field"},
+             {"[true]", "", "wrong_type"}};
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        sk_proto_session_patch_t q = {7};
+        j = js(t[k].body);
+        cr_expect_lt(sk_proto_session_patch_decode(j, &q, &e), 0, "accepted %s", t[k].body);
+        cr_expect_eq(q.realtime, 7, "a rejected patch changes nothing");
+        cr_expect_eq(e.status, 400);
+        cr_expect_str_eq(e.path, t[k].path, "%s", t[k].body);
+        cr_expect_str_eq(e.code, t[k].code, "%s", t[k].body);
+        json_decref(j);
+    }
+}
+
 Test(ops, params_patch_checks_names_and_ranges)
 {
     const sk_model_t *m = sk_model_find("lif");

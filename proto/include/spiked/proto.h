@@ -224,6 +224,15 @@ int sk_proto_params_decode(const json_t *body, const sk_model_t *model, sk_proto
 int sk_proto_fork_decode(const json_t *body, char name[SK_PROTO_NAME_MAX + 1],
                          sk_proto_error_t *e);
 
+/* PATCH /v1/sessions/{name} {realtime}: settings of the session itself (not of its
+ * network). realtime: 1 = model time follows wall time (the server steps the session on
+ * its own, like the --demo session), 0 = it only steps when asked. Required. */
+typedef struct sk_proto_session_patch {
+    int realtime; /* 0 or 1 */
+} sk_proto_session_patch_t;
+int sk_proto_session_patch_decode(const json_t *body, sk_proto_session_patch_t *out,
+                                  sk_proto_error_t *e);
+
 /* PATCH /v1/sessions/{name}/stimuli/{index} {rate_hz}: finite, >= 0. */
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e);
 
@@ -318,9 +327,10 @@ typedef struct sk_proto_session_extra {
     const char *name;
     const char *status;        /* "idle" | "running" | ... (server's vocabulary) */
     const sk_proto_job_t *job; /* current job, or NULL */
+    int realtime;              /* stepped in real time by the server (PATCH realtime) */
 } sk_proto_session_extra_t;
 
-/* GET /v1/sessions/{name}: {name, status, step, time_ms, dt, seed, n_neurons, n_synapses,
+/* GET /v1/sessions/{name}: {name, status, realtime, step, time_ms, dt, seed, n_neurons, n_synapses,
  * bytes, spikes_total, pending_inputs, populations: [{name, model, size, offset,
  * refractory_steps, spikes_total, params: {name: value}}], projections: [{source, target,
  * n_synapses, max_delay, storage, channel}], recorders: [{population, variables, n_neurons,
