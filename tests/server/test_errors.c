@@ -119,7 +119,7 @@ Test(errors, names_sessions_paths_methods)
     struct {
         const char *method, *path, *allow;
     } m[] = {{"PUT", "/v1/sessions", "GET, HEAD, POST"},
-             {"POST", "/v1/sessions/x", "GET, HEAD, DELETE"},
+             {"POST", "/v1/sessions/x", "GET, HEAD, PATCH, DELETE"},
              {"GET", "/v1/sessions/x/step", "POST"},
              {"DELETE", "/healthz", "GET, HEAD"},
              {"PATCH", "/v1/sessions/x/jobs/1", "GET, HEAD, DELETE"}};

@@ -145,7 +145,7 @@ Test(events, population_filter_and_replay_after_last_event_id)
 Test(events, long_replay_reaches_a_fast_reader_whole)
 {
     sp_proc_t p;
-    const char *args[] = {"--subscriber-queue-bytes", "16k", NULL};
+    const char *args[] = {"--subscriber-queue-bytes", "16k", "--sync-ms", "600000", NULL};
     t_start(&p, args);
     char path[600];
     snprintf(path, sizeof path, "%s/examples/coba.json", SK_SOURCE_DIR);

@@ -51,7 +51,9 @@ static const char *asan_env(void)
 Test(slow, subscriber_drops_oldest_and_memory_stays_bounded)
 {
     sp_proc_t p;
-    const char *args[] = {"--subscriber-queue-bytes", "64k", NULL};
+    /* --stream-timeout: the subscriber reads nothing for the whole run, which takes longer
+     * than the default 30 s on a loaded machine under a sanitizer */
+    const char *args[] = {"--subscriber-queue-bytes", "64k", "--stream-timeout", "300", NULL};
     const char *env[] = {asan_env(), NULL};
     cr_assert_eq(sp_start(&p, args, env), 0);
     const char *body =
@@ -169,7 +171,7 @@ static long account(hc_sse_t *s, long next, long end, long *resume, char **text)
 Test(slow, a_reader_that_catches_up_gets_every_batch_or_an_exact_dropped_range)
 {
     sp_proc_t p;
-    const char *args[] = {"--subscriber-queue-bytes", "4k", NULL};
+    const char *args[] = {"--subscriber-queue-bytes", "4k", "--stream-timeout", "300", NULL};
     cr_assert_eq(sp_start(&p, args, NULL), 0);
     char path[600];
     snprintf(path, sizeof path, "%s/examples/lif_poisson.json", SK_SOURCE_DIR);
