@@ -581,7 +581,8 @@ int srv_http_start(srv_server_t *s, srv_http_t **out, uint16_t *port, char *err,
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, ahc, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->cfg.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        (unsigned)s->cfg.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->cfg.request_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
         MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
