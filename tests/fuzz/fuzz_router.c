@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "fuzz_util.h"
+#include "log.h"
 #include "registry.h"
 #include "router.h"
 #include "session.h"
@@ -55,6 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     json_object_seed(1);
+    srv_log_set_level(SRV_LOG_ERROR); /* the access log and session notes would drown it */
     memset(&S, 0, sizeof S);
     if (srv_config_load(&S.cfg, 0, NULL, g_err, sizeof g_err) < 0)
         fuzz_fail("config: %s", g_err);
