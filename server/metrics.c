@@ -138,6 +138,9 @@ void srv_metrics_render(const srv_metrics_t *m, srv_buf_t *b)
             m->checkpoints_written);
     counter(b, "spiked_checkpoints_failed_total", "Checkpoints that failed.",
             m->checkpoints_failed);
+    counter(b, "spiked_checkpoints_rejected_total",
+            "Checkpoint files that did not restore at start (renamed *.bad).",
+            m->checkpoints_rejected);
     render_requests(m, b);
     render_latency(m, b);
 }
