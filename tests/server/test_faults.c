@@ -123,9 +123,9 @@ static long json_int(json_t *j, const char *key)
 
 /* ---- kill -9 during a checkpoint write ---- */
 
-#define S1 120  /* steps before the checkpoint that must survive */
-#define S2 40   /* steps before the checkpoint that is killed */
-#define K  200  /* steps after the restore */
+#define S1 120 /* steps before the checkpoint that must survive */
+#define S2 40  /* steps before the checkpoint that is killed */
+#define K  200 /* steps after the restore */
 
 /* 1400 LIF neurons, ~200,000 synapses: a checkpoint of megabytes. */
 static void create_big(int port)
@@ -152,7 +152,9 @@ Test(faults, kill9_during_a_checkpoint_write_keeps_the_previous_one)
     for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
         char dir[128];
         t_tmpdir(dir, sizeof dir);
-        long at = where[k] < 0 ? (long)-where[k] : where[k] > 1 ? (1L << 40) : (long)(where[k] * (double)size);
+        long at = where[k] < 0   ? (long)-where[k]
+                  : where[k] > 1 ? (1L << 40)
+                                 : (long)(where[k] * (double)size);
         char fault[64];
         snprintf(fault, sizeof fault, "SPIKED_FAULT_CKPT=pause@%ld#2", at);
         const char *args[] = {"--data-dir", dir, "--sync-ms", "600000", NULL};
@@ -180,7 +182,7 @@ Test(faults, kill9_during_a_checkpoint_write_keeps_the_previous_one)
         for (;;) {
             long s = temp_size(dir, "big");
             if (s >= 0 && at < size && s == at)
-                break; /* stopped exactly there */
+                break;                 /* stopped exactly there */
             if (s > 0 && at >= size) { /* after the data: wait until it stops growing */
                 if (s != seen) {
                     seen = s;
@@ -189,8 +191,7 @@ Test(faults, kill9_during_a_checkpoint_write_keeps_the_previous_one)
                     break;
                 }
             }
-            cr_assert_lt(hc_now_ms(), deadline, "point %zu: the writer never reached %ld", k,
-                         at);
+            cr_assert_lt(hc_now_ms(), deadline, "point %zu: the writer never reached %ld", k, at);
             poll(NULL, 0, 5);
         }
         cr_assert_eq(sp_stop(&a, SIGKILL, 5000), 128 + SIGKILL);
@@ -390,16 +391,15 @@ Test(faults, corrupted_and_truncated_checkpoints_are_reported_and_skipped)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RSS_SLACK_KB (48 * 1024)
-#define QUARANTINE "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=4"
+#define QUARANTINE   "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=4"
 #else
-#define RSS_SLACK_KB                                                                          \
-    (strstr(SK_SERVER_SANITIZE, "address") || strstr(SK_SERVER_SANITIZE, "thread") ? 64 * 1024 \
+#define RSS_SLACK_KB                                                                               \
+    (strstr(SK_SERVER_SANITIZE, "address") || strstr(SK_SERVER_SANITIZE, "thread") ? 64 * 1024     \
                                                                                    : 8 * 1024)
 #define QUARANTINE NULL
 #endif
 
-static void send_and_drop(int port, const char *bytes, size_t len, size_t read_first,
-                          int abortive)
+static void send_and_drop(int port, const char *bytes, size_t len, size_t read_first, int abortive)
 {
     hc_conn_t c;
     cr_assert_eq(hc_connect(&c, port), 0);
@@ -431,11 +431,11 @@ static void drop_round(int port, int k)
     /* mid-request-body */
     int n = snprintf(req, sizeof req,
                      "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 100000\r\n\r\n{\"name\":\"x%d\",\"network\":", k);
+                     "Content-Length: 100000\r\n\r\n{\"name\":\"x%d\",\"network\":",
+                     k);
     send_and_drop(port, req, (size_t)n, 0, k % 2);
     /* mid-response: a long spike list, read a little */
-    n = snprintf(req, sizeof req,
-                 "GET /v1/sessions/d/spikes HTTP/1.1\r\nHost: x\r\n\r\n");
+    n = snprintf(req, sizeof req, "GET /v1/sessions/d/spikes HTTP/1.1\r\nHost: x\r\n\r\n");
     hc_set_rcvbuf(2048);
     send_and_drop(port, req, (size_t)n, 600, k % 2);
     /* mid-stream: a stream with a replay, read its start */
@@ -493,7 +493,8 @@ Test(faults, clients_that_disconnect_leak_nothing)
         poll(NULL, 0, 100);
     long rss = sp_rss_kb(&p);
     cr_log_info("1500 dropped clients (after 1500 more): open files %ld -> %ld, RSS %ld -> %ld "
-                "KiB", fds0, fds, rss0, rss);
+                "KiB",
+                fds0, fds, rss0, rss);
     cr_assert_leq(fds, fds0, "file descriptors leaked");
     cr_assert_lt(rss - rss0, RSS_SLACK_KB, "RSS grew by %ld KiB", rss - rss0);
     /* still serving, the live stream included */

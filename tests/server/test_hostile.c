@@ -21,21 +21,21 @@
 
 TestSuite(hostile, .timeout = 240);
 
-#define TOKEN      "hostile-token"
-#define AUTH       "Authorization: Bearer " TOKEN
-#define REQ_TMO_S  2
-#define MAX_CASES  400
+#define TOKEN          "hostile-token"
+#define AUTH           "Authorization: Bearer " TOKEN
+#define REQ_TMO_S      2
+#define MAX_CASES      400
 #define CLOSE_SLACK_MS 4000 /* the sweep runs every 500 ms at worst; loaded CI machines */
 
 typedef struct hcase {
     char name[128];
     char expect[200];
-    int slow_ms;        /* send one byte every slow_ms (0 = all at once) */
-    char *bytes;        /* the request on the wire */
+    int slow_ms; /* send one byte every slow_ms (0 = all at once) */
+    char *bytes; /* the request on the wire */
     size_t len;
     /* expectations */
-    int closed;         /* the server must close without answering */
-    int mhd;            /* libmicrohttpd's own answer (not JSON) */
+    int closed; /* the server must close without answering */
+    int mhd;    /* libmicrohttpd's own answer (not JSON) */
     int status;
     char code[64], path[128];
     /* a connection that stays open (closed cases) */
@@ -252,8 +252,7 @@ static int load_all(hcase_t *cases)
 
 /* ---- the server and its pre-existing session ---- */
 
-static json_t *authed(int port, const char *method, const char *path, const char *body,
-                      int want)
+static json_t *authed(int port, const char *method, const char *path, const char *body, int want)
 {
     int st = 0;
     json_t *j = t_req_h(port, method, path, AUTH "\r\n", body, &st);
@@ -381,8 +380,8 @@ static int tend_open(hcase_t *cases, int n)
             continue;
         }
         cr_assert_lt(now - c->t0, REQ_TMO_S * 1000 + CLOSE_SLACK_MS,
-                     "%s: still open after %lld ms (--request-timeout %d s)", c->name,
-                     now - c->t0, REQ_TMO_S);
+                     "%s: still open after %lld ms (--request-timeout %d s)", c->name, now - c->t0,
+                     REQ_TMO_S);
         open++;
     }
     return open;
@@ -396,9 +395,17 @@ Test(hostile, corpus_gets_documented_errors_and_changes_nothing)
     sp_proc_t p;
     char tmo[16];
     snprintf(tmo, sizeof tmo, "%d", REQ_TMO_S);
-    const char *args[] = {"--max-body-bytes", "300k", "--max-neurons",     "100000",
-                          "--max-sessions",   "3",   "--request-timeout", tmo,
-                          "--cors-origins",   "http://ok.example", NULL};
+    const char *args[] = {"--max-body-bytes",
+                          "300k",
+                          "--max-neurons",
+                          "100000",
+                          "--max-sessions",
+                          "3",
+                          "--request-timeout",
+                          tmo,
+                          "--cors-origins",
+                          "http://ok.example",
+                          NULL};
     const char *env[] = {"SPIKED_TOKEN=" TOKEN, NULL};
     cr_assert_eq(sp_start(&p, args, env), 0);
     const char *base =
