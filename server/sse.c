@@ -577,6 +577,8 @@ int srv_sub_gap(const srv_sub_t *s, int32_t *filter, uint64_t *from, uint64_t *t
     *from = g->from;
     *to = g->to;
     *budget = used < lim ? lim - used : 1;
+    if (*budget > SRV_FILL_MAX_BYTES)
+        *budget = SRV_FILL_MAX_BYTES;
     return 1;
 }
 

@@ -18,8 +18,8 @@
  * before the next event (count = b - a; `events`: control events lost, see below).
  *
  * Filling. When the reader reaches a GAP it calls the hub's fill function (the session's:
- * it encodes batches from the core's history, up to the free queue budget, at least one
- * batch). The network may only be read between work items; when it is busy the fill
+ * it encodes batches from the core's history, up to the free queue budget and at most
+ * SRV_FILL_MAX_BYTES, at least one batch: the loop thread's time per fill is bounded). The network may only be read between work items; when it is busy the fill
  * function returns 0, the subscriber waits, and the session calls srv_hub_fill_waiting at
  * the next chunk boundary. Replay after Last-Event-ID is simply a GAP queued at subscribe
  * time: it is pulled as the reader drains, never encoded all at once.
@@ -48,6 +48,7 @@
 #define SRV_HUB_CONTROL (-2) /* events every subscriber gets */
 
 #define SRV_SUB_QUEUE_FRAMES 1024
+#define SRV_FILL_MAX_BYTES   (256 * 1024) /* encoded per fill at most (plus one batch) */
 
 typedef struct srv_sub srv_sub_t;
 typedef void (*srv_sub_wake_fn)(void *arg);
