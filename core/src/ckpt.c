@@ -504,7 +504,9 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
     p->refrac_steps = (uint16_t)refrac;
     p->dt = sk_model_dt(m, net->dt_ms);
     m->derive(p->p, p->dt, p->d);
-    uint64_t per = 4u * (uint64_t)m->n_state + 4u * (uint64_t)p->depth * m->n_inputs + 2u;
+    /* state, ring, and refractory counters only when the population has them */
+    uint64_t per = 4u * (uint64_t)m->n_state + 4u * (uint64_t)p->depth * m->n_inputs +
+                   (p->refrac_steps ? 2u : 0u);
     if (!fits(r, p->n, per))
         return SK_ECORRUPT;
     if (sk__pop_alloc(p, &net->bytes)) {
