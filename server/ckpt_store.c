@@ -1,4 +1,8 @@
-/* ckpt_store.c: atomic checkpoint files and restore on start (see ckpt_store.h). */
+/* ckpt_store.c: atomic checkpoint files and restore on start (see ckpt_store.h).
+ *
+ * Threads: srv_ckpt_write runs on pool threads (several sessions may save at once): the
+ * fault-injection settings are parsed once (pthread_once) and the write counter is atomic.
+ */
 #include "ckpt_store.h"
 
 #include <dirent.h>
@@ -34,17 +38,81 @@ int srv_ckpt_dir_init(const char *dir, char *err, size_t len)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* ---- test-only fault injection (SPIKED_FAULT_CKPT, see ckpt_store.h) ---- */
+
+typedef struct fault {
+    char kind[16]; /* "", "enospc", "eio", "pause" */
+    uint64_t at;   /* bytes written before it strikes */
+    long nth;      /* which write of the process */
+} fault_t;
+
+static fault_t g_fault;
+static pthread_once_t g_fault_once = PTHREAD_ONCE_INIT;
+static atomic_long g_writes;
+
+static void fault_parse(void)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
+    const char *v = getenv("SPIKED_FAULT_CKPT");
+    unsigned long long at = 0;
+    long nth = 1;
+    char kind[16] = "";
+    if (!v || sscanf(v, "%15[a-z]@%llu#%ld", kind, &at, &nth) < 2)
+        return;
+    if (strcmp(kind, "enospc") && strcmp(kind, "eio") && strcmp(kind, "pause")) {
+        srv_log(SRV_LOG_ERROR, "SPIKED_FAULT_CKPT=%s: unknown fault; ignored", v);
+        return;
+    }
+    snprintf(g_fault.kind, sizeof g_fault.kind, "%s", kind);
+    g_fault.at = at;
+    g_fault.nth = nth;
+    srv_log(SRV_LOG_WARN, "SPIKED_FAULT_CKPT=%s: test-only fault injection is on", v);
+}
+
+/* The fault for this write, or NULL (most writes, and always in production). */
+static const fault_t *fault_for_this_write(void)
+{
+    pthread_once(&g_fault_once, fault_parse);
+    long n = atomic_fetch_add(&g_writes, 1) + 1;
+    return g_fault.kind[0] && n == g_fault.nth ? &g_fault : NULL;
+}
+
+/* Strikes: returns -1 with errno set, or 0 to go on (after a pause). */
+static int fault_strike(const fault_t *f)
+{
+    if (!strcmp(f->kind, "pause")) {
+        srv_log(SRV_LOG_WARN, "SPIKED_FAULT_CKPT: pausing the checkpoint write");
+        sleep(60);
+        return 0;
+    }
+    errno = !strcmp(f->kind, "enospc") ? ENOSPC : EIO;
+    return -1;
+}
+
+static int write_all(int fd, const char *p, size_t n, const fault_t *f)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t chunk = n - done;
+        if (f && done < f->at && f->at < n && chunk > f->at - done)
+            chunk = (size_t)(f->at - done); /* stop exactly at the fault's offset */
+        if (f && done == f->at) {
+            if (fault_strike(f) < 0)
+                return -1;
+            f = NULL;
+            continue;
+        }
+        ssize_t w = write(fd, p + done, chunk);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
             return -1;
-        p += w;
-        n -= (size_t)w;
+        }
+        done += (size_t)w;
     }
+    if (f && fault_strike(f) < 0) /* offset at or past the end: after the data */
+        return -1;
     return 0;
 }
 
@@ -59,23 +127,29 @@ static int fsync_dir(const char *dir)
 }
 
 int srv_ckpt_write(const char *dir, const char *name, const void *buf, size_t len,
-                   atomic_int *deleted, char *path, size_t path_cap, char *err, size_t errlen)
+                   atomic_int *deleted, char *path, size_t path_cap, char *err, size_t errlen,
+                   int *sys_errno)
 {
     char tmp[1024];
+    *sys_errno = 0;
+    const fault_t *f = fault_for_this_write();
     snprintf(path, path_cap, "%s/%s" SUFFIX, dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s" SUFFIX ".XXXXXX", dir, name);
     int fd = mkstemp(tmp);
     if (fd < 0) {
+        *sys_errno = errno;
         snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+    if (write_all(fd, buf, len, f) < 0 || fsync(fd) < 0) {
+        *sys_errno = errno;
         snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         return -1;
     }
     if (close(fd) < 0) {
+        *sys_errno = errno;
         snprintf(err, errlen, "close %s: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
@@ -86,6 +160,7 @@ int srv_ckpt_write(const char *dir, const char *name, const void *buf, size_t le
     int saved = errno;
     pthread_mutex_unlock(&rename_lock);
     if (rc < 0 || gone) {
+        *sys_errno = gone ? 0 : saved;
         snprintf(err, errlen, gone ? "session deleted while saving" : "rename to %s: %s", path,
                  strerror(saved));
         if (!gone)
@@ -93,6 +168,7 @@ int srv_ckpt_write(const char *dir, const char *name, const void *buf, size_t le
         return -1;
     }
     if (fsync_dir(dir) < 0) {
+        *sys_errno = errno;
         snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
         return -1;
     }
@@ -137,8 +213,9 @@ static int read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
-static void set_aside(const char *path, const char *why)
+static void set_aside(srv_server_t *s, const char *path, const char *why)
 {
+    s->metrics.checkpoints_rejected++;
     char bad[1100];
     snprintf(bad, sizeof bad, "%s.bad", path);
     srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; renamed to %s and skipped", path, why, bad);
@@ -173,7 +250,7 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
     if (rc) {
         char why[300];
         snprintf(why, sizeof why, "%s (%s)", sk_strerror(rc), err.msg);
-        set_aside(path, why);
+        set_aside(s, path, why);
         return 0;
     }
     srv_session_t *sess = NULL;
@@ -227,7 +304,7 @@ int srv_ckpt_restore_all(srv_server_t *s)
 
 typedef struct ckpt_op {
     srv_op_t op;
-    int rc;
+    int rc, sys_errno;
     uint64_t bytes, step;
     char path[1024];
     char err[300];
@@ -264,7 +341,8 @@ static void ckpt_work(srv_op_t *op)
         snprintf(c->err, sizeof c->err, "serialising: %s", sk_strerror(rc));
     } else {
         c->rc = srv_ckpt_write(sess->srv->cfg.data_dir, sess->name, buf, (size_t)c->bytes,
-                               &sess->deleted, c->path, sizeof c->path, c->err, sizeof c->err);
+                               &sess->deleted, c->path, sizeof c->path, c->err, sizeof c->err,
+                               &c->sys_errno);
     }
     free(buf);
 }
@@ -277,7 +355,9 @@ static int ckpt_after(srv_op_t *op, int status)
         m->checkpoints_failed++;
         srv_log(SRV_LOG_ERROR, "checkpoint of %s failed: %s", op->sess->name,
                 status < 0 ? uv_strerror(status) : c->err);
-        srv_session_answer_error(op->rq, 500, "internal", "checkpoint failed: %s",
+        int full = status >= 0 && (c->sys_errno == ENOSPC || c->sys_errno == EDQUOT);
+        srv_session_answer_error(op->rq, full ? 507 : 500, full ? "insufficient_storage" : "internal",
+                                 "checkpoint failed (the previous one is kept): %s",
                                  status < 0 ? uv_strerror(status) : c->err);
     } else {
         m->checkpoints_written++;

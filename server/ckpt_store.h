@@ -8,7 +8,18 @@
  * lock as the unlink of DELETE, so a deleted session never comes back on restart).
  *
  * On start every <name>.ckpt is restored; a file that does not restore is renamed
- * <name>.ckpt.bad, logged and skipped; stale temporary files are removed.
+ * <name>.ckpt.bad, logged, counted (spiked_checkpoints_rejected_total) and skipped; stale
+ * temporary files are removed.
+ *
+ * A failed write (a full disk: ENOSPC/EDQUOT, answered 507 insufficient_storage; any other
+ * error: 500) removes its temporary file and leaves the previous checkpoint as it was.
+ *
+ * Test-only fault injection (never set it in production): the environment variable
+ * SPIKED_FAULT_CKPT="<kind>@<offset>[#<n>]" acts on the n-th checkpoint write of the
+ * process (default the first) once <offset> bytes of its temporary file are written
+ * (offset >= the size: after the data, before fsync):
+ *   enospc, eio  the write fails with that errno (a full disk, an I/O error);
+ *   pause        the writer sleeps 60 s first (tests kill -9 the server meanwhile).
  *
  * Threads: srv_ckpt_write runs on the pool; the rest on the loop thread.
  */
@@ -23,9 +34,11 @@
 /* Creates dir if missing (one level). Returns 0 or -1 with a message. */
 int srv_ckpt_dir_init(const char *dir, char *err, size_t errlen);
 
-/* Writes a checkpoint (see above). path receives the final file name. */
+/* Writes a checkpoint (see above). path receives the final file name; on failure err the
+ * reason and *sys_errno the errno of the failed call (0 when none). */
 int srv_ckpt_write(const char *dir, const char *name, const void *buf, size_t len,
-                   atomic_int *deleted, char *path, size_t path_cap, char *err, size_t errlen);
+                   atomic_int *deleted, char *path, size_t path_cap, char *err, size_t errlen,
+                   int *sys_errno);
 
 /* Marks the session deleted and removes its file (if any). */
 void srv_ckpt_remove(const char *dir, const char *name, atomic_int *deleted);

@@ -34,7 +34,7 @@
     X(NUM, max_subscribers, "--max-subscribers", "SPIKED_MAX_SUBSCRIBERS", "64",              \
       "event-stream subscribers per session")                                                 \
     X(NUM, sub_queue_bytes, "--subscriber-queue-bytes", "SPIKED_SUBSCRIBER_QUEUE_BYTES",      \
-      "1M", "bytes queued per subscriber; the oldest events are dropped above")               \
+      "1M", "bytes queued per subscriber; above, batches are read back from the history")   \
     X(NUM, max_run_ms, "--max-run-ms", "SPIKED_MAX_RUN_MS", "600000",                         \
       "wall time of one step job")                                                            \
     X(NUM, sync_ms, "--sync-ms", "SPIKED_SYNC_MS", "2000",                                    \
@@ -44,6 +44,8 @@
       "event-stream heartbeat period")                                                        \
     X(NUM, stream_timeout_s, "--stream-timeout", "SPIKED_STREAM_TIMEOUT", "30",               \
       "seconds before a stream whose client reads nothing is closed")                         \
+    X(NUM, request_timeout_s, "--request-timeout", "SPIKED_REQUEST_TIMEOUT", "30",            \
+      "seconds a connection may be idle or take to send its request (slow clients closed)")   \
     X(NUM, replay_steps, "--replay-steps", "SPIKED_REPLAY_STEPS", "100000",                   \
       "most steps a Last-Event-ID replay covers (from the spike history)")                    \
     X(NUM, conn_limit, "--max-connections", "SPIKED_MAX_CONNECTIONS", "1024",                 \
@@ -178,7 +180,8 @@ static int check_values(srv_config_t *c, char *err, size_t len)
     if (c->port > 65535)
         return fail(err, len, "--port: must be <= 65535");
     if (!c->max_sessions || !c->max_neurons || !c->max_body || !c->max_steps ||
-        !c->sub_queue_bytes || !c->max_run_ms || !c->heartbeat_ms || !c->conn_limit)
+        !c->sub_queue_bytes || !c->max_run_ms || !c->heartbeat_ms || !c->conn_limit ||
+        !c->request_timeout_s || c->request_timeout_s > 86400)
         return fail(err, len, "limits must be > 0");
     if (c->pool_threads < 1 || c->pool_threads > 128)
         return fail(err, len, "--pool-threads: must be in [1, 128]");

@@ -33,6 +33,7 @@ typedef struct srv_config {
     uint64_t max_queue;       /* operations queued per session (429 above) */
     uint64_t heartbeat_ms;    /* SSE heartbeat period; below stream_timeout */
     uint64_t stream_timeout_s; /* MHD timeout of a stream whose client reads nothing */
+    uint64_t request_timeout_s; /* MHD timeout of other connections: idle or slow senders */
     uint64_t replay_steps;    /* most steps a Last-Event-ID replay covers */
     uint64_t conn_limit;      /* concurrent HTTP connections */
     uint64_t pool_threads;    /* UV_THREADPOOL_SIZE for stepping */

@@ -5,7 +5,15 @@
  *            (or, if the connection died while its answer was still owed, when the owner
  *            finally calls srv_req_finish: `gone`);
  *   stream_t one event stream: created when a handler answers with a subscriber, freed by
- *            the response's free callback, which also closes the subscriber.
+ *            the response's free callback, which also closes the subscriber;
+ *   conn_t   one TCP connection (MHD's socket context): when its current request began
+ *            to arrive. A request must arrive whole within --request-timeout: MHD's own
+ *            timeout only measures inactivity, so a client dribbling a byte at a time
+ *            (slowloris) would hold its connection forever. Each pump sweeps the
+ *            connections still receiving a request and shuts down (shutdown(2); MHD then
+ *            closes it as usual) those past their deadline. A connection whose request is
+ *            being answered (deferred, streaming) has no deadline; after its answer, the
+ *            wait for the next request on it starts a new window.
  * Lists (all intrusive, loop thread only): live requests, requests with a ready answer,
  * streams, streams to resume. The `ready` and `wake` lists are drained at the start of
  * every pump, before MHD_run, so MHD_queue_response/MHD_resume_connection are never called
@@ -38,6 +46,15 @@
 
 typedef struct hreq hreq_t;
 typedef struct stream stream_t;
+typedef struct conn conn_t;
+
+struct conn {
+    conn_t *prev, *next;
+    int fd;
+    uint64_t since_ns; /* the current request (or the wait for it) began */
+    int busy;          /* its request arrived and is being answered: no deadline */
+    int cut;           /* shut down by the sweep */
+};
 
 struct hreq {
     srv_req_t rq;
@@ -81,7 +98,9 @@ struct srv_http {
     hreq_t *ready;
     stream_t *streams;
     stream_t *wakes;
-    uint32_t n_live, n_streams;
+    conn_t *conns;
+    uint32_t n_live, n_streams, n_conns;
+    uint64_t swept_ns; /* last deadline sweep */
     uint64_t log_window_ms;
     uint32_t log_count;
     void (*on_closed)(void *);
@@ -106,6 +125,77 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     srv_log(SRV_LOG_DEBUG, "mhd: %s", msg);
+}
+
+/* ---- connections and their request deadline ---- */
+
+static conn_t *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+/* The request on c has arrived (or is being refused): answering it has no deadline. */
+static void conn_busy(struct MHD_Connection *c, int busy)
+{
+    conn_t *k = conn_of(c);
+    if (!k)
+        return;
+    k->busy = busy;
+    k->since_ns = srv_now_ns();
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    srv_http_t *h = cls;
+    conn_t *k = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *i =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        k = calloc(1, sizeof *k);
+        if (!k || !i) { /* no deadline for it: MHD's inactivity timeout still applies */
+            free(k);
+            return;
+        }
+        k->fd = i->connect_fd;
+        k->since_ns = srv_now_ns();
+        k->next = h->conns;
+        if (h->conns)
+            h->conns->prev = k;
+        h->conns = k;
+        h->n_conns++;
+        *socket_context = k;
+        return;
+    }
+    if (!k)
+        return;
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        h->conns = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    h->n_conns--;
+    *socket_context = NULL;
+    free(k);
+}
+
+/* Shuts down the connections whose request has not arrived within --request-timeout. */
+static void sweep(srv_http_t *h)
+{
+    uint64_t now = srv_now_ns(), limit = h->s->cfg.request_timeout_s * 1000000000ull;
+    if (now - h->swept_ns < 100000000u) /* at most every 100 ms */
+        return;
+    h->swept_ns = now;
+    for (conn_t *k = h->conns; k; k = k->next)
+        if (!k->busy && !k->cut && now - k->since_ns > limit) {
+            k->cut = 1;
+            shutdown(k->fd, SHUT_RDWR);
+            srv_log(SRV_LOG_DEBUG, "connection %d: no whole request within %llu s; closed", k->fd,
+                    (unsigned long long)h->s->cfg.request_timeout_s);
+        }
 }
 
 /* ---- request objects ---- */
@@ -155,7 +245,6 @@ static void hreq_free(hreq_t *r)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     srv_http_t *h = cls;
     hreq_t *r = *con_cls;
     if (!r)
@@ -174,6 +263,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                 (double)ns / 1e6,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended)");
     }
+    if (c)
+        conn_busy(c, 0); /* waiting for the next request on this connection */
     if (r->owed) {
         r->gone = 1; /* freed when the owner finishes it */
         return;
@@ -347,6 +438,7 @@ static void http_done(srv_req_t *rq, srv_resp_t *rs)
 static void before_run(void *arg)
 {
     srv_http_t *h = arg;
+    sweep(h);
     while (h->ready) {
         hreq_t *r = h->ready;
         h->ready = r->ready_next;
@@ -386,6 +478,7 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
 
 static enum MHD_Result dispatch(hreq_t *r)
 {
+    conn_busy(r->c, 1);
     if (r->too_large)
         return queue_error(r, 413, "payload_too_large", "request body exceeds --max-body-bytes");
     char *q = strchr(r->uri, '?');
@@ -446,18 +539,22 @@ static enum MHD_Result first_call(hreq_t *r)
 {
     framing_t f = {0, 0};
     MHD_get_connection_values(r->c, MHD_HEADER_KIND, count_framing, &f);
-    if (f.n_cl > 1 || (f.n_cl && f.n_te))
+    if (f.n_cl > 1 || (f.n_cl && f.n_te)) {
+        conn_busy(r->c, 1);
         return queue_error(r, 400, "invalid_field",
                            "duplicate Content-Length, or Content-Length with Transfer-Encoding");
+    }
     const char *cl = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end = NULL;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || end == cl || *end || n > r->h->s->cfg.max_body)
+        if (errno || end == cl || *end || n > r->h->s->cfg.max_body) {
+            conn_busy(r->c, 1);
             return queue_error(r, 413, "payload_too_large",
                                "request body exceeds --max-body-bytes");
+        }
     }
     return MHD_YES;
 }
@@ -581,9 +678,11 @@ int srv_http_start(srv_server_t *s, srv_http_t **out, uint16_t *port, char *err,
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, ahc, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->cfg.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        (unsigned)s->cfg.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->cfg.request_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+        on_completed, h, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, h,
         MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, len, "MHD_start_daemon failed");
@@ -671,6 +770,11 @@ void srv_http_stop(srv_http_t *h, void (*on_closed)(void *), void *arg)
         hreq_t *r = h->live;
         r->owed = 0;
         hreq_free(r);
+    }
+    while (h->conns) { /* MHD reports every close; nothing should be left */
+        conn_t *k = h->conns;
+        h->conns = k->next;
+        free(k);
     }
     h->on_closed = on_closed;
     h->closed_arg = arg;

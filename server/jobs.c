@@ -60,7 +60,8 @@ void srv_chunk_prepare(srv_session_t *sess, srv_chunk_t *c, uint64_t max_steps)
     c->done = c->ns = c->spikes = 0;
 }
 
-static int add_frame(srv_chunk_t *c, int32_t key, const json_t *batch, uint64_t id)
+static int add_frame(srv_chunk_t *c, int32_t key, const json_t *batch, uint64_t from,
+                     uint64_t id)
 {
     char ids[24];
     snprintf(ids, sizeof ids, "%" PRIu64, id);
@@ -73,6 +74,8 @@ static int add_frame(srv_chunk_t *c, int32_t key, const json_t *batch, uint64_t 
         return -1;
     }
     t->key = key;
+    t->from = from;
+    t->to = id;
     t->next = NULL;
     *c->frames_tail = t;
     c->frames_tail = &t->next;
@@ -106,7 +109,7 @@ static void encode_batches(sk_net_t *net, srv_chunk_t *c, int32_t pop, uint64_t 
         json_t *j = srv_spike_batch(net, pop, from, to, &end);
         if (!j)
             return;
-        int rc = add_frame(c, pop, j, end);
+        int rc = add_frame(c, pop, j, from, end);
         json_decref(j);
         if (rc || end <= from)
             return;
@@ -157,10 +160,56 @@ void srv_chunk_publish(srv_session_t *sess, srv_chunk_t *c)
     while (c->frames) {
         srv_text_t *t = c->frames;
         c->frames = t->next;
-        srv_hub_publish(&sess->hub, t->key, t->text, t->len);
+        srv_hub_publish_spikes(&sess->hub, t->key, t->from, t->to, t->text, t->len);
         free(t);
     }
     c->frames_tail = &c->frames;
+    srv_hub_advance(&sess->hub, sess->step); /* filters that had no batch encoded */
+}
+
+/* ---- history fills for subscribers that are behind ---- */
+
+static int no_spikes(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, uint32_t n)
+{
+    (void)ctx;
+    (void)step;
+    (void)pop;
+    (void)ids;
+    (void)n;
+    return 0;
+}
+
+int srv_spikes_fill(void *ctx, srv_sub_t *sub)
+{
+    srv_session_t *sess = ctx;
+    int32_t filter;
+    uint64_t from, to, kept = 0;
+    size_t budget, used = 0;
+    if (sess->busy || !srv_sub_gap(sub, &filter, &from, &to, &budget))
+        return 0;
+    sk_net_spikes(sess->net, 0, 0, &kept, no_spikes, NULL); /* the oldest step kept */
+    if (from < kept) {
+        srv_sub_lose(sub, kept);
+        from = kept < to ? kept : to;
+    }
+    while (from < to && (used == 0 || used < budget)) {
+        uint64_t end = to;
+        json_t *j = srv_spike_batch(sess->net, filter, from, to, &end);
+        char ids[24];
+        snprintf(ids, sizeof ids, "%" PRIu64, end);
+        size_t len = 0;
+        char *text = j && end > from ? sk_proto_sse_format("spikes", ids, j, &len) : NULL;
+        json_decref(j);
+        if (!text) { /* out of memory: report the gap lost rather than stall the stream */
+            srv_sub_lose(sub, to);
+            break;
+        }
+        if (srv_sub_fill(sub, text, len, end))
+            break;
+        used += len;
+        from = end;
+    }
+    return 1;
 }
 
 /* ---- job list ---- */
@@ -247,7 +296,7 @@ static void publish_progress(srv_session_t *sess, srv_job_t *job)
     char *text = j ? sk_proto_sse_format("progress", NULL, j, &len) : NULL;
     json_decref(j);
     if (text)
-        srv_hub_publish(&sess->hub, SRV_HUB_CONTROL, text, len);
+        srv_hub_publish(&sess->hub, text, len);
     job->last_progress_ns = srv_now_ns();
 }
 

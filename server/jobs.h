@@ -31,9 +31,10 @@
 typedef struct srv_text srv_text_t;
 struct srv_text {
     srv_text_t *next;
-    int32_t key; /* hub key (SRV_HUB_ALL or population index) */
+    int32_t key;       /* hub key (SRV_HUB_ALL or population index) */
+    uint64_t from, to; /* the batch's steps */
     size_t len;
-    char *text;  /* a formatted SSE event */
+    char *text;        /* a formatted SSE event */
 };
 
 typedef struct srv_chunk {
@@ -51,7 +52,8 @@ typedef struct srv_chunk {
 void srv_chunk_prepare(srv_session_t *sess, srv_chunk_t *c, uint64_t max_steps);
 /* Pool thread: steps and encodes the batches. */
 void srv_chunk_run(sk_net_t *net, srv_chunk_t *c);
-/* Loop thread: publishes the batches, updates counters and the cost per step, clears. */
+/* Loop thread: publishes the batches (subscribers left behind get gaps up to the new
+ * step), updates counters and the cost per step, clears. */
 void srv_chunk_publish(srv_session_t *sess, srv_chunk_t *c);
 void srv_chunk_clear(srv_chunk_t *c);
 
@@ -60,6 +62,12 @@ void srv_chunk_clear(srv_chunk_t *c);
  * it stops. NULL when out of memory. Any thread that owns the network. */
 json_t *srv_spike_batch(const sk_net_t *net, int32_t pop, uint64_t from, uint64_t to,
                         uint64_t *end);
+
+/* The session's hub fill function (sse.h, srv_hub_fill_fn; ctx = the session): encodes the
+ * gap at the head of sub's queue from the network's spike history, up to the sub's byte
+ * budget, and reports what the history no longer holds as lost. Returns 0 while the
+ * network is busy. Loop thread. */
+int srv_spikes_fill(void *sess, srv_sub_t *sub);
 
 /* Creates the step operation of POST .../step: body (a new reference, taken over) is
  * decoded when the job reaches the head of the queue. */

@@ -128,7 +128,8 @@ void srv_metrics_render(const srv_metrics_t *m, srv_buf_t *b)
     counter(b, "spiked_events_published_total", "Stream events published.",
             m->events_published);
     counter(b, "spiked_subscriber_dropped_total",
-            "Stream events dropped from slow subscribers' queues.", m->events_dropped);
+            "Spike steps (and control events) slow stream subscribers lost, reported to them "
+            "as dropped events.", m->events_dropped);
     counter(b, "spiked_jobs_started_total", "Step jobs started.", m->jobs_started);
     counter(b, "spiked_jobs_finished_total", "Step jobs finished.", m->jobs_finished);
     counter(b, "spiked_jobs_canceled_total", "Step jobs canceled or timed out.",
@@ -137,6 +138,9 @@ void srv_metrics_render(const srv_metrics_t *m, srv_buf_t *b)
             m->checkpoints_written);
     counter(b, "spiked_checkpoints_failed_total", "Checkpoints that failed.",
             m->checkpoints_failed);
+    counter(b, "spiked_checkpoints_rejected_total",
+            "Checkpoint files that did not restore at start (renamed *.bad).",
+            m->checkpoints_rejected);
     render_requests(m, b);
     render_latency(m, b);
 }

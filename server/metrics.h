@@ -32,6 +32,7 @@ typedef struct srv_metrics {
     uint64_t events_published, events_dropped;
     uint64_t jobs_started, jobs_finished, jobs_canceled, jobs_failed;
     uint64_t checkpoints_written, checkpoints_failed;
+    uint64_t checkpoints_rejected; /* files set aside (*.bad) at start */
     double steps_per_s, spikes_per_s;
     uint64_t rate_steps, rate_spikes, rate_t_ns; /* last sample */
 } srv_metrics_t;

@@ -213,6 +213,7 @@ static void after_reset(gen_op_t *g)
 {
     srv_session_t *sess = g->op.sess;
     sess->step = 0;
+    srv_hub_rebase(&sess->hub, 0); /* spikes still owed to streams went with the history */
     if (sess->realtime)
         srv_session_set_realtime(sess, 1); /* model time restarts from now */
     srv_session_lifecycle(sess, "reset", NULL);

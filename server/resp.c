@@ -89,18 +89,61 @@ int srv_resp_copy(srv_resp_t *rs, int status, const char *content_type, const vo
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * at most U+10FFFF), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    for (size_t k = 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    if ((n == 3 && s[0] == 0xE0 && s[1] < 0xA0) || (n == 3 && s[0] == 0xED && s[1] > 0x9F) ||
+        (n == 4 && s[0] == 0xF0 && s[1] < 0x90) || (n == 4 && s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* Replaces every byte that is not part of valid UTF-8 with '?' (client text echoed in a
+ * message, or a message cut inside a character, would make jansson refuse the body). */
+static void utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n) {
+            p += n;
+        } else {
+            *p++ = '?';
+        }
+    }
+}
+
 void srv_resp_error(srv_resp_t *rs, int status, const char *code, const char *path,
                     const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], where[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    snprintf(where, sizeof where, "%s", path ? path : "");
+    utf8_clean(msg);
+    utf8_clean(where);
     json_t *e = json_pack("{s:{s:i, s:s, s:s, s:s}}", "error", "status", status, "code", code,
-                          "path", path ? path : "", "message", msg);
+                          "path", where, "message", msg);
     char *body = e ? json_dumps(e, JSON_COMPACT) : NULL;
     json_decref(e);
+    if (!body) { /* out of memory: still the contract's shape */
+        char tmp[160];
+        int n = snprintf(tmp, sizeof tmp,
+                         "{\"error\":{\"status\":%d,\"code\":\"%s\",\"path\":\"\","
+                         "\"message\":\"out of memory\"}}",
+                         status, code);
+        body = n > 0 ? strdup(tmp) : NULL;
+    }
     srv_resp_take(rs, status, "application/json", body, body ? strlen(body) : 0);
 }
 

@@ -194,7 +194,8 @@ int srv_api_handle(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     rq->route = -1;
     srv_resp_init(rs);
     int rc;
-    if (!rq->path || rq->path[0] != '/' || strlen(rq->path) > 2048) {
+    int star = rq->method == SRV_OPTIONS && rq->path && !strcmp(rq->path, "*");
+    if (!rq->path || (rq->path[0] != '/' && !star) || strlen(rq->path) > 2048) {
         srv_resp_error(rs, 404, "not_found", "", "malformed request path");
         rc = SRV_DONE;
     } else {

@@ -50,6 +50,7 @@ int srv_session_create(srv_server_t *srv, const char *name, sk_net_t *net,
     atomic_init(&sess->deleted, 0);
     srv_hub_init(&sess->hub, (uint32_t)srv->cfg.max_subscribers, srv->cfg.sub_queue_bytes,
                  &srv->metrics.events_dropped, &srv->metrics.events_published);
+    srv_hub_set_fill(&sess->hub, srv_spikes_fill, sess);
     uv_timer_init(srv->loop, &sess->pacer);
     sess->pacer.data = sess;
     struct timespec ts;
@@ -81,7 +82,7 @@ void srv_session_unref(srv_session_t *sess)
 {
     if (--sess->refs)
         return;
-    srv_hub_close(&sess->hub);
+    srv_hub_close(&sess->hub, 0);
     /* Freed from the close callback: never inside the callback that dropped the last ref. */
     uv_close((uv_handle_t *)&sess->pacer, on_closed);
 }
@@ -146,7 +147,8 @@ json_t *srv_session_info_json(srv_session_t *sess)
     srv_job_t *job = srv_job_current(sess);
     if (job)
         srv_job_view(job, &jv);
-    sk_proto_session_extra_t x = {sess->name, srv_session_status(sess), job ? &jv : NULL};
+    sk_proto_session_extra_t x = {sess->name, srv_session_status(sess), job ? &jv : NULL,
+                                  sess->realtime};
     json_t *j = NULL;
     return sk_proto_info_json(sess->net, &x, &j) ? NULL : j;
 }
@@ -159,7 +161,7 @@ void srv_session_lifecycle(srv_session_t *sess, const char *what, const char *ex
     char *text = j ? sk_proto_sse_format("lifecycle", NULL, j, &len) : NULL;
     json_decref(j);
     if (text)
-        srv_hub_publish(&sess->hub, SRV_HUB_CONTROL, text, len);
+        srv_hub_publish(&sess->hub, text, len);
 }
 
 /* ---- the queue driver ---- */
@@ -238,10 +240,12 @@ static void after_work(uv_work_t *w, int status)
         sess->pacer_chunk = 0;
         srv_pacer_after(sess);
         serve_readers(sess);
+        srv_hub_fill_waiting(&sess->hub);
     } else {
         srv_op_t *op = sess->current;
         int rc = op->vt->after(op, status < 0 ? status : 0);
         serve_readers(sess);
+        srv_hub_fill_waiting(&sess->hub); /* streams behind, while the network is idle */
         if (rc == SRV_OP_WORK && !sess->busy)
             srv__session_queue_work(sess);
         else if (rc != SRV_OP_WORK)
@@ -346,7 +350,7 @@ void srv_session_close(srv_session_t *sess, int status, const char *code)
         serve_readers(sess); /* they see `closing` and answer without the net */
     if (status == 404) /* deleted; on shutdown the streams just end (clients resume later) */
         srv_session_lifecycle(sess, "deleted", NULL);
-    srv_hub_close(&sess->hub);
+    srv_hub_close(&sess->hub, status == 404); /* deleted: owed spikes are lost for good */
     srv_session_unref(sess);
 }
 

@@ -1,26 +1,33 @@
-/* sse.c: hub and subscriber queues (see sse.h).
+/* sse.c: hub, subscriber queues and history fills (see sse.h).
  *
- * Invariants:
- *   - a subscriber's ring holds frames not yet started; `cur` is the frame being written,
- *     cur_off bytes of it already copied out. Drop-oldest pops the ring head only, so a
- *     partly written frame is never dropped and the byte stream stays well-formed;
- *   - q_bytes = sum of len over the ring (cur excluded) <= queue_bytes, except a single
- *     frame larger than the limit, which is queued alone;
- *   - notices (retry/hello, dropped) are written only between frames.
+ * Invariants of a subscriber:
+ *   - the ring holds items not yet started, in event order; `cur` is the frame being
+ *     written (cur_off bytes of it already copied out), `fill_*` the frames filled from
+ *     the history for the gap at the head of the ring, which come before it;
+ *   - cursor = the end of the last spike item given (frame, gap or lost);
+ *   - q_bytes = text bytes in the ring, fill_bytes = text bytes in the fill list;
+ *   - a pending dropped notice (lost_*) is written before anything else that follows, and
+ *     notices are written only between frames, so the byte stream stays well-formed;
+ *   - want_fill: the reader stopped at a gap the hub could not fill (network busy).
  */
 #include "sse.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct frame {
+#include "spiked/proto.h"
+
+enum { IT_CONTROL = 0, IT_SPIKES, IT_GAP, IT_LOST };
+
+typedef struct frame frame_t;
+struct frame {
     uint32_t refs;
-    int32_t key;
+    int kind;
+    uint64_t from, to; /* spike steps (IT_SPIKES, IT_GAP, IT_LOST) */
     size_t len;
-    char *text;
-} frame_t;
+    char *text;    /* NULL for gaps and lost ranges */
+    frame_t *next; /* fill list (private frames only) */
+};
 
 struct srv_sub {
     srv_hub_t *hub; /* NULL once the hub closed */
@@ -28,39 +35,237 @@ struct srv_sub {
     frame_t *q[SRV_SUB_QUEUE_FRAMES];
     uint32_t q_head, q_count;
     size_t q_bytes;
+    frame_t *fill_head, *fill_tail;
+    size_t fill_bytes;
     frame_t *cur;
     size_t cur_off;
     int32_t filter;
-    uint64_t dropped_pending, dropped_total;
+    uint64_t cursor;
+    int lost_pending;
+    uint64_t lost_from, lost_to, lost_steps, lost_events; /* the next dropped notice */
+    uint64_t dropped_total;
     char notice[1024]; /* text to write before the next frame */
     size_t notice_len, notice_off;
-    int ended;   /* no more frames: the stream ends once drained */
-    int waiting; /* the last read returned 0: call wake on the next push */
+    int ended;     /* no more items: the stream ends once drained */
+    int waiting;   /* the last read returned 0: call wake on the next push or fill */
+    int want_fill; /* stopped at a gap the network could not fill then */
     srv_sub_wake_fn wake;
     void *wake_arg;
 };
 
-static frame_t *frame_new(int32_t key, char *text, size_t len)
+#define AT(s, i) ((s)->q[((s)->q_head + (i)) % SRV_SUB_QUEUE_FRAMES])
+
+/* ---- items ---- */
+
+static frame_t *item_new(int kind, uint64_t from, uint64_t to, char *text, size_t len)
 {
-    frame_t *f = malloc(sizeof *f);
+    frame_t *f = calloc(1, sizeof *f);
     if (!f) {
         free(text);
         return NULL;
     }
     f->refs = 1;
-    f->key = key;
-    f->len = len;
+    f->kind = kind;
+    f->from = from;
+    f->to = to;
+    f->len = text ? len : 0;
     f->text = text;
     return f;
 }
 
-static void frame_unref(frame_t *f)
+static void item_unref(frame_t *f)
 {
     if (f && --f->refs == 0) {
         free(f->text);
         free(f);
     }
 }
+
+static int is_steps(const frame_t *f)
+{
+    return f->kind == IT_SPIKES || f->kind == IT_GAP;
+}
+
+static void ring_push(srv_sub_t *s, frame_t *f)
+{
+    s->q[(s->q_head + s->q_count) % SRV_SUB_QUEUE_FRAMES] = f;
+    s->q_count++;
+    s->q_bytes += f->len;
+}
+
+static frame_t *ring_pop(srv_sub_t *s)
+{
+    frame_t *f = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % SRV_SUB_QUEUE_FRAMES;
+    s->q_count--;
+    s->q_bytes -= f->len;
+    return f;
+}
+
+/* Removes item i (unreferenced) and closes the hole. */
+static void ring_remove(srv_sub_t *s, uint32_t i)
+{
+    frame_t *f = AT(s, i);
+    s->q_bytes -= f->len;
+    for (uint32_t k = i; k + 1 < s->q_count; k++)
+        AT(s, k) = AT(s, k + 1);
+    s->q_count--;
+    item_unref(f);
+}
+
+/* ---- losses ---- */
+
+static void count_lost(srv_sub_t *s, uint64_t n)
+{
+    s->dropped_total += n;
+    if (s->hub) {
+        s->hub->dropped_total += n;
+        if (s->hub->dropped_counter)
+            *s->hub->dropped_counter += n;
+    }
+}
+
+/* Adds [from, to) (and events) to the pending notice. Counting is done by the caller. */
+static void note_lost(srv_sub_t *s, uint64_t from, uint64_t to, uint64_t events)
+{
+    if (to > from) {
+        if (!s->lost_steps) {
+            s->lost_from = from;
+            s->lost_to = to;
+        } else {
+            s->lost_from = from < s->lost_from ? from : s->lost_from;
+            s->lost_to = to > s->lost_to ? to : s->lost_to;
+        }
+        s->lost_steps += to - from;
+    }
+    s->lost_events += events;
+    s->lost_pending = 1;
+}
+
+/* Writes the pending notice into s->notice. Returns 1 when there was one. */
+static int emit_notice(srv_sub_t *s)
+{
+    if (!s->lost_pending)
+        return 0;
+    json_t *j = sk_proto_dropped_json(s->lost_from, s->lost_to, s->lost_steps, s->lost_events);
+    size_t len = 0;
+    char *text = j ? sk_proto_sse_format("dropped", NULL, j, &len) : NULL;
+    json_decref(j);
+    s->notice_len = s->notice_off = 0;
+    if (text && len < sizeof s->notice) {
+        memcpy(s->notice, text, len);
+        s->notice_len = len;
+    }
+    free(text);
+    s->lost_pending = 0;
+    s->lost_steps = s->lost_events = 0;
+    return s->notice_len > 0;
+}
+
+/* ---- room in the ring ---- */
+
+/* Frees one slot: merges the newest pair of adjacent spike items (or lost ranges) that are
+ * contiguous, else drops the oldest control event (counted). Returns 0 when impossible. */
+static int make_room(srv_sub_t *s)
+{
+    for (uint32_t i = s->q_count; i-- > 1;) {
+        frame_t *a = AT(s, i - 1), *b = AT(s, i);
+        if (a->to != b->from)
+            continue;
+        if (a->kind == IT_LOST && b->kind == IT_LOST) {
+            a->to = b->to;
+            ring_remove(s, i);
+            return 1;
+        }
+        if (!is_steps(a) || !is_steps(b))
+            continue;
+        frame_t *g = item_new(IT_GAP, a->from, b->to, NULL, 0);
+        if (!g)
+            return 0;
+        s->q_bytes -= a->len;
+        item_unref(a);
+        AT(s, i - 1) = g;
+        ring_remove(s, i);
+        return 1;
+    }
+    for (uint32_t i = 0; i < s->q_count; i++)
+        if (AT(s, i)->kind == IT_CONTROL) {
+            ring_remove(s, i);
+            count_lost(s, 1);
+            note_lost(s, 0, 0, 1);
+            return 1;
+        }
+    return 0;
+}
+
+static void wake(srv_sub_t *s)
+{
+    if (s->waiting && s->wake) {
+        s->waiting = 0;
+        s->wake(s->wake_arg);
+    }
+}
+
+/* Owes [from, to) to s as a gap (merged into a gap at the tail when contiguous). */
+static void add_gap(srv_sub_t *s, uint64_t from, uint64_t to)
+{
+    if (from >= to)
+        return;
+    frame_t *t = s->q_count ? AT(s, s->q_count - 1) : NULL;
+    if (t && t->kind == IT_GAP && t->to == from) {
+        t->to = to;
+    } else {
+        frame_t *g = NULL;
+        if (s->q_count < SRV_SUB_QUEUE_FRAMES || make_room(s))
+            g = item_new(IT_GAP, from, to, NULL, 0);
+        if (g) {
+            ring_push(s, g);
+        } else { /* no slot and no memory: report the steps lost rather than stall */
+            count_lost(s, to - from);
+            note_lost(s, from, to, 0);
+        }
+    }
+    s->cursor = to;
+    wake(s);
+}
+
+static int fits(const srv_sub_t *s, const frame_t *f)
+{
+    size_t used = s->q_bytes + s->fill_bytes;
+    size_t lim = s->hub ? s->hub->queue_bytes : 0;
+    return s->q_count < SRV_SUB_QUEUE_FRAMES && (used == 0 || used + f->len <= lim);
+}
+
+static void push_spikes(srv_sub_t *s, frame_t *f)
+{
+    if (s->ended || f->to <= s->cursor)
+        return;
+    frame_t *t = s->q_count ? AT(s, s->q_count - 1) : NULL;
+    if (f->from == s->cursor && fits(s, f) && !(t && t->kind == IT_GAP)) {
+        f->refs++;
+        ring_push(s, f);
+        s->cursor = f->to;
+        wake(s);
+        return;
+    }
+    add_gap(s, s->cursor, f->to); /* behind or full: the history holds these steps */
+}
+
+static void push_control(srv_sub_t *s, frame_t *f)
+{
+    if (s->ended)
+        return;
+    if (s->q_count == SRV_SUB_QUEUE_FRAMES && !make_room(s)) {
+        count_lost(s, 1);
+        note_lost(s, 0, 0, 1);
+        return;
+    }
+    f->refs++;
+    ring_push(s, f);
+    wake(s);
+}
+
+/* ---- the hub ---- */
 
 void srv_hub_init(srv_hub_t *hub, uint32_t max_subscribers, size_t queue_bytes,
                   uint64_t *dropped_counter, uint64_t *published_counter)
@@ -72,69 +277,107 @@ void srv_hub_init(srv_hub_t *hub, uint32_t max_subscribers, size_t queue_bytes,
     hub->published_counter = published_counter;
 }
 
-static void wake(srv_sub_t *sub)
+void srv_hub_set_fill(srv_hub_t *hub, srv_hub_fill_fn fn, void *ctx)
 {
-    if (sub->waiting && sub->wake) {
-        sub->waiting = 0;
-        sub->wake(sub->wake_arg);
+    hub->fill = fn;
+    hub->fill_ctx = ctx;
+}
+
+/* Every gap of s becomes a lost range (counted). */
+static void gaps_lost(srv_sub_t *s)
+{
+    for (uint32_t i = 0; i < s->q_count; i++) {
+        frame_t *f = AT(s, i);
+        if (f->kind == IT_GAP) {
+            f->kind = IT_LOST;
+            count_lost(s, f->to - f->from);
+        }
+    }
+    if (s->want_fill) {
+        s->want_fill = 0;
+        wake(s);
     }
 }
 
-void srv_hub_close(srv_hub_t *hub)
+void srv_hub_close(srv_hub_t *hub, int report_gaps)
 {
     while (hub->subs) {
         srv_sub_t *s = hub->subs;
+        if (report_gaps) {
+            gaps_lost(s);
+        } else {
+            for (uint32_t i = 0; i < s->q_count; i++)
+                if (AT(s, i)->kind == IT_GAP) {
+                    while (s->q_count > i)
+                        ring_remove(s, s->q_count - 1);
+                    break;
+                }
+        }
         hub->subs = s->next;
         s->hub = NULL;
         s->prev = s->next = NULL;
         s->ended = 1;
+        s->want_fill = 0;
         wake(s);
     }
     hub->n_subs = 0;
 }
 
-static void drop_oldest(srv_sub_t *sub)
+int srv_hub_publish(srv_hub_t *hub, char *text, size_t len)
 {
-    frame_t *f = sub->q[sub->q_head];
-    sub->q_head = (sub->q_head + 1) % SRV_SUB_QUEUE_FRAMES;
-    sub->q_count--;
-    sub->q_bytes -= f->len;
-    frame_unref(f);
-    sub->dropped_pending++;
-    sub->dropped_total++;
-    if (sub->hub) {
-        sub->hub->dropped_total++;
-        if (sub->hub->dropped_counter)
-            (*sub->hub->dropped_counter)++;
-    }
-}
-
-static void sub_push(srv_sub_t *sub, frame_t *f)
-{
-    if (sub->ended)
-        return;
-    size_t lim = sub->hub ? sub->hub->queue_bytes : SIZE_MAX;
-    while (sub->q_count && (sub->q_count == SRV_SUB_QUEUE_FRAMES || sub->q_bytes + f->len > lim))
-        drop_oldest(sub);
-    f->refs++;
-    sub->q[(sub->q_head + sub->q_count) % SRV_SUB_QUEUE_FRAMES] = f;
-    sub->q_count++;
-    sub->q_bytes += f->len;
-    wake(sub);
-}
-
-int srv_hub_publish(srv_hub_t *hub, int32_t key, char *text, size_t len)
-{
-    frame_t *f = frame_new(key, text, len);
+    frame_t *f = item_new(IT_CONTROL, 0, 0, text, len);
     if (!f)
         return -1;
     if (hub->published_counter)
         (*hub->published_counter)++;
     for (srv_sub_t *s = hub->subs; s; s = s->next)
-        if (key == SRV_HUB_CONTROL || key == s->filter)
-            sub_push(s, f);
-    frame_unref(f);
+        push_control(s, f);
+    item_unref(f);
     return 0;
+}
+
+int srv_hub_publish_spikes(srv_hub_t *hub, int32_t key, uint64_t from, uint64_t to, char *text,
+                           size_t len)
+{
+    frame_t *f = item_new(IT_SPIKES, from, to, text, len);
+    if (!f)
+        return -1;
+    if (hub->published_counter)
+        (*hub->published_counter)++;
+    for (srv_sub_t *s = hub->subs; s; s = s->next)
+        if (s->filter == key)
+            push_spikes(s, f);
+    item_unref(f);
+    return 0;
+}
+
+void srv_hub_advance(srv_hub_t *hub, uint64_t step)
+{
+    for (srv_sub_t *s = hub->subs; s; s = s->next)
+        if (!s->ended && s->cursor < step)
+            add_gap(s, s->cursor, step);
+}
+
+void srv_hub_rebase(srv_hub_t *hub, uint64_t step)
+{
+    for (srv_sub_t *s = hub->subs; s; s = s->next) {
+        gaps_lost(s);
+        s->cursor = step;
+    }
+}
+
+void srv_hub_fill_waiting(srv_hub_t *hub)
+{
+    if (!hub->fill)
+        return;
+    for (srv_sub_t *s = hub->subs; s; s = s->next)
+        if (s->want_fill) {
+            s->want_fill = 0;
+            if (hub->fill(hub->fill_ctx, s))
+                wake(s);
+            else
+                s->want_fill = 1;
+        }
 }
 
 uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap)
@@ -154,71 +397,97 @@ void srv_hub_heartbeat(srv_hub_t *hub)
 {
     frame_t *f = NULL;
     for (srv_sub_t *s = hub->subs; s; s = s->next) {
-        if (s->q_count || s->cur || s->notice_len)
+        if (s->q_count || s->cur || s->notice_len || s->fill_head || s->lost_pending)
             continue;
         if (!f) {
             char *t = strdup(": ping\n\n");
-            if (!t || !(f = frame_new(SRV_HUB_CONTROL, t, strlen(t))))
+            if (!t || !(f = item_new(IT_CONTROL, 0, 0, t, strlen(t))))
                 return;
         }
-        sub_push(s, f);
+        push_control(s, f);
     }
-    frame_unref(f);
+    item_unref(f);
 }
 
-srv_sub_t *srv_hub_subscribe(srv_hub_t *hub, int32_t filter, const char *hello, int *status)
+srv_sub_t *srv_hub_subscribe(srv_hub_t *hub, int32_t filter, const char *hello, uint64_t lost_from,
+                             uint64_t from, uint64_t now, int *status)
 {
     if (hub->n_subs >= hub->max_subscribers) {
         *status = 429;
         return NULL;
     }
-    srv_sub_t *sub = calloc(1, sizeof *sub);
-    if (!sub) {
+    srv_sub_t *s = calloc(1, sizeof *s);
+    if (!s) {
         *status = 503;
         return NULL;
     }
-    sub->hub = hub;
-    sub->filter = filter;
-    int n = snprintf(sub->notice, sizeof sub->notice, "retry: 2000\n\n");
-    if (hello && n >= 0 && (size_t)n < sizeof sub->notice)
-        n += snprintf(sub->notice + n, sizeof sub->notice - (size_t)n,
-                      "event: hello\ndata: %s\n\n", hello);
-    sub->notice_len = n >= 0 && (size_t)n < sizeof sub->notice ? (size_t)n : 0;
-    sub->next = hub->subs;
-    if (hub->subs)
-        hub->subs->prev = sub;
-    hub->subs = sub;
-    hub->n_subs++;
-    return sub;
-}
-
-int srv_sub_push(srv_sub_t *sub, char *text, size_t len)
-{
-    frame_t *f = frame_new(SRV_HUB_CONTROL, text, len);
-    if (!f)
-        return -1;
-    sub_push(sub, f);
-    frame_unref(f);
-    return 0;
-}
-
-static void load_next(srv_sub_t *sub)
-{
-    if (sub->dropped_pending) {
-        int n = snprintf(sub->notice, sizeof sub->notice,
-                         "event: dropped\ndata: {\"count\":%" PRIu64 "}\n\n", sub->dropped_pending);
-        sub->notice_len = n > 0 ? (size_t)n : 0;
-        sub->notice_off = 0;
-        sub->dropped_pending = 0;
-        return;
+    s->hub = hub;
+    s->filter = filter;
+    int n = snprintf(s->notice, sizeof s->notice, "retry: 2000\n\n");
+    if (hello && n >= 0 && (size_t)n < sizeof s->notice)
+        n += snprintf(s->notice + n, sizeof s->notice - (size_t)n, "event: hello\ndata: %s\n\n",
+                      hello);
+    s->notice_len = n >= 0 && (size_t)n < sizeof s->notice ? (size_t)n : 0;
+    s->cursor = from < now ? from : now;
+    if (lost_from < s->cursor) { /* before the replay window: reported, not replayed */
+        count_lost(s, s->cursor - lost_from);
+        note_lost(s, lost_from, s->cursor, 0);
     }
-    if (!sub->q_count)
-        return;
-    sub->cur = sub->q[sub->q_head];
-    sub->cur_off = 0;
-    sub->q_head = (sub->q_head + 1) % SRV_SUB_QUEUE_FRAMES;
-    sub->q_count--;
-    sub->q_bytes -= sub->cur->len;
+    add_gap(s, s->cursor, now);
+    s->cursor = now;
+    s->next = hub->subs;
+    if (hub->subs)
+        hub->subs->prev = s;
+    hub->subs = s;
+    hub->n_subs++;
+    return s;
+}
+
+/* ---- reading ---- */
+
+/* Moves the next thing to write into notice or cur. Returns 1, or 0 when nothing can be
+ * written now. */
+static int load_next(srv_sub_t *s)
+{
+    for (;;) {
+        while (!s->fill_head && s->q_count && AT(s, 0)->kind == IT_LOST) {
+            frame_t *f = ring_pop(s);
+            note_lost(s, f->from, f->to, 0); /* counted when it became lost */
+            item_unref(f);
+        }
+        if (emit_notice(s))
+            return 1;
+        if (s->fill_head) {
+            s->cur = s->fill_head;
+            s->fill_head = s->cur->next;
+            if (!s->fill_head)
+                s->fill_tail = NULL;
+            s->fill_bytes -= s->cur->len;
+            s->cur_off = 0;
+            return 1;
+        }
+        if (!s->q_count)
+            return 0;
+        frame_t *f = AT(s, 0);
+        if (f->kind != IT_GAP) {
+            s->cur = ring_pop(s);
+            s->cur_off = 0;
+            return 1;
+        }
+        if (f->from >= f->to) {
+            item_unref(ring_pop(s));
+            continue;
+        }
+        if (!s->hub || !s->hub->fill) {
+            f->kind = IT_LOST;
+            count_lost(s, f->to - f->from);
+            continue;
+        }
+        if (!s->hub->fill(s->hub->fill_ctx, s)) {
+            s->want_fill = 1;
+            return 0;
+        }
+    }
 }
 
 /* Copies from src[*off..len) into buf[k..max); returns the new k. */
@@ -231,76 +500,133 @@ static size_t copy_out(char *buf, size_t k, size_t max, const char *src, size_t 
     return k + n;
 }
 
-ssize_t srv_sub_read(srv_sub_t *sub, char *buf, size_t max)
+ssize_t srv_sub_read(srv_sub_t *s, char *buf, size_t max)
 {
     size_t k = 0;
     while (k < max) {
-        if (sub->notice_off < sub->notice_len) {
-            k = copy_out(buf, k, max, sub->notice, sub->notice_len, &sub->notice_off);
+        if (s->notice_off < s->notice_len) {
+            k = copy_out(buf, k, max, s->notice, s->notice_len, &s->notice_off);
             continue;
         }
-        sub->notice_len = sub->notice_off = 0;
-        if (sub->cur) {
-            k = copy_out(buf, k, max, sub->cur->text, sub->cur->len, &sub->cur_off);
-            if (sub->cur_off == sub->cur->len) {
-                frame_unref(sub->cur);
-                sub->cur = NULL;
+        s->notice_len = s->notice_off = 0;
+        if (s->cur) {
+            k = copy_out(buf, k, max, s->cur->text, s->cur->len, &s->cur_off);
+            if (s->cur_off == s->cur->len) {
+                item_unref(s->cur);
+                s->cur = NULL;
             }
             continue;
         }
-        load_next(sub);
-        if (!sub->cur && !sub->notice_len)
+        if (!load_next(s))
             break;
     }
     if (k)
         return (ssize_t)k;
-    if (sub->ended || !sub->hub)
+    if (!s->q_count && !s->fill_head && (s->ended || !s->hub))
         return -1;
-    sub->waiting = 1;
+    s->waiting = 1;
     return 0;
 }
 
-void srv_sub_set_wake(srv_sub_t *sub, srv_sub_wake_fn fn, void *arg)
+void srv_sub_set_wake(srv_sub_t *s, srv_sub_wake_fn fn, void *arg)
 {
-    sub->wake = fn;
-    sub->wake_arg = arg;
+    s->wake = fn;
+    s->wake_arg = arg;
 }
 
-void srv_sub_end(srv_sub_t *sub)
+void srv_sub_end(srv_sub_t *s)
 {
-    sub->ended = 1;
-    wake(sub);
+    s->ended = 1;
+    wake(s);
 }
 
-void srv_sub_close(srv_sub_t *sub)
+void srv_sub_close(srv_sub_t *s)
 {
-    if (!sub)
+    if (!s)
         return;
-    srv_hub_t *hub = sub->hub;
+    srv_hub_t *hub = s->hub;
     if (hub) {
-        if (sub->prev)
-            sub->prev->next = sub->next;
+        if (s->prev)
+            s->prev->next = s->next;
         else
-            hub->subs = sub->next;
-        if (sub->next)
-            sub->next->prev = sub->prev;
+            hub->subs = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
         hub->n_subs--;
     }
-    while (sub->q_count) {
-        frame_unref(sub->q[sub->q_head]);
-        sub->q_head = (sub->q_head + 1) % SRV_SUB_QUEUE_FRAMES;
-        sub->q_count--;
+    while (s->q_count)
+        item_unref(ring_pop(s));
+    while (s->fill_head) {
+        frame_t *f = s->fill_head;
+        s->fill_head = f->next;
+        item_unref(f);
     }
-    frame_unref(sub->cur);
-    free(sub);
+    item_unref(s->cur);
+    free(s);
 }
 
-uint64_t srv_sub_dropped(const srv_sub_t *sub)
+/* ---- fills ---- */
+
+int srv_sub_gap(const srv_sub_t *s, int32_t *filter, uint64_t *from, uint64_t *to, size_t *budget)
 {
-    return sub->dropped_total;
+    if (!s->q_count || AT(s, 0)->kind != IT_GAP)
+        return 0;
+    const frame_t *g = AT(s, 0);
+    size_t used = s->q_bytes + s->fill_bytes, lim = s->hub ? s->hub->queue_bytes : 0;
+    *filter = s->filter;
+    *from = g->from;
+    *to = g->to;
+    *budget = used < lim ? lim - used : 1;
+    if (*budget > SRV_FILL_MAX_BYTES)
+        *budget = SRV_FILL_MAX_BYTES;
+    return 1;
 }
 
-size_t srv_sub_queued_bytes(const srv_sub_t *sub)
+void srv_sub_lose(srv_sub_t *s, uint64_t end)
 {
-    return sub->q_bytes;
+    if (!s->q_count || AT(s, 0)->kind != IT_GAP)
+        return;
+    frame_t *g = AT(s, 0);
+    end = end < g->to ? end : g->to;
+    if (end <= g->from)
+        return;
+    count_lost(s, end - g->from);
+    note_lost(s, g->from, end, 0);
+    g->from = end;
+}
+
+int srv_sub_fill(srv_sub_t *s, char *text, size_t len, uint64_t end)
+{
+    if (!s->q_count || AT(s, 0)->kind != IT_GAP) {
+        free(text);
+        return -1;
+    }
+    frame_t *g = AT(s, 0);
+    end = end < g->to ? end : g->to;
+    frame_t *f = end > g->from ? item_new(IT_SPIKES, g->from, end, text, len) : NULL;
+    if (!f) {
+        if (end > g->from)
+            srv_sub_lose(s, end);
+        else
+            free(text);
+        return -1;
+    }
+    if (s->fill_tail)
+        s->fill_tail->next = f;
+    else
+        s->fill_head = f;
+    s->fill_tail = f;
+    s->fill_bytes += f->len;
+    g->from = end;
+    return 0;
+}
+
+uint64_t srv_sub_dropped(const srv_sub_t *s)
+{
+    return s->dropped_total;
+}
+
+size_t srv_sub_queued_bytes(const srv_sub_t *s)
+{
+    return s->q_bytes + s->fill_bytes;
 }

@@ -504,7 +504,9 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
     p->refrac_steps = (uint16_t)refrac;
     p->dt = sk_model_dt(m, net->dt_ms);
     m->derive(p->p, p->dt, p->d);
-    uint64_t per = 4u * (uint64_t)m->n_state + 4u * (uint64_t)p->depth * m->n_inputs + 2u;
+    /* state, ring, and refractory counters only when the population has them */
+    uint64_t per = 4u * (uint64_t)m->n_state + 4u * (uint64_t)p->depth * m->n_inputs +
+                   (p->refrac_steps ? 2u : 0u);
     if (!fits(r, p->n, per))
         return SK_ECORRUPT;
     if (sk__pop_alloc(p, &net->bytes)) {
@@ -548,9 +550,11 @@ static int check_csr(rd_t *r, const sk__proj_t *p, uint64_t n_pre, uint64_t n_po
 {
     if (p->row[0] != 0 || p->row[n_pre] != p->n_syn)
         return corrupt(r, "bad synapse rows");
-    for (uint64_t j = 0; j < n_pre; j++) {
-        if (p->row[j + 1] < p->row[j])
+    /* Every offset in [0, n_syn] and non-decreasing, before any is used to index col[]. */
+    for (uint64_t j = 0; j < n_pre; j++)
+        if (p->row[j + 1] < p->row[j] || p->row[j + 1] > p->n_syn)
             return corrupt(r, "bad synapse rows");
+    for (uint64_t j = 0; j < n_pre; j++) {
         for (uint64_t k = p->row[j]; k + 1 < p->row[j + 1]; k++)
             if (p->col[k + 1] < p->col[k])
                 return corrupt(r, "synapse targets out of order");

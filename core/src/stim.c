@@ -100,13 +100,15 @@ static int id_less(const void *ctx, uint64_t a, uint64_t b)
     return id[a] < id[b];
 }
 
-/* A subset of targets, in a stable order by neuron id, amplitudes following their neuron. */
+/* A subset of targets, in a stable order by neuron id; per-target amplitudes (current only:
+ * a step_current's amplitudes are per time) follow their neuron. */
 static int sort_targets(sk__stim_t *s)
 {
     uint64_t *order;
+    int per_target = s->kind == SK_STIM_CURRENT && s->amplitudes;
     uint32_t *ids = sk_calloc(s->n_neurons + 1u, sizeof *ids);
-    float *amps = s->amplitudes ? sk_calloc(s->n_neurons + 1u, sizeof *amps) : NULL;
-    if (!ids || (s->amplitudes && !amps) ||
+    float *amps = per_target ? sk_calloc(s->n_neurons + 1u, sizeof *amps) : NULL;
+    if (!ids || (per_target && !amps) ||
         sk__stable_order(s->n_neurons, id_less, s->neurons, &order)) {
         sk_free(ids);
         sk_free(amps);

@@ -1,5 +1,5 @@
-/* decode_ops.c: bodies of the per-session operations: step, parameter patch, fork and
- * stimulus patch; and the network view those decoders resolve names against. */
+/* decode_ops.c: bodies of the per-session operations: step, parameter patch, fork, session
+ * and stimulus patches; and the network view those decoders resolve names against. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +27,30 @@ static int duration_steps(sk__dec_t *d, const json_t *body, double dt, uint64_t 
     if (fabs(r - n) > 1e-9 * (n > 1 ? n : 1))
         return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
                         "must be a whole number of steps of dt = %g ms (got %g ms)", dt, ms);
-    if (n < 1 || n > (double)d->caps.max_steps)
+    if (n < 1)
         return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD,
-                        "must be 1 to %llu steps of dt = %g ms (got %g ms = %g steps)",
-                        (unsigned long long)d->caps.max_steps, dt, ms, n);
+                        "must be at least one step of dt = %g ms (got %g ms)", dt, ms);
+    if (n > (double)d->caps.max_steps) /* a limit of the server, not a bad value: 413 */
+        return sk__fail(d, SK_ELIMIT, SK_PROTO_LIMIT_EXCEEDED,
+                        "%g steps of dt = %g ms; at most %llu steps per request", n, dt,
+                        (unsigned long long)d->caps.max_steps);
     *steps = (uint64_t)n;
     sk__path_pop(&d->path, mark);
     return 0;
+}
+
+/* steps: an integer >= 1 (400 otherwise); above caps.max_steps it is a limit breach, 413. */
+static int get_steps(sk__dec_t *d, const json_t *body, uint64_t *steps)
+{
+    int rc = sk__get_u64(d, body, "steps", 1, 1, UINT64_MAX, steps);
+    if (rc || *steps <= d->caps.max_steps)
+        return rc;
+    size_t mark = sk__path_key(&d->path, "steps");
+    rc = sk__fail(d, SK_ELIMIT, SK_PROTO_LIMIT_EXCEEDED,
+                  "%llu steps; at most %llu steps per request", (unsigned long long)*steps,
+                  (unsigned long long)d->caps.max_steps);
+    sk__path_pop(&d->path, mark);
+    return rc;
 }
 
 static int step_decode(sk__dec_t *d, const json_t *body, const sk_proto_net_view_t *v,
@@ -55,7 +72,7 @@ static int step_decode(sk__dec_t *d, const json_t *body, const sk_proto_net_view
         sk__path_pop(&d->path, mark);
         return rc;
     }
-    rc = has_steps ? sk__get_u64(d, body, "steps", 1, 1, d->caps.max_steps, &out->steps)
+    rc = has_steps ? get_steps(d, body, &out->steps)
                    : duration_steps(d, body, v->dt_ms, &out->steps);
     if (rc == 0)
         rc = sk__get_bool(d, body, "return_spikes", 0, &out->return_spikes);
@@ -160,6 +177,23 @@ int sk_proto_fork_decode(const json_t *body, char name[SK_PROTO_NAME_MAX + 1],
         return rc;
     snprintf(name, SK_PROTO_NAME_MAX + 1, "%s", s);
     return 0;
+}
+
+int sk_proto_session_patch_decode(const json_t *body, sk_proto_session_patch_t *out,
+                                  sk_proto_error_t *e)
+{
+    static const char *const keys[] = {"realtime", NULL};
+    sk__dec_t d;
+    sk__dec_init(&d, "", NULL, e);
+    int realtime = 0;
+    int rc = sk__want_object(&d, body);
+    if (rc == 0)
+        rc = sk__check_keys(&d, body, keys);
+    if (rc == 0)
+        rc = sk__get_bool(&d, body, "realtime", 1, &realtime);
+    if (rc == 0)
+        out->realtime = realtime;
+    return rc;
 }
 
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e)

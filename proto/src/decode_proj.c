@@ -223,8 +223,8 @@ int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uin
         rc = decode_weight(d, v, &out->weight);
     out->delay_steps = 1;
     if (rc == 0)
-        rc = sk__get_u32(d, v, "delay_steps", 0, 1, sk__max_delay(&net->limits),
-                         &out->delay_steps);
+        rc = sk__get_u32_limit(d, v, "delay_steps", 0, 1, sk__max_delay(&net->limits),
+                               &out->delay_steps);
     if (rc == 0)
         rc = sk__get_channel(d, v, sk_model_find(net->pops[t].model), &out->channel);
     if (rc == 0)

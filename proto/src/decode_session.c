@@ -16,7 +16,8 @@ static const char *const g_session_keys[] = {"name", "seed", "dt", "network", "l
 static const char *const g_network_keys[] = {"populations", "projections", "stimuli",
                                              "recorders", NULL};
 
-/* The limits a client may ask for, each at most the server's cap (when it has one). */
+/* The limits a client may ask for, each at most the server's cap (when it has one; above
+ * it: 413 limit_exceeded). */
 static int decode_limits(sk__dec_t *d, const json_t *obj, sk_limits_t *out)
 {
     static const char *const keys[] = {"max_neurons",   "max_synapses",  "max_bytes",
@@ -33,10 +34,10 @@ static int decode_limits(sk__dec_t *d, const json_t *obj, sk_limits_t *out)
         rc = sk__check_keys(d, l, keys);
 #define LIMIT64(f)                                                                            \
     if (rc == 0)                                                                              \
-    rc = sk__get_u64(d, l, #f, 0, 1, cap->f ? cap->f : (uint64_t)INT64_MAX, &out->f)
+    rc = sk__get_u64_limit(d, l, #f, 0, 1, cap->f ? cap->f : (uint64_t)INT64_MAX, &out->f)
 #define LIMIT32(f)                                                                            \
     if (rc == 0)                                                                              \
-    rc = sk__get_u32(d, l, #f, 0, 1, cap->f ? cap->f : UINT32_MAX, &out->f)
+    rc = sk__get_u32_limit(d, l, #f, 0, 1, cap->f ? cap->f : UINT32_MAX, &out->f)
     LIMIT64(max_neurons);
     LIMIT64(max_synapses);
     LIMIT64(max_bytes);

@@ -90,6 +90,10 @@ json_t *sk__info_build(const sk_net_info_t *ni, const sk_pop_info_t *pops,
         return NULL;
     }
     json_decref(l);
+    if (sk__set(o, "realtime", json_boolean(x && x->realtime))) {
+        json_decref(o);
+        return NULL;
+    }
     if (x && x->job && sk__set(o, "job", sk_proto_job_json(x->job))) {
         json_decref(o);
         return NULL;

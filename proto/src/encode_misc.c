@@ -96,9 +96,21 @@ json_t *sk_proto_lifecycle_json(const char *event, const char *session, uint64_t
                      session ? session : "", "step", (json_int_t)step);
 }
 
-json_t *sk_proto_dropped_json(uint64_t count)
+json_t *sk_proto_dropped_json(uint64_t from_step, uint64_t to_step, uint64_t count,
+                              uint64_t events)
 {
-    return json_pack("{s:I}", "count", (json_int_t)count);
+    json_t *j = json_pack("{s:I}", "count", (json_int_t)count);
+    if (j && count &&
+        (sk__set(j, "from_step", json_integer((json_int_t)from_step)) ||
+         sk__set(j, "to_step", json_integer((json_int_t)to_step)))) {
+        json_decref(j);
+        return NULL;
+    }
+    if (j && events && sk__set(j, "events", json_integer((json_int_t)events))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 char *sk_proto_sse_format(const char *event, const char *id, const json_t *data, size_t *len)

@@ -92,6 +92,12 @@ int sk__get_u64(sk__dec_t *d, const json_t *obj, const char *key, int required, 
                 uint64_t hi, uint64_t *out);
 int sk__get_u32(sk__dec_t *d, const json_t *obj, const char *key, int required, uint32_t lo,
                 uint32_t hi, uint32_t *out);
+/* An integer >= lo of the type's range whose value above `limit` (a configured limit, not
+ * a bad value) is a 413 limit_exceeded; below lo or outside the type, 400 invalid_field. */
+int sk__get_u64_limit(sk__dec_t *d, const json_t *obj, const char *key, int required,
+                      uint64_t lo, uint64_t limit, uint64_t *out);
+int sk__get_u32_limit(sk__dec_t *d, const json_t *obj, const char *key, int required,
+                      uint32_t lo, uint32_t limit, uint32_t *out);
 int sk__get_double(sk__dec_t *d, const json_t *obj, const char *key, int required, double lo,
                    double hi, double *out);
 int sk__get_float(sk__dec_t *d, const json_t *obj, const char *key, int required, float *out);

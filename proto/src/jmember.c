@@ -31,6 +31,46 @@ int sk__get_u32(sk__dec_t *d, const json_t *obj, const char *key, int required, 
     MEMBER(sk__as_u32(d, v, lo, hi, out));
 }
 
+static int over_limit(sk__dec_t *d, uint64_t x, uint64_t limit)
+{
+    return sk__fail(d, SK_ELIMIT, SK_PROTO_LIMIT_EXCEEDED, "%llu is above the limit of %llu",
+                    (unsigned long long)x, (unsigned long long)limit);
+}
+
+static int as_u64_limit(sk__dec_t *d, const json_t *v, uint64_t lo, uint64_t limit, uint64_t *out)
+{
+    uint64_t x;
+    int rc = sk__as_u64(d, v, lo, UINT64_MAX, &x);
+    if (rc == 0 && x > limit)
+        rc = over_limit(d, x, limit);
+    if (rc == 0)
+        *out = x;
+    return rc;
+}
+
+static int as_u32_limit(sk__dec_t *d, const json_t *v, uint32_t lo, uint32_t limit, uint32_t *out)
+{
+    uint32_t x;
+    int rc = sk__as_u32(d, v, lo, UINT32_MAX, &x);
+    if (rc == 0 && x > limit)
+        rc = over_limit(d, x, limit);
+    if (rc == 0)
+        *out = x;
+    return rc;
+}
+
+int sk__get_u64_limit(sk__dec_t *d, const json_t *obj, const char *key, int required,
+                      uint64_t lo, uint64_t limit, uint64_t *out)
+{
+    MEMBER(as_u64_limit(d, v, lo, limit, out));
+}
+
+int sk__get_u32_limit(sk__dec_t *d, const json_t *obj, const char *key, int required,
+                      uint32_t lo, uint32_t limit, uint32_t *out)
+{
+    MEMBER(as_u32_limit(d, v, lo, limit, out));
+}
+
 int sk__get_double(sk__dec_t *d, const json_t *obj, const char *key, int required, double lo,
                    double hi, double *out)
 {

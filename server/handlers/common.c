@@ -22,7 +22,8 @@ srv_session_t *h_session(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 json_t *h_body(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     const char *ct = srv_req_header(rq, "Content-Type");
-    if (ct && strncasecmp(ct, "application/json", 16)) {
+    /* application/json exactly, optionally with parameters (; charset=utf-8) */
+    if (ct && (strncasecmp(ct, "application/json", 16) || !strchr("; \t", ct[16]))) {
         srv_resp_error(rs, 415, "unsupported_media_type", "", "send application/json, not %.80s",
                        ct);
         return NULL;

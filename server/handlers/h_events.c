@@ -1,35 +1,17 @@
 /* h_events.c: GET /v1/sessions/{name}/events, the Server-Sent Events stream.
  *
- * Subscribing is a session read (the network must be idle to replay from its history):
- * the subscriber gets "retry", a "hello" event {session, step, population}, then, with
- * Last-Event-ID: S, the spike batches of steps [S, now) still in the core's spike history
- * (at most --replay-steps), then every new batch, progress and lifecycle event. The
- * response body is produced by the subscriber (sse.c) through the HTTP adapter.
+ * Subscribing is a session read (at a chunk boundary, so `step` is exact): the subscriber
+ * gets "retry", a "hello" event {session, step, population}, then, with Last-Event-ID: S,
+ * the spike batches of steps [S, now) still in the core's spike history (at most
+ * --replay-steps; older steps are reported as `dropped`), pulled from the history as the
+ * client reads (sse.h), then every new batch, progress and lifecycle event. The response
+ * body is produced by the subscriber (sse.c) through the HTTP adapter.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common.h"
-
-/* Queues the batches of [from, to) for population pop (-1 = all) to sub. */
-static void replay(srv_session_t *sess, srv_sub_t *sub, int32_t pop, uint64_t from, uint64_t to)
-{
-    while (from < to) {
-        uint64_t end = to;
-        json_t *j = srv_spike_batch(sess->net, pop, from, to, &end);
-        if (!j)
-            return;
-        char id[24];
-        snprintf(id, sizeof id, "%" PRIu64, end);
-        size_t len = 0;
-        char *text = sk_proto_sse_format("spikes", id, j, &len);
-        json_decref(j);
-        if (!text || srv_sub_push(sub, text, len) || end <= from)
-            return;
-        from = end;
-    }
-}
 
 /* Last-Event-ID as a step: 1 given, 0 absent, -1 malformed. */
 static int last_event_id(const srv_req_t *rq, uint64_t *out)
@@ -57,9 +39,17 @@ static int subscribe(srv_session_t *sess, srv_req_t *rq, int32_t pop, srv_resp_t
                                   : json_null());
     char *text = hello ? sk_proto_dumps(hello, NULL) : NULL;
     json_decref(hello);
+    /* Replay [from, now) is pulled from the history as the reader drains (sse.h); steps
+     * before the --replay-steps window are reported as dropped. */
+    uint64_t now = sess->step, from = now, lost_from = now;
+    if (has_last && last < now) {
+        uint64_t span = sess->srv->cfg.replay_steps;
+        lost_from = last;
+        from = now - last > span ? now - span : last;
+    }
     int status = 503;
     srv_sub_t *sub = text ? srv_hub_subscribe(&sess->hub, pop < 0 ? SRV_HUB_ALL : pop, text,
-                                              &status)
+                                              lost_from, from, now, &status)
                           : NULL;
     free(text);
     if (!sub) {
@@ -70,11 +60,6 @@ static int subscribe(srv_session_t *sess, srv_req_t *rq, int32_t pop, srv_resp_t
         else
             srv_resp_error(rs, 503, "unavailable", "", "out of memory");
         return -1;
-    }
-    if (has_last && last < sess->step) {
-        uint64_t span = sess->srv->cfg.replay_steps;
-        uint64_t from = sess->step - last > span ? sess->step - span : last;
-        replay(sess, sub, pop, from, sess->step);
     }
     rs->kind = SRV_RESP_STREAM;
     rs->status = 200;

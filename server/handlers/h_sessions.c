@@ -1,4 +1,5 @@
-/* h_sessions.c: the session resource: create, list, get, delete, reset, fork, checkpoint.
+/* h_sessions.c: the session resource: create, list, get, patch (real-time stepping),
+ * delete, reset, fork, checkpoint.
  *
  * Creation decodes on the loop thread (proto), then builds the network on the pool (a
  * large network takes seconds) and registers it when done; the name is checked before and
@@ -190,6 +191,30 @@ int h_sessions_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     srv_session_t *sess = h_session(s, rq, rs);
     return sess ? h_read(sess, rq, rs, get_read, NULL) : SRV_DONE;
+}
+
+/* PATCH {realtime}: applied at once (pausing stops the pacer; a chunk already on the pool
+ * finishes), then answered with the info at the next chunk boundary. */
+int h_sessions_patch(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
+{
+    srv_session_t *sess = h_session(s, rq, rs);
+    if (!sess)
+        return SRV_DONE;
+    json_t *body = h_body(s, rq, rs);
+    if (!body)
+        return SRV_DONE;
+    sk_proto_session_patch_t patch;
+    sk_proto_error_t e;
+    int rc = sk_proto_session_patch_decode(body, &patch, &e);
+    json_decref(body);
+    if (rc)
+        return h_error(rs, &e);
+    if (patch.realtime != sess->realtime) {
+        srv_log(SRV_LOG_INFO, "session %s: real-time stepping %s", sess->name,
+                patch.realtime ? "on" : "off");
+        srv_session_set_realtime(sess, patch.realtime);
+    }
+    return h_read(sess, rq, rs, get_read, NULL);
 }
 
 int h_sessions_delete(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)

@@ -2,7 +2,9 @@
  * in flight in the delay rings, pending injections, a full spike history and recorders);
  * clones too. Every flipped byte, every truncation, a foreign header and crafted payloads
  * with a valid checksum are rejected with an error and never crash (run under ASan). */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
+#include <string.h>
 
 #include <criterion/criterion.h>
 
@@ -168,6 +170,68 @@ Test(ckpt, crafted_payloads_with_a_valid_checksum_never_crash)
     free(copy);
     free(buf);
     sk_net_destroy(a);
+}
+
+/* Found by fuzzing (tests/fuzz/corpus/ckpt_load/crash-csr-row-past-end): a sparse
+ * projection whose row offsets rise past the synapse count and fall back to it. The order
+ * check read p->col[] out of bounds before the later row was seen to decrease. */
+Test(ckpt, synapse_rows_past_the_synapse_count_are_rejected)
+{
+    sk_pop_spec_t pops[2] = {pop_spec("a", "lif", 4), pop_spec("b", "lif", 4)};
+    sk_proj_spec_t pr = proj_spec("a", "b", SK_RULE_FIXED_PROBABILITY, 0.5f, 1);
+    pr.rule.p = 0.5;
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 3, .pops = pops, .n_pops = 2, .projs = &pr,
+                          .n_projs = 1};
+    sk_net_t *a = NULL;
+    cr_assert_eq(sk_net_create(&spec, &a, NULL), 0);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    uint8_t *prj = memmem(buf, (size_t)len, "PRJ1", 4);
+    cr_assert_not_null(prj);
+    /* tag, src, dst, channel, dense, delay, max_delay (u32), n_syn (u64), w_const, has_w,
+     * has_delays (u32): then n_pre + 1 row offsets (u64) */
+    uint64_t n_syn, row[5];
+    memcpy(&n_syn, prj + 28, 8);
+    memcpy(row, prj + 48, sizeof row);
+    cr_assert_eq(row[4], n_syn);
+    cr_assert_gt(n_syn, 2, "the seed must give a few synapses");
+    row[1] = n_syn + 100000; /* rises far past the end, row[2] falls back */
+    memcpy(prj + 48, row, sizeof row);
+    uint32_t crc = sk__crc32c(0, buf, (size_t)len - 4);
+    memcpy(buf + len - 4, &crc, 4);
+    sk_net_t *b = NULL;
+    sk_err_t err = {0};
+    cr_expect_eq(sk_net_restore(buf, len, NULL, &b, &err), SK_ECORRUPT);
+    cr_expect_null(b);
+    cr_expect_not_null(strstr(err.msg, "bad synapse rows"), "%s", err.msg);
+    free(buf);
+    sk_net_destroy(a);
+}
+
+/* Found by fuzz_decode_net (corpus/decode_net/crash-fresh-ckpt-no-refrac): the size check
+ * before a population's arrays counted 2 bytes per neuron for refractory counters even
+ * when the population has none, so the checkpoint of a small network with little after its
+ * populations (no projections, an empty spike history) did not restore. */
+Test(ckpt, every_fresh_checkpoint_restores)
+{
+    const char *models[] = {"lif", "alif_bellec2020", "coba_lif", "spike_source"};
+    for (size_t m = 0; m < sizeof models / sizeof models[0]; m++)
+        for (uint32_t n = 1; n <= 400; n += 7) {
+            sk_pop_spec_t pop = pop_spec("p", models[m], n);
+            sk_net_spec_t spec = {.dt_ms = 1, .seed = 1, .pops = &pop, .n_pops = 1};
+            sk_net_t *a = NULL, *b = NULL;
+            cr_assert_eq(sk_net_create(&spec, &a, NULL), 0);
+            sk_net_step(a, 3, NULL, NULL);
+            uint64_t len;
+            void *buf = save(a, &len);
+            sk_err_t err = {0};
+            int rc = sk_net_restore(buf, len, NULL, &b, &err);
+            cr_assert_eq(rc, 0, "%s x %u: %s", models[m], n, err.msg);
+            cr_expect(nets_equal(a, b));
+            sk_net_destroy(b);
+            sk_net_destroy(a);
+            free(buf);
+        }
 }
 
 Test(ckpt, restore_applies_the_callers_limits)

@@ -146,6 +146,34 @@ Test(stim, poisson_rate_changes_between_steps)
     sk_net_destroy(net);
 }
 
+/* Found by the fuzz corpus replay under ASan (tests/proto/cases/valid/all_stimuli): a
+ * step_current on a list of neurons had its per-time amplitudes reordered as if they were
+ * per-neuron (and read past their end after the last time). */
+Test(stim, a_step_current_on_some_neurons_keeps_its_schedule)
+{
+    uint64_t times[] = {3, 5, 9};
+    float amps[] = {1.0f, -2.0f, 0.5f};
+    uint32_t some[] = {2, 0}; /* unsorted: the core sorts targets by id */
+    sk_stim_spec_t st = {.kind = SK_STIM_STEP_CURRENT, .target = "p", .times = times,
+                         .amplitudes = amps, .n_times = 3, .neurons = some, .n_neurons = 2};
+    sk_net_t *net = make_one(3, &st, 1, 1.0);
+    double want = 0;
+    for (uint64_t t = 0; t < 12; t++) {
+        sk_net_step(net, 1, NULL, NULL);
+        want += t < 3 ? 0 : t < 5 ? 1 : t < 9 ? -2 : 0.5;
+        const float *i;
+        sk_net_state(net, 0, "i", &i);
+        cr_expect_eq(i[0], (float)want, "step %llu", (unsigned long long)t);
+        cr_expect_eq(i[1], 0.0f, "step %llu: not a target", (unsigned long long)t);
+        cr_expect_eq(i[2], (float)want, "step %llu", (unsigned long long)t);
+    }
+    sk_net_t *copy = NULL;
+    cr_assert_eq(sk_net_clone(net, &copy), 0);
+    cr_expect(nets_equal(net, copy));
+    sk_net_destroy(copy);
+    sk_net_destroy(net);
+}
+
 Test(stim, a_current_can_give_each_neuron_its_own_amplitude)
 {
     float amps[] = {0.5f, -1.0f, 2.0f};

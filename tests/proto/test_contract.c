@@ -14,6 +14,7 @@ static const char *const g_routes[][2] = {
     {"POST", "/v1/sessions"},
     {"GET", "/v1/sessions"},
     {"GET", "/v1/sessions/{name}"},
+    {"PATCH", "/v1/sessions/{name}"},
     {"DELETE", "/v1/sessions/{name}"},
     {"POST", "/v1/sessions/{name}/reset"},
     {"POST", "/v1/sessions/{name}/fork"},

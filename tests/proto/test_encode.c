@@ -226,9 +226,14 @@ Test(encode, small_payloads)
     cr_expect_str_eq(s, "event: lifecycle\ndata: {\"event\":\"reset\",\"session\":\"enc\",\"step\":0}\n\n");
     free(s);
     json_decref(j);
-    j = sk_proto_dropped_json(12);
+    j = sk_proto_dropped_json(100, 112, 12, 0);
     s = sk_proto_dumps(j, NULL);
-    cr_expect_str_eq(s, "{\"count\":12}");
+    cr_expect_str_eq(s, "{\"count\":12,\"from_step\":100,\"to_step\":112}");
+    free(s);
+    json_decref(j);
+    j = sk_proto_dropped_json(0, 0, 0, 3);
+    s = sk_proto_dumps(j, NULL);
+    cr_expect_str_eq(s, "{\"count\":0,\"events\":3}");
     free(s);
     json_decref(j);
     j = sk_proto_stimulus_json(2, 7.5);

@@ -135,11 +135,13 @@ Test(ops, bad_step_bodies)
         {"{}", "steps", 400},
         {"{\"steps\": 1, \"duration_ms\": 1}", "duration_ms", 400},
         {"{\"steps\": 0}", "steps", 400},
-        {"{\"steps\": 1001}", "steps", 400},
+        {"{\"steps\": 1001}", "steps", 413},
         {"{\"steps\": -1}", "steps", 400},
         {"{\"steps\": \"5\"}", "steps", 400},
         {"{\"duration_ms\": 0.25}", "duration_ms", 400},
-        {"{\"duration_ms\": 1e9}", "duration_ms", 400},
+        {"{\"duration_ms\": 1e9}", "duration_ms", 413},
+        {"{\"steps\": 4294967296000}", "steps", 413},
+        {"{\"duration_ms\": 0}", "duration_ms", 400},
         {"{\"steps\": 1, \"async\": 1}", "async", 400},
         {"{\"steps\": 1, \"stesp\": 1}", "stesp", 400},
         {"{\"steps\": 1, \"inputs\": [{\"population\": \"exc\", \"kind\": \"spike\", \"neurons\": [10]}]}",
@@ -151,7 +153,40 @@ Test(ops, bad_step_bodies)
         cr_expect(step(t[k].body, &s, &e) < 0, "accepted %s", t[k].body);
         cr_expect_eq(e.status, t[k].status, "%s", t[k].body);
         cr_expect_str_eq(e.path, t[k].path, "%s: %s", t[k].body, e.message);
+        /* a limit breach is 413 limit_exceeded, every other bad value a 400 */
+        cr_expect_str_eq(e.code, t[k].status == 413 ? "limit_exceeded" : e.code, "%s", t[k].body);
         cr_expect_null(s.inputs);
+    }
+}
+
+Test(ops, session_patch_sets_realtime)
+{
+    sk_proto_session_patch_t p = {-1};
+    sk_proto_error_t e;
+    json_t *j = js("{\"realtime\": false}");
+    cr_assert_eq(sk_proto_session_patch_decode(j, &p, &e), 0);
+    cr_expect_eq(p.realtime, 0);
+    json_decref(j);
+    j = js("{\"realtime\": true}");
+    cr_assert_eq(sk_proto_session_patch_decode(j, &p, &e), 0);
+    cr_expect_eq(p.realtime, 1);
+    json_decref(j);
+    struct {
+        const char *body, *path, *code;
+    } t[] = {{"{}", "realtime", "missing_field"},
+             {"{\"realtime\": 1}", "realtime", "wrong_type"},
+             {"{\"realtime\": null}", "realtime", "wrong_type"},
+             {"{\"realtime\": true, \"paused\": true}", "paused", "unknown_field"},
+             {"[true]", "", "wrong_type"}};
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        sk_proto_session_patch_t q = {7};
+        j = js(t[k].body);
+        cr_expect_lt(sk_proto_session_patch_decode(j, &q, &e), 0, "accepted %s", t[k].body);
+        cr_expect_eq(q.realtime, 7, "a rejected patch changes nothing");
+        cr_expect_eq(e.status, 400);
+        cr_expect_str_eq(e.path, t[k].path, "%s", t[k].body);
+        cr_expect_str_eq(e.code, t[k].code, "%s", t[k].body);
+        json_decref(j);
     }
 }
 

@@ -43,6 +43,11 @@ Test(errors, bodies)
             "steps");
     t_error(srv.port, "POST", "/v1/sessions/x/step", "{\"steps\":\"1\"}", 400, "wrong_type",
             "steps");
+    /* above --max-steps (default 10,000,000): a limit, 413 */
+    t_error(srv.port, "POST", "/v1/sessions/x/step", "{\"steps\":10000001}", 413,
+            "limit_exceeded", "steps");
+    t_error(srv.port, "POST", "/v1/sessions/x/step", "{\"duration_ms\":1e12}", 413,
+            "limit_exceeded", "duration_ms");
     t_error(srv.port, "POST", "/v1/sessions/x/step", "{\"steps\":1,\"duration_ms\":1}", 400,
             "invalid_field", "duration_ms");
     t_error(srv.port, "POST", "/v1/sessions/x/step", "{\"steps\":1,\"x\":1}", 400,
@@ -114,7 +119,7 @@ Test(errors, names_sessions_paths_methods)
     struct {
         const char *method, *path, *allow;
     } m[] = {{"PUT", "/v1/sessions", "GET, HEAD, POST"},
-             {"POST", "/v1/sessions/x", "GET, HEAD, DELETE"},
+             {"POST", "/v1/sessions/x", "GET, HEAD, PATCH, DELETE"},
              {"GET", "/v1/sessions/x/step", "POST"},
              {"DELETE", "/healthz", "GET, HEAD"},
              {"PATCH", "/v1/sessions/x/jobs/1", "GET, HEAD, DELETE"}};

@@ -26,6 +26,7 @@ static char *read_until(hc_sse_t *s, long from, long end, int *progress, int *li
         hc_event_t ev;
         int rc = hc_sse_next(s, &ev, 10000);
         cr_assert_eq(rc, 1, "stream ended or timed out at step %ld (of %ld)", expect_from, end);
+        cr_assert_str_neq(ev.event, "dropped", "dropped at step %ld: %s", expect_from, ev.data);
         if (!strcmp(ev.event, "spikes")) {
             json_t *j = json_loads(ev.data, 0, NULL);
             cr_assert_not_null(j);
@@ -134,6 +135,41 @@ Test(events, population_filter_and_replay_after_last_event_id)
     cr_assert_eq(hc_sse_open(&bad, p.port, "/v1/sessions/two/events", "Last-Event-ID: x\r\n", &st),
                  -1);
     cr_assert_eq(st, 400);
+    t_stop(&p);
+}
+
+/* Regression (defect b): the whole replay used to be queued at subscribe time, so the part
+ * over --subscriber-queue-bytes was dropped at once even for a fast reader (hello, dropped,
+ * then batches from near the end). It is now pulled from the history as the reader drains:
+ * a fast reader gets every retained step, equal to GET /spikes, and no dropped event. */
+Test(events, long_replay_reaches_a_fast_reader_whole)
+{
+    sp_proc_t p;
+    const char *args[] = {"--subscriber-queue-bytes", "16k", "--sync-ms", "600000", NULL};
+    t_start(&p, args);
+    char path[600];
+    snprintf(path, sizeof path, "%s/examples/coba.json", SK_SOURCE_DIR);
+    json_error_t jerr;
+    json_t *net = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(net, "%s", jerr.text);
+    char *body = json_dumps(net, 0);
+    json_decref(net);
+    json_decref(t_ok(p.port, "POST", "/v1/sessions", body, 201));
+    free(body);
+    /* ~74,000 spikes: more than one batch (50,000 ids), each far larger than the queue */
+    json_decref(t_step(p.port, "coba", 10000, 0));
+    char *want = t_spikes_text(p.port, "coba", 0, 10000);
+    cr_assert_gt(strlen(want), 256 * 1024, "the replay must be far larger than the queue");
+    hc_sse_t *r = open_stream(p.port, "/v1/sessions/coba/events", "Last-Event-ID: 0\r\n", NULL);
+    char *got = read_until(r, 0, 10000, NULL, NULL);
+    cr_assert_str_eq(got, want, "replay differs from GET /spikes");
+    free(got);
+    /* and the stream goes on live afterwards */
+    json_decref(t_step(p.port, "coba", 30, 0));
+    got = read_until(r, 10000, 10030, NULL, NULL);
+    free(got);
+    hc_sse_close(r);
+    free(want);
     t_stop(&p);
 }
 

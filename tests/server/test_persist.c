@@ -74,6 +74,31 @@ Test(persist, restart_restores_and_continues_bit_identically)
     t_rmdir(dir);
 }
 
+/* Regression (found by fuzz_decode_net): the checkpoint of a small network with nothing
+ * after its population (no projection, no spike yet) was refused at restart and set aside
+ * as *.bad: the session was lost. */
+Test(persist, a_small_quiet_session_survives_a_restart)
+{
+    char dir[128];
+    t_tmpdir(dir, sizeof dir);
+    const char *args[] = {"--data-dir", dir, NULL};
+    sp_proc_t a;
+    t_start(&a, args);
+    json_decref(t_ok(a.port, "POST", "/v1/sessions",
+                     "{\"name\":\"quiet\",\"network\":{\"populations\":[{\"name\":\"p\","
+                     "\"model\":\"lif\",\"size\":36}]}}",
+                     201));
+    json_decref(t_step(a.port, "quiet", 5, 0));
+    t_stop(&a);
+    t_start(&a, args);
+    json_t *j = t_ok(a.port, "GET", "/v1/sessions/quiet", NULL, 200);
+    cr_assert_eq(json_integer_value(json_object_get(j, "step")), 5);
+    json_decref(j);
+    cr_assert(!exists(dir, "quiet.ckpt.bad"));
+    t_stop(&a);
+    t_rmdir(dir);
+}
+
 Test(persist, corrupted_checkpoint_is_set_aside)
 {
     char dir[128];

@@ -2,6 +2,7 @@
  * libmicrohttpd: matching and path parameters, 404/405/Allow, auth, preflight, HEAD, and a
  * request answered through the deferred path (srv_req_finish). */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,61 @@ Test(router, bearer_auth)
     cr_assert_eq(call(SRV_GET, "/nope", NULL, NULL, 0, NULL, &rs), 404, "404 before auth");
     srv_resp_clear(&rs);
     s.cfg.token[0] = '\0';
+}
+
+/* Found by the hostile corpus: a name or path with invalid UTF-8 (or a message cut inside a
+ * multi-byte character) made the error body empty: jansson refuses such strings. Every
+ * error must be the contract's JSON. */
+Test(router, errors_about_invalid_utf8_are_json)
+{
+    const char *paths[] = {"/v1/sessions/%FF%FE", "/\xff\xfe", "/v1/sessions/a\xc0\xaf",
+                           "/v1/sessions/x/jobs/\xed\xa0\x80"};
+    char longp[1200];
+    memset(longp, 'a', sizeof longp);
+    memcpy(longp, "/\xc3\xa9", 3);
+    for (size_t k = 3; k + 2 < sizeof longp; k += 2)
+        memcpy(longp + k, "\xc3\xa9", 2); /* a message cut at 512 bytes may split one */
+    longp[sizeof longp - 1] = '\0';
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0] + 1; i++) {
+        const char *path = i < sizeof paths / sizeof paths[0] ? paths[i] : longp;
+        srv_resp_t rs;
+        int st = call(SRV_GET, path, NULL, NULL, 0, NULL, &rs);
+        cr_assert(st == 400 || st == 404, "status %d", st);
+        json_error_t je;
+        json_t *j = json_loadb(rs.body ? rs.body : "", rs.body_len, 0, &je);
+        cr_assert_not_null(j, "%zu: not JSON (%s): %.*s", i, je.text, (int)rs.body_len,
+                           rs.body ? rs.body : "");
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "error"), "status")),
+                     st);
+        json_decref(j);
+        srv_resp_clear(&rs);
+    }
+}
+
+/* Found while building the hostile corpus: "application/jsonx" (or "application/json-seq")
+ * passed the Content-Type check, which compared a prefix only; and OPTIONS * (the
+ * server-wide preflight the router handles) was refused as a malformed path. */
+Test(router, content_type_is_json_exactly_and_options_star)
+{
+    const char *bad[] = {"application/jsonx", "application/json-seq", "text/plain",
+                         "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"};
+    const char *good[] = {"application/json", "application/json; charset=utf-8",
+                          "Application/JSON", "application/json ;charset=UTF-8"};
+    srv_resp_t rs;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        srv_header_t h = {"Content-Type", bad[i]};
+        cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, &h, 1, "{}", &rs), 415, "%s", bad[i]);
+        srv_resp_clear(&rs);
+    }
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        srv_header_t h = {"Content-Type", good[i]};
+        cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, &h, 1, "{}", &rs), 400, "%s", good[i]);
+        srv_resp_clear(&rs);
+    }
+    cr_assert_eq(call(SRV_OPTIONS, "*", NULL, NULL, 0, NULL, &rs), 204);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "*", NULL, NULL, 0, NULL, &rs), 404);
+    srv_resp_clear(&rs);
 }
 
 Test(router, query_and_url_decoding)

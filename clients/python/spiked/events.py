@@ -1,8 +1,9 @@
 """events.py: a Server-Sent Events reader for /v1/sessions/{name}/events.
 
 EventStream is an iterator of Event(type, id, data): `hello` first, then `spikes` batches
-(id = the batch's to_step), `progress` (a job), `lifecycle` and `dropped` ({count}: batches
-this reader lost by reading too slowly). When the connection drops it reconnects, after the
+(id = the batch's to_step), `progress` (a job), `lifecycle` and `dropped` ({count,
+from_step, to_step}: the steps whose spikes this reader will not get: it read so slowly that
+they left the server's spike history). When the connection drops it reconnects, after the
 server's `retry` delay (or retry_s), sending Last-Event-ID so that spike batches continue
 from the last one received (replayed from the server's spike history). A `lifecycle` event
 `deleted` ends the iteration. close() may be called from another thread.

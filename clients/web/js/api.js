@@ -62,6 +62,7 @@ export class Api {
   get(path) { return this.request('GET', path); }
   post(path, body) { return this.request('POST', path, body === undefined ? {} : body); }
   del(path) { return this.request('DELETE', path); }
+  patch(path, body) { return this.request('PATCH', path, body); }
 
   session(name) { return `/v1/sessions/${encodeURIComponent(name)}`; }
   sessions() { return this.get('/v1/sessions').then((r) => r.sessions); }
@@ -71,6 +72,7 @@ export class Api {
   reset(name) { return this.post(this.session(name) + '/reset'); }
   remove(name) { return this.del(this.session(name)); }
   cancelJob(name, id) { return this.del(`${this.session(name)}/jobs/${id}`); }
+  setRealtime(name, on) { return this.patch(this.session(name), { realtime: on }); }
 
   recordings(name, index, fromStep, limit) {
     const q = new URLSearchParams({ from_step: String(fromStep) });

@@ -4,8 +4,8 @@
 // server is shown in the banner.
 //
 // Run is driven by this page: one step request of `steps` steps per animation frame until
-// Pause. Pause also cancels a server job (a long step request); a session the server steps
-// in real time (spiked --demo) cannot be paused through the API.
+// Pause. Pause also cancels a server job (a long step request) and stops a session the
+// server steps in real time (spiked --demo; PATCH {"realtime": false}).
 
 import { Api, ApiError } from './api.js';
 import { Raster } from './raster.js';
@@ -222,7 +222,7 @@ function setStep(step) {
 }
 
 function realtime(info) {
-  return info.status === 'running' && !info.job;
+  return info.realtime === true;
 }
 
 function showSession(info) {
@@ -254,7 +254,7 @@ function showButtons() {
   const job = info && info.job && ['queued', 'running'].includes(info.job.state);
   $('btn-step').disabled = !info || st.running || st.busy;
   $('btn-run').disabled = !info || st.running || st.busy;
-  $('btn-pause').disabled = !info || !(st.running || job);
+  $('btn-pause').disabled = !info || !(st.running || job || realtime(info));
   $('btn-reset').disabled = !info;
 }
 
@@ -341,6 +341,7 @@ $('btn-run').onclick = async () => {
 $('btn-pause').onclick = () => attempt(async () => {
   st.running = false;
   const info = await api.info(st.name);
+  if (realtime(info)) await api.setRealtime(st.name, false);
   if (info.job && ['queued', 'running'].includes(info.job.state)) await api.cancelJob(st.name, info.job.id);
   showSession(await api.info(st.name));
 }, 'pause: ');

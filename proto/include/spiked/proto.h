@@ -196,7 +196,8 @@ int sk_proto_inputs_decode(const json_t *body, const sk_proto_net_view_t *v,
 
 /* POST /v1/sessions/{name}/step {steps | duration_ms, inputs?, return_spikes?, async?}. */
 typedef struct sk_proto_step {
-    uint64_t steps;       /* 1..caps->max_steps (duration_ms / dt, which must be a multiple) */
+    uint64_t steps;       /* 1..caps->max_steps (duration_ms / dt, which must be a multiple);
+                             more is a 413 limit_exceeded */
     int return_spikes;    /* include the spike list in the result (default 0) */
     int async;            /* answer 202 with a job at once (default 0) */
     sk_inject_t *inputs;  /* to queue before stepping (malloc'd), or NULL */
@@ -222,6 +223,15 @@ int sk_proto_params_decode(const json_t *body, const sk_model_t *model, sk_proto
 /* POST /v1/sessions/{name}/fork {name}: the new session's name, checked. */
 int sk_proto_fork_decode(const json_t *body, char name[SK_PROTO_NAME_MAX + 1],
                          sk_proto_error_t *e);
+
+/* PATCH /v1/sessions/{name} {realtime}: settings of the session itself (not of its
+ * network). realtime: 1 = model time follows wall time (the server steps the session on
+ * its own, like the --demo session), 0 = it only steps when asked. Required. */
+typedef struct sk_proto_session_patch {
+    int realtime; /* 0 or 1 */
+} sk_proto_session_patch_t;
+int sk_proto_session_patch_decode(const json_t *body, sk_proto_session_patch_t *out,
+                                  sk_proto_error_t *e);
 
 /* PATCH /v1/sessions/{name}/stimuli/{index} {rate_hz}: finite, >= 0. */
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e);
@@ -317,9 +327,10 @@ typedef struct sk_proto_session_extra {
     const char *name;
     const char *status;        /* "idle" | "running" | ... (server's vocabulary) */
     const sk_proto_job_t *job; /* current job, or NULL */
+    int realtime;              /* stepped in real time by the server (PATCH realtime) */
 } sk_proto_session_extra_t;
 
-/* GET /v1/sessions/{name}: {name, status, step, time_ms, dt, seed, n_neurons, n_synapses,
+/* GET /v1/sessions/{name}: {name, status, realtime, step, time_ms, dt, seed, n_neurons, n_synapses,
  * bytes, spikes_total, pending_inputs, populations: [{name, model, size, offset,
  * refractory_steps, spikes_total, params: {name: value}}], projections: [{source, target,
  * n_synapses, max_delay, storage, channel}], recorders: [{population, variables, n_neurons,
@@ -359,7 +370,10 @@ json_t *sk_proto_stimulus_json(uint32_t index, double rate_hz);
  *   event: progress   data: a job (sk_proto_job_json)
  *   event: lifecycle  data: {event: "created"|"reset"|"forked"|"restored"|"deleted", session,
  *                     step}
- *   event: dropped    data: {count}: batches this subscriber lost (slow reader)
+ *   event: dropped    data: {count, from_step, to_step, events?}: the spikes of `count`
+ *                     steps in [from_step, to_step) this subscriber will not get (they left
+ *                     the spike history before a slow reader reached them, or a reset
+ *                     cleared it); events = other events lost (only when > 0)
  *   ": ping\n\n" heartbeat comments; "id:" is the last step covered, so a client resuming
  *   with Last-Event-ID gets the spikes from that step on (from the history).
  * ===================================================================================== */
@@ -368,7 +382,9 @@ json_t *sk_proto_stimulus_json(uint32_t index, double rate_hz);
 int sk_proto_sse_spikes_json(const sk_net_t *net, uint64_t from, uint64_t to, int32_t pop,
                              json_t **out);
 json_t *sk_proto_lifecycle_json(const char *event, const char *session, uint64_t step);
-json_t *sk_proto_dropped_json(uint64_t count);
+/* {count, from_step, to_step, events?}: from/to only when count > 0, events when > 0. */
+json_t *sk_proto_dropped_json(uint64_t from_step, uint64_t to_step, uint64_t count,
+                              uint64_t events);
 
 /* One SSE event as text: "id: <id>\nevent: <event>\ndata: <compact json>\n\n" (no id line
  * when id is NULL). malloc'd (free()), *len (optional) = strlen; NULL when out of memory. */

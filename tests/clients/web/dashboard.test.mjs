@@ -144,6 +144,17 @@ describe('dashboard', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png') });
   });
 
+  test('Pause stops the demo stepping in real time', async () => {
+    await until(() => page.locator('#btn-pause').isEnabled(), 'Pause enabled on the demo');
+    await page.click('#btn-pause');
+    await until(async () => !(await page.locator('#realtime-note').isVisible()), 'real-time note gone');
+    const info = async () => (await fetch(`${server.url}/v1/sessions/demo`)).json();
+    const paused = (await info()).step;
+    assert.equal((await info()).realtime, false);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await info()).step, paused, 'the demo steps on after Pause');
+  });
+
   test('a session created from an example steps, runs and pauses', async () => {
     await page.selectOption('#example', 'lif_poisson.json');
     await page.fill('#new-name', 'ui-lif');
