@@ -16,7 +16,7 @@
  *     request that produced it was sent: an upper bound of publish-to-delivery latency
  *     (it includes the step itself). Lost batches are missing ids. With --rate 0 nobody
  *     steps (someone else does, e.g. wrk): losses are gaps in the ids, no latency.
- *     With --pid, the server's VmRSS is sampled every second.
+ *     With --pid, the server's VmRSS and CPU time are sampled.
  * bench_http_client churn --port P --body-file F --seconds S [--steps K] [--pid PID]
  *                   [--json OUT]
  *     create (F with @NAME@ replaced), step K, delete, in a loop; the server's VmRSS every
@@ -53,8 +53,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Latency histogram: 1 us buckets up to 1 s, then one overflow bucket (max kept exactly). */
-#define HIST_US 1000000
+/* Latency histogram: 1 us buckets below 100 ms, 100 us buckets from 100 ms to 10.1 s, one
+ * overflow bucket above (the maximum is kept exactly). */
+#define HIST_FINE   100000 /* 1 us buckets: [0, 100 ms) */
+#define HIST_COARSE 100000 /* 100 us buckets: [100 ms, 10.1 s) */
 typedef struct hist {
     uint32_t *b;
     uint64_t n, over, max_ns, sum_ns;
@@ -63,7 +65,7 @@ typedef struct hist {
 static void hist_init(hist_t *h)
 {
     memset(h, 0, sizeof *h);
-    h->b = calloc(HIST_US, sizeof *h->b);
+    h->b = calloc(HIST_FINE + HIST_COARSE, sizeof *h->b);
     if (!h->b) {
         perror("calloc");
         exit(1);
@@ -73,8 +75,10 @@ static void hist_init(hist_t *h)
 static void hist_add(hist_t *h, uint64_t ns)
 {
     uint64_t us = ns / 1000;
-    if (us < HIST_US)
+    if (us < HIST_FINE)
         h->b[us]++;
+    else if ((us - HIST_FINE) / 100 < HIST_COARSE)
+        h->b[HIST_FINE + (us - HIST_FINE) / 100]++;
     else
         h->over++;
     h->n++;
@@ -83,15 +87,16 @@ static void hist_add(hist_t *h, uint64_t ns)
         h->max_ns = ns;
 }
 
+/* The q-quantile in us (bucket middle), or -1 without samples. */
 static double hist_q(const hist_t *h, double q)
 {
     if (!h->n)
         return -1;
     uint64_t want = (uint64_t)(q * (double)(h->n - 1)) + 1, seen = 0;
-    for (uint32_t i = 0; i < HIST_US; i++) {
+    for (uint32_t i = 0; i < HIST_FINE + HIST_COARSE; i++) {
         seen += h->b[i];
         if (seen >= want)
-            return i + 0.5;
+            return i < HIST_FINE ? i + 0.5 : HIST_FINE + (i - HIST_FINE) * 100.0 + 50.0;
     }
     return (double)h->max_ns / 1000.0;
 }
@@ -118,6 +123,24 @@ static long rss_kb(int pid)
             kb = strtol(line + 6, NULL, 10);
     fclose(f);
     return kb;
+}
+
+/* User + system CPU seconds of a process so far (/proc/PID/stat), or -1. */
+static double cpu_s(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* comm may contain spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void die(const char *fmt, ...)
@@ -374,7 +397,7 @@ typedef struct sub {
     size_t size_len;
     char line[256]; /* the first bytes of the current line */
     size_t line_len;
-    long long cur_id;
+    long long cur_id, cur_from;
     char cur_event[32];
     long long hello_step, last_id, first_id;
     uint64_t batches, lost, dropped_events, dropped_count, bytes, progress;
@@ -389,7 +412,7 @@ typedef struct fan {
     uint64_t cap;
     _Atomic long long base; /* the session's step before the first request; -1 unknown */
     _Atomic uint64_t sent;
-    _Atomic int stop_stepper;
+    _Atomic int stop_stepper, stepper_done;
     hist_t step_rtt;
     uint64_t step_errors, late;
     double step_seconds;
@@ -399,10 +422,12 @@ typedef struct fan {
 static void sse_event(fan_t *F, sub_t *s)
 {
     if (!strcmp(s->cur_event, "spikes") && s->cur_id >= 0) {
+        /* A batch covers steps [from_step, id): steps missing between two batches are lost
+         * (a batch per step when stepped one step per request). */
         if (s->first_id < 0)
             s->first_id = s->cur_id;
-        else if (s->cur_id > s->last_id + 1)
-            s->lost += (uint64_t)(s->cur_id - s->last_id - 1);
+        else if (s->cur_from > s->last_id)
+            s->lost += (uint64_t)(s->cur_from - s->last_id);
         if (s->cur_id > s->last_id)
             s->last_id = s->cur_id;
         s->batches++;
@@ -421,7 +446,7 @@ static void sse_event(fan_t *F, sub_t *s)
     } else if (!strcmp(s->cur_event, "progress")) {
         s->progress++;
     }
-    s->cur_id = -1;
+    s->cur_id = s->cur_from = -1;
     s->cur_event[0] = '\0';
 }
 
@@ -443,6 +468,9 @@ static void sse_line(fan_t *F, sub_t *s)
             const char *p = strstr(l, "\"step\":");
             s->hello_step = p ? strtoll(p + 7, NULL, 10) : -1;
             s->ok = 1;
+        } else if (!strcmp(s->cur_event, "spikes")) {
+            const char *p = strstr(l, "\"from_step\":");
+            s->cur_from = p ? strtoll(p + 12, NULL, 10) : -1;
         } else if (!strcmp(s->cur_event, "dropped")) {
             const char *p = strstr(l, "\"count\":");
             if (p)
@@ -542,9 +570,9 @@ static void *stepper(void *arg)
     uint64_t end = t0 + (uint64_t)(o->seconds * 1e9);
     for (uint64_t k = 1; k < F->cap && !F->stop_stepper; k++) {
         uint64_t due = t0 + (k - 1) * period;
-        if (due >= end)
-            break;
         uint64_t now = now_ns();
+        if (due >= end || now >= end)
+            break; /* S seconds of wall time, however many steps that was */
         if (now < due) {
             struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
@@ -572,6 +600,7 @@ static void *stepper(void *arg)
     F->step_seconds = (double)(now_ns() - t0) / 1e9;
     close(c.fd);
     free(c.buf);
+    F->stepper_done = 1;
     return NULL;
 }
 
@@ -581,7 +610,7 @@ static void subscribe(fan_t *F, sub_t *s, int stuck)
     memset(s, 0, sizeof *s);
     s->stuck = stuck;
     s->fd = conn_open(o->port, stuck ? 4096 : 0);
-    s->cur_id = s->last_id = s->first_id = s->hello_step = -1;
+    s->cur_id = s->cur_from = s->last_id = s->first_id = s->hello_step = -1;
     char req[512];
     int n = snprintf(req, sizeof req,
                      "GET /v1/sessions/%s/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -627,6 +656,7 @@ static int mode_fanout(const opts_t *o)
     hist_init(&F.step_rtt);
     F.base = -1;
     F.cap = o->rate > 0 ? (uint64_t)(o->rate * o->seconds * 1.2) + 1000 : 0;
+
     if (F.cap && !(F.t_send = calloc(F.cap, sizeof *F.t_send)))
         die("out of memory");
     int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -665,7 +695,9 @@ static int mode_fanout(const opts_t *o)
         die("pthread_create failed");
     uint64_t t0 = now_ns(), next_rss = t0, end = t0 + (uint64_t)(o->seconds * 1e9);
     long rss_max = rss0;
-    while (now_ns() < end + 20000000u) {
+    double cpu0 = o->pid ? cpu_s(o->pid) : -1, self0 = cpu_s(getpid());
+    /* Keep reading while the stepper runs (its last request may end after S seconds). */
+    while (now_ns() < end + 20000000u || (stepping && !F.stepper_done)) {
         pump_subs(&F, ep, 5, buf, cap);
         if (o->pid && now_ns() >= next_rss) {
             long kb = rss_kb(o->pid);
@@ -689,6 +721,9 @@ static int mode_fanout(const opts_t *o)
             break;
         pump_subs(&F, ep, 10, buf, cap);
     }
+    double run_s = (double)(now_ns() - t0) / 1e9;
+    double cpu_server = o->pid ? (cpu_s(o->pid) - cpu0) / run_s : -1;
+    double cpu_client = (cpu_s(getpid()) - self0) / run_s;
     long rss_end = o->pid ? rss_kb(o->pid) : -1;
     uint64_t batches = 0, lost = 0, dropped = 0, dropped_events = 0, bytes = 0, short_subs = 0;
     for (int i = o->stuck; i < F.n; i++) {
@@ -719,13 +754,16 @@ static int mode_fanout(const opts_t *o)
             "\"subs_short\": %" PRIu64 ", \"dropped_reported\": %" PRIu64 ", "
             "\"dropped_events\": %" PRIu64 ", \"bytes\": %" PRIu64 ", "
             "\"stuck_bytes_read\": %" PRIu64 ", \"rss_kb_start\": %ld, \"rss_kb_max\": %ld, "
-            "\"rss_kb_end\": %ld, \"rss_series\": [%s], ",
-            o->subs, o->stuck, o->rate, o->seconds, (double)(t0 - t_subscribed) / 1e9 +
+            "\"rss_kb_end\": %ld, \"rss_series\": [%s], \"server_cpu\": %.3f, "
+            "\"client_cpu\": %.3f, ",
+            o->subs, o->stuck, o->rate, o->seconds,
+            (double)(t0 - t_subscribed) / 1e9 +
                 (double)(t_subscribed - t_wait) / 1e9,
             (uint64_t)F.sent, F.step_errors, F.late,
             F.step_seconds > 0 ? (double)F.sent / F.step_seconds : 0, batches,
             stepping ? (uint64_t)F.sent * (uint64_t)o->subs : 0, lost, short_subs, dropped,
-            dropped_events, bytes, stuck_bytes, rss0, rss_max, rss_end, rss_series);
+            dropped_events, bytes, stuck_bytes, rss0, rss_max, rss_end, rss_series, cpu_server,
+            cpu_client);
     hist_json(f, "latency", &F.lat);
     fprintf(f, ", ");
     hist_json(f, "step_rtt", &F.step_rtt);
