@@ -12,6 +12,7 @@ them, reads their state and info, and streams their events. It checks that
     and each instance's own session list asked directly);
   - the spread over the two instances is not degenerate (each holds >= 20%);
   - events arrive through the router while the stream stays open (no buffering);
+  - the router's access log leaves query strings out (they may carry ?access_token=);
   - a fork named base__copy lands with base; a create without ?name= gets 400 from the
     router; the session list gets 501;
   - with one instance down, its sessions get 502 (not 404 from the other instance) and the
@@ -138,7 +139,8 @@ http {
     t = subprocess.run(base + ["-t", "-q"], capture_output=True, text=True)
     if t.returncode != 0:
         raise RuntimeError("nginx -t failed:\n" + t.stderr)
-    return procs.start(base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = open(os.path.join(tmp, "logs", "stdout.log"), "w")
+    return procs.start(base, stdout=out, stderr=subprocess.STDOUT)
 
 
 def wait_port(port, proc, what):
@@ -233,7 +235,7 @@ def run(args, tmp, procs):
     wait_port(listen, ngx, "nginx")
     c = Client(listen)
 
-    st, doc = c.req("GET", "/healthz")
+    st, doc = c.req("GET", "/healthz?access_token=s3cr3t-in-query")
     check(st == 200, "GET /healthz through the router: %s %s" % (st, doc))
 
     tag = "%04x" % random.randrange(1 << 16)
@@ -301,6 +303,12 @@ def run(args, tmp, procs):
         check(len(served_by) == 1, "requests for %s were served by %s" % (n, hits))
         check(sum(hits.values()) >= expected[n],
               "requests for %s: %d logged, %d sent" % (n, sum(hits.values()), expected[n]))
+
+    # The router's access log (the template's, on stdout) never holds query strings.
+    with open(os.path.join(tmp, "logs", "stdout.log")) as f:
+        text = f.read()
+    check("/healthz" in text and "s3cr3t" not in text,
+          "router access log: want /healthz logged without its query (%d bytes)" % len(text))
 
     # One instance down: its sessions get 502 from the router, never 404 from the other.
     b.send_signal(signal.SIGTERM)
