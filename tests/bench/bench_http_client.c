@@ -381,6 +381,9 @@ static int mode_rtt(const opts_t *o)
     fprintf(f, "}\n");
     if (f != stdout)
         fclose(f);
+    close(c.fd);
+    free(c.buf);
+    free(h.b);
     return errors || step_gaps ? 1 : 0;
 }
 
@@ -772,6 +775,12 @@ static int mode_fanout(const opts_t *o)
         fclose(f);
     for (int i = 0; i < F.n; i++)
         close(F.subs[i].fd);
+    close(ep);
+    free(buf);
+    free(F.subs);
+    free((void *)F.t_send);
+    free(F.lat.b);
+    free(F.step_rtt.b);
     return F.step_errors ? 1 : 0;
 }
 
@@ -835,6 +844,9 @@ static int mode_churn(const opts_t *o)
     if (f != stdout)
         fclose(f);
     free(tmpl);
+    close(c.fd);
+    free(c.buf);
+    free(h.b);
     return errors ? 1 : 0;
 }
 
@@ -887,11 +899,14 @@ int main(int argc, char **argv)
     if (!o.port)
         die("--port is required");
     if (!strcmp(argv[1], "rtt")) {
-        if (body_file)
-            o.body = read_file(body_file);
+        char *owned = body_file ? read_file(body_file) : NULL;
+        if (owned)
+            o.body = owned;
         if (!o.path)
             die("rtt needs --path");
-        return mode_rtt(&o);
+        int rc = mode_rtt(&o);
+        free(owned);
+        return rc;
     }
     if (!strcmp(argv[1], "fanout")) {
         if (!o.session)

@@ -181,18 +181,25 @@ _INSTALLED = {}
 def installed_files(build_dir):
     """Paths (relative to the prefix, with a leading /) that cmake --install produces."""
     if build_dir not in _INSTALLED:
+        # The install scripts of the build's top-level folders, tests/ excepted: the image
+        # builds with SPIKED_BUILD_TESTS=OFF, and a partial build need not have them.
+        scripts = sorted(os.path.join(build_dir, d, "cmake_install.cmake")
+                         for d in os.listdir(build_dir)
+                         if d != "tests" and os.path.exists(
+                             os.path.join(build_dir, d, "cmake_install.cmake")))
         with tempfile.TemporaryDirectory(prefix="spiked-install-") as tmp:
-            r = subprocess.run(["cmake", "--install", build_dir, "--prefix", tmp],
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                print(r.stderr[-1000:])
-                _INSTALLED[build_dir] = None
-            else:
-                files = set()
-                for dirpath, dirs, names in os.walk(tmp):
-                    for x in dirs + names:
-                        files.add("/" + os.path.relpath(os.path.join(dirpath, x), tmp))
-                _INSTALLED[build_dir] = files
+            ok = bool(scripts)
+            for sc in scripts:
+                r = subprocess.run(["cmake", "-DCMAKE_INSTALL_PREFIX=" + tmp, "-P", sc],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    print(r.stderr[-1000:])
+                    ok = False
+            files = set()
+            for dirpath, dirs, names in os.walk(tmp):
+                for x in dirs + names:
+                    files.add("/" + os.path.relpath(os.path.join(dirpath, x), tmp))
+            _INSTALLED[build_dir] = files if ok else None
     return _INSTALLED[build_dir]
 
 
@@ -416,12 +423,16 @@ def check_libraries(spiked, runtime_pkgs, build_dir):
         m = re.search(r"^SPIKED_SANITIZE:\w+=(.*)$", open(cache).read(), re.M)
         sanitize = m.group(1).strip() if m else ""
     closure = dep_closure(runtime_pkgs)
+    owners = packages_of([p for _, p in libs])
+    san_closure = set()
+    if sanitize:  # the sanitizer runtimes and what they pull in (libstdc++6, ...)
+        san_closure = dep_closure([o for o in owners.values()
+                                   if o and re.match(r"lib(asan|ubsan|tsan|lsan)\d", o)])
     base_closure = dep_closure([p for p, v in dpkg_db().items() if v[2]])
     for pkg, why in BASE.items():
         check(pkg in base_closure, "BASE lists %s, but no Essential package depends on it: "
               "it may be missing from debian:bookworm-slim" % pkg)
     rows = []
-    owners = packages_of([p for _, p in libs])
     for soname, path in libs:
         pkg = owners[path]
         if not check(pkg is not None, "%s (%s) belongs to no Debian package" % (soname, path)):
@@ -432,8 +443,8 @@ def check_libraries(spiked, runtime_pkgs, build_dir):
             why = "base image (%s)" % BASE[pkg]
         elif pkg in closure and soname not in needed:
             why = "dependency of the runtime group"
-        elif sanitize and re.match(r"lib(asan|ubsan|tsan|lsan)\d", pkg):
-            why = "sanitizer runtime (SPIKED_SANITIZE=%s build only)" % sanitize
+        elif pkg in san_closure:
+            why = "sanitizer runtime or its dependency (SPIKED_SANITIZE=%s build only)" % sanitize
         else:
             why = None
         rows.append("%-22s %-40s %-18s %s" % (soname + ("*" if soname in needed else ""),
