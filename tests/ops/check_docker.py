@@ -19,7 +19,8 @@ Dockerfile rules:
     reaches it) and CMD; STOPSIGNAL SIGTERM; HEALTHCHECK in exec form running the same
     binary with --healthcheck; VOLUME = SPIKED_DATA_DIR, created and owned by the USER;
     EXPOSE = SPIKED_PORT; no curl or wget, no ADD from a URL, no token value in ENV;
-  - Dockerfile.dockerignore keeps .git and build trees out and everything the build needs in.
+  - Dockerfile.dockerignore keeps .git, build trees and the compose token file out, and
+    everything the build needs in.
 Runtime libraries (ldd):
   - every library `spiked` loads maps (dpkg -S) to a package that the runtime group
     installs: a package of the group itself, a package the group depends on (recursively,
@@ -319,8 +320,10 @@ def check_dockerignore(path):
     if not check(os.path.exists(path), "%s missing" % path):
         return
     rules = dockerignore_rules(path)
-    for rel in (".git", "build", "build-asan/x", "tests/bench/build/x"):
-        check(ignored(rules, rel), "%s does not exclude %s" % (os.path.basename(path), rel))
+    for rel in (".git", "build", "build-asan/x", "tests/bench/build/x", "docker/spiked_token"):
+        check(ignored(rules, rel), "%s does not exclude %s%s" % (
+            os.path.basename(path), rel, " (the compose secret would enter the build context)"
+            if "token" in rel else ""))
     for rel in ("packages.txt", "scripts/packages", "CMakeLists.txt", "core/src",
                 "proto/openapi.yaml", "server/main.c", "clients/web/index.html",
                 "examples/coba.json", "tests/CMakeLists.txt"):
@@ -568,6 +571,7 @@ MUTATIONS = [
      "ADD https://example.com/x /x\nCOPY --from=build /opt/spiked/bin/spiked"),
     ("Dockerfile.dockerignore", ".git\n", ""),
     ("Dockerfile.dockerignore", "docs/\n", "docs/\nscripts/\n"),
+    ("Dockerfile.dockerignore", "docker/spiked_token\n", ""),
     ("compose.yaml", '["spiked-data-2:/var/lib/spiked"]', '["spiked-data-1:/var/lib/spiked"]'),
     ("compose.yaml", "server spiked-3:8080 max_fails=0;", "server spiked-3:8080;"),
     ("compose.yaml", '"127.0.0.1:8080:8080"', '"8080:8080"'),
