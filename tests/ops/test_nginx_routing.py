@@ -228,11 +228,20 @@ def logged_names(path):
 def run(args, tmp, procs):
     a, pa, log_a = start_spiked(procs, args.spiked, tmp, "a")
     b, pb, log_b = start_spiked(procs, args.spiked, tmp, "b")
-    listen = free_port()
     ups = "server 127.0.0.1:%d max_fails=0; server 127.0.0.1:%d max_fails=0;" % (pa, pb)
-    ngx = start_nginx(procs, args.nginx, tmp, render(args.template, "127.0.0.1:%d" % listen,
-                                                     ups))
-    wait_port(listen, ngx, "nginx")
+    for attempt in range(3):  # the free port may be taken before nginx binds it: retry
+        listen = free_port()
+        ngx = start_nginx(procs, args.nginx, tmp, render(args.template,
+                                                         "127.0.0.1:%d" % listen, ups))
+        try:
+            wait_port(listen, ngx, "nginx")
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
+            if ngx.poll() is None:
+                ngx.kill()
+                ngx.wait()
     c = Client(listen)
 
     st, doc = c.req("GET", "/healthz?access_token=s3cr3t-in-query")
