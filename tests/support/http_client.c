@@ -238,6 +238,11 @@ int hc_recv(hc_conn_t *c, hc_resp_t *r, int timeout_ms)
     return read_exact(c, r->body, n, deadline);
 }
 
+/* How long hc_request waits for an answer: generous, because a sanitized server on a loaded
+ * 2-core machine steps a large network 10-20x slower than a release build; a server that
+ * never answers still fails the test, only later. */
+#define HC_REPLY_TIMEOUT_MS 60000
+
 int hc_request(int port, const char *method, const char *path, const char *headers,
                const char *body, hc_resp_t *r)
 {
@@ -249,7 +254,7 @@ int hc_request(int port, const char *method, const char *path, const char *heade
     }
     int rc = hc_send(c, method, path, headers, body, body ? strlen(body) : 0);
     if (rc == 0)
-        rc = hc_recv(c, r, 10000);
+        rc = hc_recv(c, r, HC_REPLY_TIMEOUT_MS);
     hc_close(c);
     free(c);
     return rc;
