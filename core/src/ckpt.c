@@ -509,6 +509,19 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
                    (p->refrac_steps ? 2u : 0u);
     if (!fits(r, p->n, per))
         return SK_ECORRUPT;
+    /* the limits before the allocation: a population without state or inputs (spike_source)
+     * has no per-neuron bytes in the checkpoint, so the data length does not bound its size;
+     * 9 bytes per neuron of bookkeeping as in the create-time estimate (net.c) */
+    if ((uint64_t)offset + p->n > net->limits.max_neurons) {
+        r->bad = 3;
+        return sk_err_set(r->err, SK_ELIMIT, "checkpoint", "the network exceeds the neuron "
+                          "limit");
+    }
+    if (net->bytes + (uint64_t)p->n * (per + 9u) > net->limits.max_bytes) {
+        r->bad = 3;
+        return sk_err_set(r->err, SK_ELIMIT, "checkpoint", "the network exceeds the memory "
+                          "limit");
+    }
     if (sk__pop_alloc(p, &net->bytes)) {
         r->bad = 2;
         return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");
@@ -802,12 +815,7 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
         net->n_pops = k + 1;
         if (get_pop(r, net, k, (uint32_t)net->n_neurons))
             return SK_ECORRUPT;
-        net->n_neurons += net->pops[k].n;
-        if (net->n_neurons > net->limits.max_neurons) {
-            r->bad = 3;
-            return sk_err_set(r->err, SK_ELIMIT, "checkpoint", "the network exceeds the "
-                              "neuron limit");
-        }
+        net->n_neurons += net->pops[k].n; /* <= limits.max_neurons: checked by get_pop */
     }
     for (uint32_t k = 0; k < n_projs; k++) {
         net->n_projs = k + 1;

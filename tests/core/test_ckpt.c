@@ -234,6 +234,57 @@ Test(ckpt, every_fresh_checkpoint_restores)
         }
 }
 
+/* Found by fuzz_ckpt_load (corpus/ckpt_load/oom-stateless-population-size): a population
+ * without state or inputs (spike_source) has no per-neuron bytes in the checkpoint, so a
+ * size of 4e9 passed the data-length check and 4 GB were allocated before the neuron limit
+ * was looked at. The limits now come before the allocation: watched through the core's
+ * pluggable allocator. */
+static size_t g_largest;
+
+static void *watching_malloc(size_t size)
+{
+    if (size > g_largest)
+        g_largest = size;
+    return malloc(size);
+}
+
+Test(ckpt, a_huge_stateless_population_is_refused_before_allocation)
+{
+    sk_pop_spec_t pops[2] = {pop_spec("s", "spike_source", 4), pop_spec("t", "lif", 4)};
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 1, .pops = pops, .n_pops = 2};
+    sk_net_t *a = NULL;
+    cr_assert_eq(sk_net_create(&spec, &a, NULL), 0);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    sk_net_destroy(a);
+    /* the first population: tag, name and model strings (u32 length + bytes), then n (u32) */
+    uint32_t tag = 0x31504f50;
+    uint8_t *pop = memmem(buf, (size_t)len, &tag, 4);
+    cr_assert_not_null(pop);
+    uint8_t *n_at = pop + 4 + 4 + 1 + 4 + strlen("spike_source");
+    uint32_t n;
+    memcpy(&n, n_at, 4);
+    cr_assert_eq(n, 4, "population layout");
+    const uint32_t sizes[] = {4000000000u, 1000000u};
+    const sk_limits_t caps[] = {{0}, {.max_neurons = 2000000, .max_bytes = 1u << 20}};
+    for (int k = 0; k < 2; k++) {
+        memcpy(n_at, &sizes[k], 4);
+        uint32_t crc = sk__crc32c(0, buf, (size_t)len - 4);
+        memcpy(buf + len - 4, &crc, 4);
+        g_largest = 0;
+        sk_set_allocator(watching_malloc, NULL);
+        sk_net_t *b = NULL;
+        sk_err_t err = {0};
+        int rc = sk_net_restore(buf, len, &caps[k], &b, &err);
+        sk_set_allocator(NULL, NULL);
+        cr_expect_eq(rc, SK_ELIMIT, "size %u: %s", sizes[k], err.msg);
+        cr_expect_null(b);
+        cr_expect_lt(g_largest, (size_t)1 << 20, "size %u: allocated %zu bytes first", sizes[k],
+                     g_largest);
+    }
+    free(buf);
+}
+
 Test(ckpt, restore_applies_the_callers_limits)
 {
     sk_net_t *a = busy();
