@@ -682,7 +682,8 @@ static int get_rec(rd_t *r, sk_net_t *net, sk__rec_t *rec)
     rec->n_vars = get_u32(r);
     rec->n_neurons = get_u32(r);
     rec->every = get_u32(r);
-    if (r->bad || rec->pop >= net->n_pops || rec->n_vars < 1 || rec->every < 1)
+    if (r->bad || rec->pop >= net->n_pops || rec->n_vars < 1 || rec->n_neurons < 1 ||
+        rec->every < 1)
         return corrupt(r, "bad recorder");
     const sk__pop_t *pop = &net->pops[rec->pop];
     if (!(rec->vars = get_array(r, rec->n_vars, 4, 0)) ||
@@ -700,6 +701,11 @@ static int get_rec(rd_t *r, sk_net_t *net, sk__rec_t *rec)
     if (r->bad || rec->cap < 1 || __builtin_mul_overflow(rec->cap, width, &values) ||
         values > net->limits.max_record_values || !fits(r, kept, 8u + 4u * width))
         return corrupt(r, "bad recorder buffer");
+    if (net->bytes + rec->cap * 8u + values * 4u > net->limits.max_bytes) {
+        r->bad = 3;
+        return sk_err_set(r->err, SK_ELIMIT, "checkpoint", "the network exceeds the memory "
+                          "limit");
+    }
     if (sk__rec_alloc(rec)) {
         r->bad = 2;
         return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");

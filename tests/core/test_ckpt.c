@@ -285,6 +285,49 @@ Test(ckpt, a_huge_stateless_population_is_refused_before_allocation)
     free(buf);
 }
 
+/* Found by fuzz_ckpt_load (corpus/ckpt_load/crash-recorder-without-neurons): a recorder of
+ * no neurons has a width of 0, so any buffer capacity passed the record-value limit and
+ * calloc(2^61, 8) was tried. A recorder needs >= 1 neuron, and its buffer is checked against
+ * the memory limit before allocation. */
+Test(ckpt, a_recorder_without_neurons_is_refused_before_allocation)
+{
+    static const char *vars[] = {"v"};
+    static uint32_t who[] = {2};
+    sk_pop_spec_t pop = pop_spec("p", "lif", 4);
+    sk_rec_spec_t rec = {.population = "p", .variables = vars, .n_variables = 1, .every = 1,
+                         .neurons = who, .n_neurons = 1};
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 1, .pops = &pop, .n_pops = 1, .recs = &rec,
+                          .n_recs = 1};
+    sk_net_t *a = NULL;
+    cr_assert_eq(sk_net_create(&spec, &a, NULL), 0);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    sk_net_destroy(a);
+    /* tag, pop, n_vars, n_neurons, every, vars[1], neurons[1], cap (u64), head (u64) */
+    uint32_t tag = 0x31434552, zero = 0;
+    uint8_t *r = memmem(buf, (size_t)len, &tag, 4);
+    cr_assert_not_null(r);
+    memcpy(r + 12, &zero, 4);                                /* n_neurons = 0 */
+    memmove(r + 24, r + 28, (size_t)(buf + len - (r + 28))); /* drop the neuron list */
+    len -= 4;
+    uint64_t cap = (uint64_t)1 << 61, head = 0, payload = len - 28;
+    memcpy(r + 24, &cap, 8);
+    memcpy(r + 32, &head, 8);
+    memcpy(buf + 16, &payload, 8);
+    uint32_t crc = sk__crc32c(0, buf, (size_t)len - 4);
+    memcpy(buf + len - 4, &crc, 4);
+    g_largest = 0;
+    sk_set_allocator(watching_malloc, NULL);
+    sk_net_t *b = NULL;
+    sk_err_t err = {0};
+    int rc = sk_net_restore(buf, len, NULL, &b, &err);
+    sk_set_allocator(NULL, NULL);
+    cr_expect_eq(rc, SK_ECORRUPT, "%s", err.msg);
+    cr_expect_null(b);
+    cr_expect_lt(g_largest, (size_t)1 << 20, "allocated %zu bytes first", g_largest);
+    free(buf);
+}
+
 Test(ckpt, restore_applies_the_callers_limits)
 {
     sk_net_t *a = busy();
