@@ -272,6 +272,9 @@ void srv_config_usage(void)
         printf("  %-26s %-30s %s%s%s%s\n", o->flag, o->env, o->help, o->dflt[0] ? " [" : "",
                o->dflt, o->dflt[0] ? "]" : "");
     }
+    printf("  %-26s %-30s %s\n", "--healthcheck", "(flag only)",
+           "instead of serving, probe the server these options describe: GET /healthz on its "
+           "port (loopback for a wildcard --bind), 2 s timeouts; exit 0 on 200, else 1");
 }
 
 int srv_config_cors_allowed(const srv_config_t *c, const char *origin)
