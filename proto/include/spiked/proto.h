@@ -104,9 +104,16 @@ char *sk_proto_error_body(const sk_proto_error_t *e, size_t *len);
  * written next to it; a NULL `const sk_proto_caps_t *` means every default.
  * ===================================================================================== */
 typedef struct sk_proto_caps {
-    sk_limits_t limits;       /* ceilings of the per-session "limits" a client may request,
-                                 and the values used when it requests none (0 = the core's
-                                 default, no ceiling) */
+    sk_limits_t limits;       /* the per-session "limits" a session gets for those it does
+                                 not request (0 = the core's default), and the ceilings of
+                                 requested ones where max_limits sets none (0 = no ceiling) */
+    sk_limits_t max_limits;   /* ceilings of the per-session "limits" a client may request,
+                                 apart from the defaults (0 = the value in `limits`, if any):
+                                 a request above one is a 413 limit_exceeded naming
+                                 limits.<field>; a default above its ceiling is lowered to
+                                 it. Needed where the ceiling must not become the default:
+                                 spike_history, history_steps and max_record_values size
+                                 buffers allocated when the network is built */
     uint32_t max_depth;       /* JSON nesting of a body; default 32 */
     uint32_t max_populations; /* per network; default 1024 */
     uint32_t max_projections; /* per network; default 4096 */
