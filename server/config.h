@@ -24,6 +24,12 @@ typedef struct srv_config {
     uint64_t max_sessions;    /* sessions per server */
     uint64_t max_neurons;     /* per session, passed to the core (sk_limits_t) */
     uint64_t max_synapses;    /* per session, passed to the core */
+    uint64_t max_session_bytes; /* per session: the core's memory estimate of its network;
+                                   default and ceiling of limits.max_bytes */
+    uint64_t max_spike_history; /* ceiling of limits.spike_history (spike ids kept) */
+    uint64_t max_history_steps; /* ceiling of limits.history_steps (<= 2^32 - 1) */
+    uint64_t max_record_values; /* ceiling of limits.max_record_values (floats per recorder) */
+    uint64_t max_pending;       /* ceiling of limits.max_pending (queued injections) */
     uint64_t max_body;        /* request body bytes (413 above) */
     uint64_t max_steps;       /* steps per step request */
     uint64_t max_subscribers; /* event-stream subscribers per session */
