@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -62,7 +63,9 @@
     X(NUM, step_threads, "--step-threads", "SPIKED_STEP_THREADS", "1",                             \
       "threads stepping one large session (>= 10000 neurons); 1 = off")                            \
     X(FLAG, demo, "--demo", "SPIKED_DEMO", "0", "start the real-time session 'demo'")              \
-    X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "log warnings and errors only")
+    X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "log warnings and errors only")                 \
+    X(FLAG, insecure_no_auth, "--insecure-no-auth", "SPIKED_INSECURE_NO_AUTH", "0",                \
+      "serve a non-loopback --bind without a token (anyone who reaches it controls the server)")
 
 enum kind { STR, NUM, FLAG };
 
@@ -206,6 +209,32 @@ static int check_values(srv_config_t *c, char *err, size_t len)
     return 0;
 }
 
+int srv_addr_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) != 1)
+        return -1;
+    if (IN6_IS_ADDR_LOOPBACK(&a6))
+        return 1;
+    return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+/* A server that anyone who reaches it controls must be asked for explicitly. */
+static int check_auth(const srv_config_t *c, char *err, size_t len)
+{
+    if (c->token[0] || c->insecure_no_auth || srv_addr_loopback(c->bind) != 0)
+        return 0; /* a bind that is not an address literal fails at listen, with its reason */
+    return fail(err, len,
+                "--bind %s is not a loopback address and no token is set: anyone who can reach "
+                "the port would control every session. Set a token (--token-file, "
+                "SPIKED_TOKEN_FILE or SPIKED_TOKEN), bind 127.0.0.1, or run without auth "
+                "anyway with --insecure-no-auth (SPIKED_INSECURE_NO_AUTH=1)",
+                c->bind);
+}
+
 static const opt_t *find_flag(const char *arg, const char **val)
 {
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -269,7 +298,7 @@ int srv_config_load(srv_config_t *c, int argc, char **argv, char *err, size_t le
             return fail(err, len, "SPIKED_TOKEN: longer than %zu bytes", sizeof c->token - 1);
         memcpy(c->token, tok, strlen(tok) + 1);
     }
-    if (split_cors(c, err, len) < 0)
+    if (split_cors(c, err, len) < 0 || check_auth(c, err, len) < 0)
         return -1;
     return check_values(c, err, len);
 }

@@ -46,6 +46,11 @@ int main(int argc, char **argv)
     }
     if (cfg.quiet)
         srv_log_set_level(SRV_LOG_WARN);
+    if (!cfg.token[0] && srv_addr_loopback(cfg.bind) == 0)
+        srv_log(SRV_LOG_WARN,
+                "auth off on %s (--insecure-no-auth): anyone who can reach the "
+                "port controls every session",
+                cfg.bind);
     /* Before the first use of the pool: the pool is sized once, on first use. */
     char threads[16];
     snprintf(threads, sizeof threads, "%u", (unsigned)cfg.pool_threads);

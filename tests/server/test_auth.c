@@ -1,7 +1,7 @@
 /* test_auth.c: bearer token on and off (from --token-file, SPIKED_TOKEN_FILE and
  * SPIKED_TOKEN), the open routes (/healthz, /openapi.json, preflights), ?access_token= for
- * GET (EventSource), and CORS: exact-match allow-list, echoed origin, Vary: Origin,
- * preflight answers. */
+ * GET (EventSource), no open server on a non-loopback address without --insecure-no-auth,
+ * and CORS: exact-match allow-list, echoed origin, Vary: Origin, preflight answers. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,5 +159,48 @@ Test(cors, allow_list_preflight_and_vary)
     cr_assert_eq(r.status, 403);
     cr_assert_null(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v));
     hc_resp_free(&r);
+    t_stop(&p);
+}
+
+/* SECURITY.md gap 2: without a token, a bind address other than loopback is refused at
+ * start (exit 2) unless asked for explicitly. */
+Test(auth, open_non_loopback_bind_is_refused_at_start)
+{
+    char err[2048];
+    const char *args[] = {"--port", "0", "--bind", "0.0.0.0", NULL};
+    cr_assert_eq(sp_run(args, NULL, err, sizeof err, 5000), 2, "%s", err);
+    cr_expect(strstr(err, "not a loopback address") && strstr(err, "--insecure-no-auth") &&
+                  strstr(err, "SPIKED_INSECURE_NO_AUTH=1"),
+              "%s", err);
+    const char *env[] = {"SPIKED_BIND=0.0.0.0", NULL};
+    const char *port0[] = {"--port", "0", NULL};
+    cr_expect_eq(sp_run(port0, env, err, sizeof err, 5000), 2, "SPIKED_BIND: %s", err);
+}
+
+Test(auth, insecure_no_auth_serves_a_non_loopback_bind_without_token)
+{
+    sp_proc_t p;
+    const char *args[] = {"--bind", "0.0.0.0", "--insecure-no-auth", NULL};
+    t_start(&p, args);
+    json_decref(t_ok(p.port, "GET", "/v1/sessions", NULL, 200));
+    t_stop(&p);
+    const char *env[] = {"SPIKED_BIND=0.0.0.0", "SPIKED_INSECURE_NO_AUTH=1", NULL};
+    cr_assert_eq(sp_start(&p, NULL, env), 0);
+    json_decref(t_ok(p.port, "GET", "/v1/sessions", NULL, 200));
+    t_stop(&p);
+}
+
+Test(auth, a_token_or_a_loopback_bind_needs_no_flag)
+{
+    sp_proc_t p;
+    const char *env[] = {"SPIKED_TOKEN=" TOKEN, NULL};
+    const char *any[] = {"--bind", "0.0.0.0", NULL};
+    cr_assert_eq(sp_start(&p, any, env), 0);
+    int st = 0;
+    json_decref(t_req(p.port, "GET", "/v1/sessions", NULL, &st));
+    cr_expect_eq(st, 401);
+    t_stop(&p);
+    const char *lo[] = {"--bind", "127.0.0.2", NULL};
+    t_start(&p, lo); /* all of 127.0.0.0/8 is loopback */
     t_stop(&p);
 }
