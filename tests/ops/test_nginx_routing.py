@@ -189,7 +189,7 @@ def stream_one_batch(port, name, poke):
     spikes event's id, or None after 5 s."""
     s = socket.create_connection(("127.0.0.1", port), 5)
     try:
-        s.sendall(("GET /v1/sessions/%s/events HTTP/1.1\r\nHost: x\r\n"
+        s.sendall(("GET /v1/sessions/%s/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                    "Accept: text/event-stream\r\n\r\n" % name).encode())
         buf = b""
         poked = False
