@@ -295,6 +295,12 @@ typedef struct sk_proto_samples_query {
 int sk_proto_samples_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,
                                   sk_proto_samples_query_t *out, sk_proto_error_t *e);
 
+/* POST /v1/sessions?name= : optional; when given it must be a valid name equal to the
+ * body's (body_name), else 400 with path "query.name". It lets a proxy route the create by
+ * name without reading the body (README "Scale-out"). */
+int sk_proto_create_query_decode(const sk_proto_kv_t *kv, size_t n, const char *body_name,
+                                 sk_proto_error_t *e);
+
 /* GET .../events?population= : pop = -1 for every population. */
 int sk_proto_events_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,
                                  int32_t *pop, sk_proto_error_t *e);
