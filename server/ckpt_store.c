@@ -242,10 +242,11 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
         srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; skipped", path, strerror(errno));
         return 0;
     }
-    sk_limits_t lim = {.max_neurons = s->cfg.max_neurons, .max_synapses = s->cfg.max_synapses};
+    sk_proto_caps_t caps; /* the ceilings a create gets: a checkpoint above them is refused */
+    srv_session_caps(s, &caps);
     sk_net_t *net = NULL;
     sk_err_t err = {0};
-    int rc = sk_net_restore(buf, len, &lim, &net, &err);
+    int rc = sk_net_restore(buf, len, &caps.max_limits, &net, &err);
     free(buf);
     if (rc) {
         char why[300];

@@ -7,7 +7,10 @@
  * The rename is skipped when the session was deleted meanwhile (checked under the same
  * lock as the unlink of DELETE, so a deleted session never comes back on restart).
  *
- * On start every <name>.ckpt is restored; a file that does not restore is renamed
+ * On start every <name>.ckpt is restored under the ceilings a create gets (srv_session_caps:
+ * --max-neurons, --max-session-bytes, --max-spike-history, ...; a saved limit above one is
+ * lowered to it, and a network that then does not fit does not restore); a file that does
+ * not restore is renamed
  * <name>.ckpt.bad, logged, counted (spiked_checkpoints_rejected_total) and skipped; stale
  * temporary files are removed.
  *

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -14,48 +15,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-#define CONFIG_TABLE(X)                                                                        \
-    X(STR, bind, "--bind", "SPIKED_BIND", "127.0.0.1", "listen address (IPv4/IPv6 literal)")  \
-    X(NUM, port, "--port", "SPIKED_PORT", "8080", "listen port; 0 = ephemeral")              \
-    X(STR, data_dir, "--data-dir", "SPIKED_DATA_DIR", "", "checkpoint directory")             \
-    X(STR, token_file, "--token-file", "SPIKED_TOKEN_FILE", "", "file with the bearer token") \
-    X(STR, cors, "--cors-origins", "SPIKED_CORS_ORIGINS", "", "comma-separated origins")      \
-    X(STR, static_dir, "--static-dir", "SPIKED_STATIC_DIR", "",                               \
-      "dashboard folder served at / (default: clients/web if found; '-' = off)")              \
-    X(NUM, max_sessions, "--max-sessions", "SPIKED_MAX_SESSIONS", "64", "sessions")           \
-    X(NUM, max_neurons, "--max-neurons", "SPIKED_MAX_NEURONS", "1000000",                     \
-      "neurons per session")                                                                  \
-    X(NUM, max_synapses, "--max-synapses", "SPIKED_MAX_SYNAPSES", "100000000",                \
-      "synapses per session")                                                                 \
-    X(NUM, max_body, "--max-body-bytes", "SPIKED_MAX_BODY_BYTES", "16M",                      \
-      "request body bytes (413 above)")                                                       \
-    X(NUM, max_steps, "--max-steps", "SPIKED_MAX_STEPS", "10000000", "steps per request")     \
-    X(NUM, max_subscribers, "--max-subscribers", "SPIKED_MAX_SUBSCRIBERS", "64",              \
-      "event-stream subscribers per session")                                                 \
-    X(NUM, sub_queue_bytes, "--subscriber-queue-bytes", "SPIKED_SUBSCRIBER_QUEUE_BYTES",      \
-      "1M", "bytes queued per subscriber; above, batches are read back from the history")   \
-    X(NUM, max_run_ms, "--max-run-ms", "SPIKED_MAX_RUN_MS", "600000",                         \
-      "wall time of one step job")                                                            \
-    X(NUM, sync_ms, "--sync-ms", "SPIKED_SYNC_MS", "2000",                                    \
-      "step requests expected to take longer answer 202 with a job")                          \
-    X(NUM, max_queue, "--max-queue", "SPIKED_MAX_QUEUE", "16", "operations queued per session") \
-    X(NUM, heartbeat_ms, "--heartbeat-ms", "SPIKED_HEARTBEAT_MS", "15000",                    \
-      "event-stream heartbeat period")                                                        \
-    X(NUM, stream_timeout_s, "--stream-timeout", "SPIKED_STREAM_TIMEOUT", "30",               \
-      "seconds before a stream whose client reads nothing is closed")                         \
-    X(NUM, request_timeout_s, "--request-timeout", "SPIKED_REQUEST_TIMEOUT", "30",            \
-      "seconds a connection may be idle or take to send its request (slow clients closed)")   \
-    X(NUM, replay_steps, "--replay-steps", "SPIKED_REPLAY_STEPS", "100000",                   \
-      "most steps a Last-Event-ID replay covers (from the spike history)")                    \
-    X(NUM, conn_limit, "--max-connections", "SPIKED_MAX_CONNECTIONS", "1024",                 \
-      "concurrent HTTP connections")                                                          \
-    X(NUM, pool_threads, "--pool-threads", "SPIKED_POOL_THREADS", "4",                        \
-      "threads stepping sessions (UV_THREADPOOL_SIZE)")                                       \
-    X(NUM, step_threads, "--step-threads", "SPIKED_STEP_THREADS", "1",                        \
-      "threads stepping one large session (>= 10000 neurons); 1 = off")                       \
-    X(FLAG, demo, "--demo", "SPIKED_DEMO", "0", "start the real-time session 'demo'")         \
-    X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "log warnings and errors only")
+#define CONFIG_TABLE(X)                                                                            \
+    X(STR, bind, "--bind", "SPIKED_BIND", "127.0.0.1", "listen address (IPv4/IPv6 literal)")       \
+    X(NUM, port, "--port", "SPIKED_PORT", "8080", "listen port; 0 = ephemeral")                    \
+    X(STR, data_dir, "--data-dir", "SPIKED_DATA_DIR", "", "checkpoint directory")                  \
+    X(STR, token_file, "--token-file", "SPIKED_TOKEN_FILE", "", "file with the bearer token")      \
+    X(STR, cors, "--cors-origins", "SPIKED_CORS_ORIGINS", "", "comma-separated origins")           \
+    X(STR, static_dir, "--static-dir", "SPIKED_STATIC_DIR", "",                                    \
+      "dashboard folder served at / (default: clients/web if found; '-' = off)")                   \
+    X(NUM, max_sessions, "--max-sessions", "SPIKED_MAX_SESSIONS", "64", "sessions")                \
+    X(NUM, max_neurons, "--max-neurons", "SPIKED_MAX_NEURONS", "1000000", "neurons per session")   \
+    X(NUM, max_synapses, "--max-synapses", "SPIKED_MAX_SYNAPSES", "100000000",                     \
+      "synapses per session")                                                                      \
+    X(NUM, max_session_bytes, "--max-session-bytes", "SPIKED_MAX_SESSION_BYTES", "2G",             \
+      "memory of one session's network, as the core estimates it before allocating")               \
+    X(NUM, max_spike_history, "--max-spike-history", "SPIKED_MAX_SPIKE_HISTORY", "100000000",      \
+      "ceiling of a session's limits.spike_history (spike ids kept)")                              \
+    X(NUM, max_history_steps, "--max-history-steps", "SPIKED_MAX_HISTORY_STEPS", "10000000",       \
+      "ceiling of a session's limits.history_steps (steps kept in the spike history)")             \
+    X(NUM, max_record_values, "--max-record-values", "SPIKED_MAX_RECORD_VALUES", "100000000",      \
+      "ceiling of a session's limits.max_record_values (floats kept per recorder)")                \
+    X(NUM, max_pending, "--max-pending", "SPIKED_MAX_PENDING", "10000000",                         \
+      "ceiling of a session's limits.max_pending (injections queued)")                             \
+    X(NUM, max_body, "--max-body-bytes", "SPIKED_MAX_BODY_BYTES", "16M",                           \
+      "request body bytes (413 above)")                                                            \
+    X(NUM, max_steps, "--max-steps", "SPIKED_MAX_STEPS", "10000000", "steps per request")          \
+    X(NUM, max_subscribers, "--max-subscribers", "SPIKED_MAX_SUBSCRIBERS", "64",                   \
+      "event-stream subscribers per session")                                                      \
+    X(NUM, sub_queue_bytes, "--subscriber-queue-bytes", "SPIKED_SUBSCRIBER_QUEUE_BYTES", "1M",     \
+      "bytes queued per subscriber; above, batches are read back from the history")                \
+    X(NUM, max_run_ms, "--max-run-ms", "SPIKED_MAX_RUN_MS", "600000", "wall time of one step job") \
+    X(NUM, sync_ms, "--sync-ms", "SPIKED_SYNC_MS", "2000",                                         \
+      "step requests expected to take longer answer 202 with a job")                               \
+    X(NUM, max_queue, "--max-queue", "SPIKED_MAX_QUEUE", "16", "operations queued per session")    \
+    X(NUM, heartbeat_ms, "--heartbeat-ms", "SPIKED_HEARTBEAT_MS", "15000",                         \
+      "event-stream heartbeat period")                                                             \
+    X(NUM, stream_timeout_s, "--stream-timeout", "SPIKED_STREAM_TIMEOUT", "30",                    \
+      "seconds before a stream whose client reads nothing is closed")                              \
+    X(NUM, request_timeout_s, "--request-timeout", "SPIKED_REQUEST_TIMEOUT", "30",                 \
+      "seconds a connection may be idle or take to send its request (slow clients closed)")        \
+    X(NUM, replay_steps, "--replay-steps", "SPIKED_REPLAY_STEPS", "100000",                        \
+      "most steps a Last-Event-ID replay covers (from the spike history)")                         \
+    X(NUM, conn_limit, "--max-connections", "SPIKED_MAX_CONNECTIONS", "1024",                      \
+      "concurrent HTTP connections")                                                               \
+    X(NUM, pool_threads, "--pool-threads", "SPIKED_POOL_THREADS", "4",                             \
+      "threads stepping sessions (UV_THREADPOOL_SIZE)")                                            \
+    X(NUM, step_threads, "--step-threads", "SPIKED_STEP_THREADS", "1",                             \
+      "threads stepping one large session (>= 10000 neurons); 1 = off")                            \
+    X(FLAG, demo, "--demo", "SPIKED_DEMO", "0", "start the real-time session 'demo'")              \
+    X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "log warnings and errors only")                 \
+    X(FLAG, insecure_no_auth, "--insecure-no-auth", "SPIKED_INSECURE_NO_AUTH", "0",                \
+      "serve a non-loopback --bind without a token (anyone who reaches it controls the server)")
 
 enum kind { STR, NUM, FLAG };
 
@@ -179,6 +189,11 @@ static int check_values(srv_config_t *c, char *err, size_t len)
 {
     if (c->port > 65535)
         return fail(err, len, "--port: must be <= 65535");
+    if (!c->max_session_bytes || !c->max_spike_history || !c->max_history_steps ||
+        !c->max_record_values || !c->max_pending)
+        return fail(err, len, "limits must be > 0");
+    if (c->max_history_steps > UINT32_MAX)
+        return fail(err, len, "--max-history-steps: must be <= %u", UINT32_MAX);
     if (!c->max_sessions || !c->max_neurons || !c->max_body || !c->max_steps ||
         !c->sub_queue_bytes || !c->max_run_ms || !c->heartbeat_ms || !c->conn_limit ||
         !c->request_timeout_s || c->request_timeout_s > 86400)
@@ -192,6 +207,32 @@ static int check_values(srv_config_t *c, char *err, size_t len)
     if (c->conn_limit > 65536 || c->max_subscribers >= c->conn_limit)
         return fail(err, len, "--max-subscribers must stay below --max-connections (<= 65536)");
     return 0;
+}
+
+int srv_addr_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) != 1)
+        return -1;
+    if (IN6_IS_ADDR_LOOPBACK(&a6))
+        return 1;
+    return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+/* A server that anyone who reaches it controls must be asked for explicitly. */
+static int check_auth(const srv_config_t *c, char *err, size_t len)
+{
+    if (c->token[0] || c->insecure_no_auth || srv_addr_loopback(c->bind) != 0)
+        return 0; /* a bind that is not an address literal fails at listen, with its reason */
+    return fail(err, len,
+                "--bind %s is not a loopback address and no token is set: anyone who can reach "
+                "the port would control every session. Set a token (--token-file, "
+                "SPIKED_TOKEN_FILE or SPIKED_TOKEN), bind 127.0.0.1, or run without auth "
+                "anyway with --insecure-no-auth (SPIKED_INSECURE_NO_AUTH=1)",
+                c->bind);
 }
 
 static const opt_t *find_flag(const char *arg, const char **val)
@@ -257,7 +298,7 @@ int srv_config_load(srv_config_t *c, int argc, char **argv, char *err, size_t le
             return fail(err, len, "SPIKED_TOKEN: longer than %zu bytes", sizeof c->token - 1);
         memcpy(c->token, tok, strlen(tok) + 1);
     }
-    if (split_cors(c, err, len) < 0)
+    if (split_cors(c, err, len) < 0 || check_auth(c, err, len) < 0)
         return -1;
     return check_values(c, err, len);
 }
@@ -272,6 +313,9 @@ void srv_config_usage(void)
         printf("  %-26s %-30s %s%s%s%s\n", o->flag, o->env, o->help, o->dflt[0] ? " [" : "",
                o->dflt, o->dflt[0] ? "]" : "");
     }
+    printf("  %-26s %-30s %s\n", "--healthcheck", "(flag only)",
+           "instead of serving, probe the server these options describe: GET /healthz on its "
+           "port (loopback for a wildcard --bind), 2 s timeouts; exit 0 on 200, else 1");
 }
 
 int srv_config_cors_allowed(const srv_config_t *c, const char *origin)

@@ -24,6 +24,12 @@ typedef struct srv_config {
     uint64_t max_sessions;    /* sessions per server */
     uint64_t max_neurons;     /* per session, passed to the core (sk_limits_t) */
     uint64_t max_synapses;    /* per session, passed to the core */
+    uint64_t max_session_bytes; /* per session: the core's memory estimate of its network;
+                                   default and ceiling of limits.max_bytes */
+    uint64_t max_spike_history; /* ceiling of limits.spike_history (spike ids kept) */
+    uint64_t max_history_steps; /* ceiling of limits.history_steps (<= 2^32 - 1) */
+    uint64_t max_record_values; /* ceiling of limits.max_record_values (floats per recorder) */
+    uint64_t max_pending;       /* ceiling of limits.max_pending (queued injections) */
     uint64_t max_body;        /* request body bytes (413 above) */
     uint64_t max_steps;       /* steps per step request */
     uint64_t max_subscribers; /* event-stream subscribers per session */
@@ -40,6 +46,7 @@ typedef struct srv_config {
     uint64_t step_threads;    /* sk_net_set_parallel threads for one large session */
     uint64_t demo;            /* start with the real-time session "demo" */
     uint64_t quiet;           /* warnings and errors only (no access log) */
+    uint64_t insecure_no_auth; /* allow a non-loopback bind without a token */
     /* derived */
     char cors_list[SRV_MAX_CORS][128];
     int n_cors;
@@ -47,11 +54,16 @@ typedef struct srv_config {
 
 /* Fills *c from defaults, the environment, then argv. Returns 0, 1 when the caller should
  * exit successfully (--help, --version: text already printed), or -1 with a message in
- * err. Reads the token file if one is named. */
+ * err. Reads the token file if one is named. Refuses (-1) a bind address that is not
+ * loopback when no token is configured, unless --insecure-no-auth. */
 int srv_config_load(srv_config_t *c, int argc, char **argv, char *err, size_t errlen);
 
 /* Prints the flag table (for --help) to stdout. */
 void srv_config_usage(void);
+
+/* Classifies an address literal: 1 loopback (127.0.0.0/8, ::1, ::ffff:127.x.y.z), 0 any
+ * other IPv4 or IPv6 literal, -1 not an address literal (a name such as "localhost"). */
+int srv_addr_loopback(const char *addr);
 
 /* 1 if origin is in the CORS allow-list (exact match). */
 int srv_config_cors_allowed(const srv_config_t *c, const char *origin);

@@ -1,11 +1,16 @@
 /* main.c: `spiked`: parse the configuration, size the thread pool, start the server on
  * the default libuv loop, run until the graceful shutdown completes. Exit status: 0 after
- * a clean shutdown, 1 on a start-up failure, 2 on a usage error. */
+ * a clean shutdown, 1 on a start-up failure, 2 on a usage error.
+ *
+ * `spiked --healthcheck [options]` loads the same configuration and probes the server it
+ * describes instead of starting one (healthcheck.h): exit 0 when it answers GET /healthz
+ * with 200, 1 for anything else, configuration errors included (Docker reserves 2). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "healthcheck.h"
 #include "log.h"
 #include "server.h"
 
@@ -25,15 +30,27 @@ int main(int argc, char **argv)
     static srv_server_t s;
     char err[512];
     signal(SIGPIPE, SIG_IGN);
+    int probe = srv_healthcheck_take_flag(&argc, argv);
     int rc = srv_config_load(&cfg, argc, argv, err, sizeof err);
     if (rc < 0) {
-        fprintf(stderr, "spiked: %s\n", err);
-        return 2;
+        fprintf(stderr, "spiked%s: %s\n", probe ? " " SRV_HEALTHCHECK_FLAG : "", err);
+        return probe ? 1 : 2;
     }
     if (rc > 0)
         return 0;
+    if (probe) {
+        if (srv_healthcheck(&cfg, err, sizeof err) == 0)
+            return 0;
+        fprintf(stderr, "spiked " SRV_HEALTHCHECK_FLAG ": %s\n", err);
+        return 1;
+    }
     if (cfg.quiet)
         srv_log_set_level(SRV_LOG_WARN);
+    if (!cfg.token[0] && srv_addr_loopback(cfg.bind) == 0)
+        srv_log(SRV_LOG_WARN,
+                "auth off on %s (--insecure-no-auth): anyone who can reach the "
+                "port controls every session",
+                cfg.bind);
     /* Before the first use of the pool: the pool is sized once, on first use. */
     char threads[16];
     snprintf(threads, sizeof threads, "%u", (unsigned)cfg.pool_threads);

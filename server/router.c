@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admit.h"
 #include "handlers/handlers.h"
 #include "log.h"
 
@@ -153,6 +154,8 @@ static int preflight(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs, unsigned al
 static int route_and_call(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     unsigned allow = 0;
+    if (srv_admit_host(s, rq, rs) < 0)
+        return SRV_DONE;
     rq->route = srv_route_match(rq, &allow);
     if (rq->method == SRV_OPTIONS && (allow || !strcmp(rq->path, "*")))
         return preflight(s, rq, rs, allow);
@@ -179,6 +182,8 @@ static int route_and_call(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         srv_resp_error(rs, 404, "not_found", "", "no endpoint %s", rq->path);
         return SRV_DONE;
     }
+    if (srv_admit_body(rq, rs) < 0)
+        return SRV_DONE;
     if (s->phase != SRV_RUNNING && rq->method != SRV_GET && rq->method != SRV_HEAD) {
         srv_resp_error(rs, 503, "unavailable", "", "the server is shutting down");
         return SRV_DONE;

@@ -2,12 +2,14 @@
  * so the whole API can be driven in-process (tests) or by a fuzzer.
  *
  *   srv_api_handle(server, req, resp)
+ *     0. Host: without a token, a Host that does not name this server -> 421 (admit.h).
  *     1. CORS: an allowed Origin is echoed with Vary: Origin; OPTIONS preflights answer 204.
  *     2. Auth: with a token configured, every route but GET /healthz (and preflights) needs
  *        "Authorization: Bearer <token>" (or ?access_token= on GET, RFC 6750 2.3, for
  *        EventSource), compared in constant time.
  *     3. Route: the routes.def table; no match -> 404, wrong method -> 405 with Allow.
- *     4. Handler: returns SRV_DONE with *resp filled, or SRV_DEFERRED after taking the
+ *     4. A body that is not application/json -> 415 (admit.h).
+ *     5. Handler: returns SRV_DONE with *resp filled, or SRV_DEFERRED after taking the
  *        request over; it then calls srv_req_finish exactly once, from the loop thread.
  *
  * Lifetimes. Everything a request points to (path, query, headers, body) is owned by the

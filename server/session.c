@@ -171,10 +171,19 @@ static void serve_readers(srv_session_t *sess);
 
 void srv_session_caps(const srv_server_t *srv, sk_proto_caps_t *caps)
 {
+    const srv_config_t *c = &srv->cfg;
     sk_proto_caps_default(caps);
-    caps->limits.max_neurons = srv->cfg.max_neurons;
-    caps->limits.max_synapses = srv->cfg.max_synapses;
-    caps->max_steps = srv->cfg.max_steps;
+    caps->limits.max_neurons = c->max_neurons;
+    caps->limits.max_synapses = c->max_synapses;
+    caps->limits.max_bytes = c->max_session_bytes;
+    caps->max_limits = (sk_limits_t){.max_neurons = c->max_neurons,
+                                     .max_synapses = c->max_synapses,
+                                     .max_bytes = c->max_session_bytes,
+                                     .spike_history = c->max_spike_history,
+                                     .history_steps = (uint32_t)c->max_history_steps,
+                                     .max_pending = c->max_pending,
+                                     .max_record_values = c->max_record_values};
+    caps->max_steps = c->max_steps;
 }
 
 static void work_cb(uv_work_t *w)

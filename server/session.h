@@ -148,7 +148,11 @@ void srv__session_kick(srv_session_t *sess);
 /* Put the session's next work item on the pool (used by the pacer). */
 void srv__session_queue_work(srv_session_t *sess);
 
-/* The protocol caps of this server's configuration. */
+/* The protocol caps of this server's configuration. caps->max_limits holds every per-session
+ * ceiling (--max-neurons, --max-synapses, --max-session-bytes, --max-spike-history, ...);
+ * caps->limits the defaults a session gets for the limits it does not request: the neuron,
+ * synapse and byte ceilings, else the core's own. Restoring a checkpoint uses the same
+ * ceilings (ckpt_store.c). */
 void srv_session_caps(const srv_server_t *srv, sk_proto_caps_t *caps);
 
 /* Answers rq (if any) with an error and status. */

@@ -16,15 +16,35 @@ static const char *const g_session_keys[] = {"name", "seed", "dt", "network", "l
 static const char *const g_network_keys[] = {"populations", "projections", "stimuli",
                                              "recorders", NULL};
 
-/* The limits a client may ask for, each at most the server's cap (when it has one; above
- * it: 413 limit_exceeded). */
+/* The limits a session gets when it asks for none: caps->limits, else the core's default,
+ * lowered to the field's ceiling (below). */
+static void default_limits(const sk_proto_caps_t *caps, sk_limits_t *out)
+{
+    const sk_limits_t *dflt = &caps->limits, *top = &caps->max_limits;
+    *out = *dflt;
+#define LOWER(f, core)                                                                             \
+    if (top->f && (out->f ? out->f : (core)) > top->f)                                             \
+    out->f = top->f
+    LOWER(max_neurons, SK__CORE_MAX_NEURONS);
+    LOWER(max_synapses, SK__CORE_MAX_SYNAPSES);
+    LOWER(max_bytes, SK__CORE_DEF_MAX_BYTES);
+    LOWER(max_delay, SK__CORE_MAX_DELAY);
+    LOWER(spike_history, SK__CORE_DEF_HISTORY_IDS);
+    LOWER(history_steps, SK__CORE_DEF_HISTORY_STEPS);
+    LOWER(max_pending, SK__CORE_DEF_MAX_PENDING);
+    LOWER(max_record_values, SK__CORE_DEF_RECORD_VALUES);
+#undef LOWER
+}
+
+/* The limits a client may ask for, each at most its ceiling: caps->max_limits, else
+ * caps->limits, when the server has one (above it: 413 limit_exceeded). */
 static int decode_limits(sk__dec_t *d, const json_t *obj, sk_limits_t *out)
 {
     static const char *const keys[] = {"max_neurons",   "max_synapses",  "max_bytes",
                                        "max_delay",     "spike_history", "history_steps",
                                        "max_pending",   "max_record_values", NULL};
-    const sk_limits_t *cap = &d->caps.limits;
-    *out = *cap;
+    const sk_limits_t *cap = &d->caps.limits, *top = &d->caps.max_limits;
+    default_limits(&d->caps, out);
     const json_t *l = json_object_get(obj, "limits");
     if (!l)
         return 0;
@@ -32,12 +52,13 @@ static int decode_limits(sk__dec_t *d, const json_t *obj, sk_limits_t *out)
     int rc = sk__want_object(d, l);
     if (rc == 0)
         rc = sk__check_keys(d, l, keys);
-#define LIMIT64(f)                                                                            \
-    if (rc == 0)                                                                              \
-    rc = sk__get_u64_limit(d, l, #f, 0, 1, cap->f ? cap->f : (uint64_t)INT64_MAX, &out->f)
-#define LIMIT32(f)                                                                            \
-    if (rc == 0)                                                                              \
-    rc = sk__get_u32_limit(d, l, #f, 0, 1, cap->f ? cap->f : UINT32_MAX, &out->f)
+#define CEIL(f, none) (top->f ? top->f : cap->f ? cap->f : (none))
+#define LIMIT64(f)                                                                                 \
+    if (rc == 0)                                                                                   \
+    rc = sk__get_u64_limit(d, l, #f, 0, 1, CEIL(f, (uint64_t)INT64_MAX), &out->f)
+#define LIMIT32(f)                                                                                 \
+    if (rc == 0)                                                                                   \
+    rc = sk__get_u32_limit(d, l, #f, 0, 1, CEIL(f, UINT32_MAX), &out->f)
     LIMIT64(max_neurons);
     LIMIT64(max_synapses);
     LIMIT64(max_bytes);
@@ -48,6 +69,7 @@ static int decode_limits(sk__dec_t *d, const json_t *obj, sk_limits_t *out)
     LIMIT64(max_record_values);
 #undef LIMIT64
 #undef LIMIT32
+#undef CEIL
     if (rc == 0)
         sk__path_pop(&d->path, mark);
     return rc;

@@ -19,6 +19,14 @@
 #define SK__CORE_MAX_NEURONS       10000000ull
 #define SK__CORE_MAX_SYNAPSES      200000000ull
 #define SK__CORE_MAX_RECORD_VALUES 10000000ull
+/* The core's defaults of the other per-session limits (core/src/internal.h SK__DEF_*): what
+ * a session gets when neither its body nor the caps name a value. tests/proto/test_limits.c
+ * checks them against the core. */
+#define SK__CORE_DEF_MAX_BYTES     (8ull << 30)
+#define SK__CORE_DEF_HISTORY_IDS   1000000ull
+#define SK__CORE_DEF_HISTORY_STEPS 100000u
+#define SK__CORE_DEF_MAX_PENDING   1000000ull
+#define SK__CORE_DEF_RECORD_VALUES 1000000ull
 
 /* Largest integer every JSON reader keeps exactly (2^53 - 1): bound of seeds and steps. */
 #define SK__JSON_SAFE_INT 9007199254740991ull

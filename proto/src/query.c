@@ -1,4 +1,5 @@
-/* query.c: query strings of the GET routes (state, spikes, recordings, events).
+/* query.c: query strings of the GET routes (state, spikes, recordings, events) and of the
+ * create (?name=).
  *
  * Values arrive percent-decoded (by libmicrohttpd, or by sk_proto_query_split). Each route
  * has a fixed set of keys; an unknown or repeated key is an error whose path is
@@ -301,6 +302,25 @@ int sk_proto_samples_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_pr
     if (rc == 0)
         *out = q;
     return rc;
+}
+
+int sk_proto_create_query_decode(const sk_proto_kv_t *kv, size_t n, const char *body_name,
+                                 sk_proto_error_t *e)
+{
+    static const char *const keys[] = {"name", NULL};
+    const char *vals[1];
+    sk__dec_t d;
+    sk__dec_init(&d, "query", NULL, e);
+    int rc = query_keys(&d, kv, n, keys, vals);
+    if (rc || !vals[0])
+        return rc;
+    if ((rc = sk_proto_name_check(vals[0], "query.name", e)) != 0)
+        return rc;
+    if (strcmp(vals[0], body_name) == 0)
+        return 0;
+    sk__path_key(&d.path, "name");
+    return sk__fail(&d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                    "the query names session %s, the body %s: they must agree", vals[0], body_name);
 }
 
 int sk_proto_events_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,

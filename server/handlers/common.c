@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "../admit.h"
 
 srv_session_t *h_session(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
@@ -22,8 +23,9 @@ srv_session_t *h_session(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 json_t *h_body(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     const char *ct = srv_req_header(rq, "Content-Type");
-    /* application/json exactly, optionally with parameters (; charset=utf-8) */
-    if (ct && (strncasecmp(ct, "application/json", 16) || !strchr("; \t", ct[16]))) {
+    /* A body without a type never gets here (srv_admit_body); an empty one with a wrong
+     * type does. */
+    if (ct && !srv_media_is_json(ct)) {
         srv_resp_error(rs, 415, "unsupported_media_type", "", "send application/json, not %.80s",
                        ct);
         return NULL;

@@ -19,8 +19,9 @@
 /* The session named by path parameter 0, or NULL after answering 400 (bad name) or 404. */
 srv_session_t *h_session(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs);
 
-/* Parses the request body as one JSON object (415 when Content-Type is not JSON). Returns
- * the object (new reference), or NULL after answering. */
+/* Parses the request body as one JSON object (415 when Content-Type is not JSON; the router
+ * already refused a body without one). Returns the object (new reference), or NULL after
+ * answering. */
 json_t *h_body(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs);
 
 /* Splits the query into kv (strings in buf, cap bytes), dropping access_token. Returns 0,

@@ -1,6 +1,9 @@
 /* h_sessions.c: the session resource: create, list, get, patch (real-time stepping),
  * delete, reset, fork, checkpoint.
  *
+ * A create may repeat the body's name in the query (?name=, for a proxy routing by name);
+ * the two must agree.
+ *
  * Creation decodes on the loop thread (proto), then builds the network on the pool (a
  * large network takes seconds) and registers it when done; the name is checked before and
  * after the build (two creates of one name race: the second gets 409).
@@ -98,8 +101,16 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     sk_proto_error_t e;
     int rc = sk_proto_session_decode(body, &caps, &ps, &e);
     json_decref(body);
-    if (rc)
+    char qbuf[512];
+    sk_proto_kv_t kv[H_MAX_QUERY];
+    size_t nkv = 0;
+    if (rc == 0 && (h_query(rq, qbuf, sizeof qbuf, kv, &nkv, &e) ||
+                    sk_proto_create_query_decode(kv, nkv, ps->name, &e)))
+        rc = -1;
+    if (rc) {
+        sk_proto_session_free(ps);
         return h_error(rs, &e);
+    }
     create_req_t *c = NULL;
     if (name_taken(s, ps->name, rs) || !(c = calloc(1, sizeof *c))) {
         if (!rs->body)

@@ -119,6 +119,15 @@ def router_seeds():
         r("GET", "/"), r("GET", "/js/app.js"), r("GET", "/..%2f..%2fetc/passwd"),
         r("GET", "/v1/sessions/..%2f..%2fetc"), r("GET", "/v1/sessions/%00"),
         r("POST", "/v1/sessions", auth + "Content-Type: text/plain\n", "{}"),
+        r("POST", "/v1/sessions", auth, lif), r("POST", "/v1/sessions/s/reset", auth, "{}"),
+        r("POST", "/v1/sessions?name=x", auth + js,
+          '{"name":"x","network":{"populations":[{"name":"p","model":"lif","size":3}]}}'),
+        r("POST", "/v1/sessions?name=y&name=x", auth + js,
+          '{"name":"x","network":{"populations":[{"name":"p","model":"lif","size":3}]}}'),
+        r("POST", "/v1/sessions", auth + js,
+          '{"name":"h","limits":{"spike_history":4000000000,"max_bytes":100000000000},'
+          '"network":{"populations":[{"name":"p","model":"lif","size":10}]}}'),
+        r("GET", "/v1/models", auth + "Host: rebind.evil.example\n"),
         r("POST", "/v1/sessions/s/step", auth + js, '{"steps":1e400}'),
         r("POST", "/v1/sessions", auth + js, '{"name":"x","network":' + "[" * 40 + "]" * 40 + "}"),
     ]

@@ -9,10 +9,11 @@ variables), sends GET /healthz to that port on loopback (127.0.0.1 when bound to
 and exits 0 on 200, non-zero otherwise, within a few seconds. Checked here:
   - healthy server, configured by flags and, as in the image, by SPIKED_BIND=0.0.0.0 +
     SPIKED_PORT (with the token file the image names: /healthz needs no token): exit 0;
-  - the server stopped (SIGTERM), nothing listening: non-zero, in < 5 s;
-  - a port that accepts but never answers: non-zero, in < 5 s.
-Exit 77 (CTest: skipped, shown as such) while the binary has no --healthcheck: the server
-change is specified in README "Docker"; this test turns into a real one once it is merged.
+  - the server stopped (SIGTERM), nothing listening: exit 1, in < 5 s;
+  - a port that accepts but never answers: exit 1, in < 5 s;
+  - a server answering another status (503): exit 1;
+  - a configuration the server would refuse: exit 1 (never 2, which Docker reserves);
+  - --help lists the flag.
 """
 import os
 import re
@@ -21,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 failures = []
@@ -41,13 +43,25 @@ def probe(exe, args=(), env=None, timeout=10):
     return r.returncode, time.time() - t0, r.stderr.strip()
 
 
+def answer_503(srv):
+    """Answers one connection with 503, as spiked's /healthz does while shutting down."""
+    try:
+        conn, _ = srv.accept()
+    except OSError:
+        return
+    with conn:
+        conn.settimeout(5)
+        try:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+
+
 def main():
     exe = sys.argv[1]
     helptext = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
-    if "--healthcheck" not in helptext:
-        print("SKIPPED: %s has no --healthcheck yet (the Dockerfile's HEALTHCHECK needs it; "
-              "see README \"Docker\")" % exe)
-        return 77
+    check("--healthcheck" in helptext, "--help does not list --healthcheck")
     tmp = tempfile.mkdtemp(prefix="spiked-hc-")
     token = os.path.join(tmp, "token")
     with open(token, "w") as f:
@@ -77,14 +91,27 @@ def main():
         srv.send_signal(signal.SIGTERM)
         srv.wait(10)
         rc, dt, err = probe(exe, ["--port", str(port)])
-        check(rc != 0 and dt < 5, "nothing listening: exit %d after %.1f s" % (rc, dt))
+        check(rc == 1 and dt < 5, "nothing listening: exit %d after %.1f s" % (rc, dt))
 
         mute = socket.socket()
         mute.bind(("127.0.0.1", 0))
         mute.listen(4)  # accepts (kernel backlog), never answers
         rc, dt, err = probe(exe, ["--port", str(mute.getsockname()[1])])
-        check(rc != 0 and dt < 5, "silent server: exit %d after %.1f s" % (rc, dt))
+        check(rc == 1 and dt < 5, "silent server: exit %d after %.1f s" % (rc, dt))
         check(re.search(r"healthcheck", err) is not None, "no message on stderr: %r" % err)
+
+        unwell = socket.socket()
+        unwell.bind(("127.0.0.1", 0))
+        unwell.listen(4)
+        threading.Thread(target=answer_503, args=(unwell,), daemon=True).start()
+        rc, dt, err = probe(exe, ["--port", str(unwell.getsockname()[1])])
+        check(rc == 1, "a server answering 503: exit %d (%s)" % (rc, err))
+        unwell.close()
+
+        rc, dt, err = probe(exe, ["--port", str(port), "--bind", "not-an-address"])
+        check(rc == 1, "a configuration the server refuses: exit %d (%s)" % (rc, err))
+        rc, dt, err = probe(exe, ["--port", str(port), "--no-such-flag"])
+        check(rc == 1, "an unknown flag: exit %d (%s)" % (rc, err))
     finally:
         if mute:
             mute.close()

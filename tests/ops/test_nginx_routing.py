@@ -14,7 +14,8 @@ them, reads their state and info, and streams their events. It checks that
   - events arrive through the router while the stream stays open (no buffering);
   - the router's access log leaves query strings out (they may carry ?access_token=);
   - a fork named base__copy lands with base; a create without ?name= gets 400 from the
-    router; the session list gets 501;
+    router, one whose ?name= differs from the body's gets 400 from spiked; the session list
+    gets 501;
   - with one instance down, its sessions get 502 (not 404 from the other instance) and the
     other instance's sessions still answer.
 All processes and the temporary directory are removed, pass or fail.
@@ -189,7 +190,7 @@ def stream_one_batch(port, name, poke):
     spikes event's id, or None after 5 s."""
     s = socket.create_connection(("127.0.0.1", port), 5)
     try:
-        s.sendall(("GET /v1/sessions/%s/events HTTP/1.1\r\nHost: x\r\n"
+        s.sendall(("GET /v1/sessions/%s/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                    "Accept: text/event-stream\r\n\r\n" % name).encode())
         buf = b""
         poked = False
@@ -284,6 +285,11 @@ def run(args, tmp, procs):
     st, doc = c.req("POST", "/v1/sessions", dict(NET, name="noquery"))
     check(st == 400 and isinstance(doc, dict) and doc["error"]["path"] == "query.name",
           "create without ?name=: %s %s" % (st, doc))
+    # ... and what spiked refuses: a query name that is not the body's (the session would
+    # land on the replica of the other name, where later requests do not look).
+    st, doc = c.req("POST", "/v1/sessions?name=mismatch-q", dict(NET, name="mismatch"))
+    check(st == 400 and isinstance(doc, dict) and doc["error"]["path"] == "query.name",
+          "create with ?name= unlike the body's name: %s %s" % (st, doc))
     st, doc = c.req("GET", "/v1/sessions")
     check(st == 501, "list through the router: %s %s" % (st, doc))
 

@@ -7,7 +7,8 @@
  *   cases/invalid/<name>/input.json   a body that must be refused, at parse, decode or
  *                     error.json      create time, with error.json {status, path, code?,
  *                                     message_contains?}
- *   either may hold caps.json         sk_proto_caps_t fields (limits as an object)
+ *   either may hold caps.json         sk_proto_caps_t fields (limits and max_limits as
+ *                                     objects)
  *
  * A new case is a new folder; no code changes.
  */
@@ -72,6 +73,21 @@ static json_t *load_opt(const char *dir, const char *file)
     return j;
 }
 
+/* An sk_limits_t object (absent fields and a NULL object: 0). */
+static void load_limits(const json_t *l, sk_limits_t *out)
+{
+#define FIELD(f) out->f = (__typeof__(out->f))json_integer_value(json_object_get(l, #f))
+    FIELD(max_neurons);
+    FIELD(max_synapses);
+    FIELD(max_bytes);
+    FIELD(max_delay);
+    FIELD(spike_history);
+    FIELD(history_steps);
+    FIELD(max_pending);
+    FIELD(max_record_values);
+#undef FIELD
+}
+
 static void load_caps(const char *dir, sk_proto_caps_t *caps)
 {
     memset(caps, 0, sizeof *caps);
@@ -84,11 +100,8 @@ static void load_caps(const char *dir, sk_proto_caps_t *caps)
     caps->max_stimuli = (uint32_t)json_integer_value(json_object_get(c, "max_stimuli"));
     caps->max_recorders = (uint32_t)json_integer_value(json_object_get(c, "max_recorders"));
     caps->max_depth = (uint32_t)json_integer_value(json_object_get(c, "max_depth"));
-    caps->limits.max_neurons = (uint64_t)json_integer_value(json_object_get(l, "max_neurons"));
-    caps->limits.max_synapses = (uint64_t)json_integer_value(json_object_get(l, "max_synapses"));
-    caps->limits.max_delay = (uint32_t)json_integer_value(json_object_get(l, "max_delay"));
-    caps->limits.max_record_values =
-        (uint64_t)json_integer_value(json_object_get(l, "max_record_values"));
+    load_limits(l, &caps->limits);
+    load_limits(json_object_get(c, "max_limits"), &caps->max_limits);
     json_decref(c);
 }
 

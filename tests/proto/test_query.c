@@ -1,5 +1,5 @@
 /* test_query.c: query strings: splitting and percent-decoding, integers with overflow
- * checks, neuron ranges, and the state / spikes / recordings / events decoders. */
+ * checks, neuron ranges, and the state / spikes / recordings / events / create decoders. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +148,35 @@ Test(query, recordings_and_events_queries)
     char *body = sk_proto_error_body(&e, NULL);
     cr_expect(body != NULL, "error body must survive invalid UTF-8 in the query");
     free(body);
+}
+
+/* POST /v1/sessions?name= (the scale-out router's routing key): optional, a valid name, the
+ * body's name, once, and nothing else. */
+Test(query, create_query)
+{
+    sk_proto_error_t e;
+    sk_proto_kv_t same[] = {{"name", "net-1"}}, other[] = {{"name", "net-2"}},
+                  bad[] = {{"name", "../x"}}, empty[] = {{"name", ""}},
+                  twice[] = {{"name", "net-1"}, {"name", "net-1"}},
+                  unknown[] = {{"name", "net-1"}, {"seed", "3"}};
+    cr_expect(sk_proto_create_query_decode(NULL, 0, "net-1", &e) == 0);
+    cr_expect(sk_proto_create_query_decode(same, 1, "net-1", &e) == 0);
+    const struct {
+        const sk_proto_kv_t *kv;
+        size_t n;
+        const char *path, *code;
+    } no[] = {{other, 1, "query.name", "invalid_field"},
+              {bad, 1, "query.name", "invalid_field"},
+              {empty, 1, "query.name", "invalid_field"},
+              {twice, 2, "query.name", "invalid_field"},
+              {unknown, 2, "query.seed", "unknown_field"}};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        memset(&e, 0, sizeof e);
+        cr_expect(sk_proto_create_query_decode(no[i].kv, no[i].n, "net-1", &e) < 0, "case %zu", i);
+        cr_expect_eq(e.status, 400, "case %zu", i);
+        cr_expect_str_eq(e.path, no[i].path, "case %zu", i);
+        cr_expect_str_eq(e.code, no[i].code, "case %zu", i);
+    }
+    sk_proto_create_query_decode(other, 1, "net-1", &e);
+    cr_expect(strstr(e.message, "net-2") && strstr(e.message, "net-1"), "%s", e.message);
 }

@@ -1,6 +1,7 @@
 /* test_api.c: the session API end to end on a real server: create, info, list, step,
  * state, spikes, inputs, parameter and rate changes, recordings, reset, fork (continues
- * identically), checkpoint without a data directory, delete; and the service endpoints. */
+ * identically), checkpoint without a data directory, delete, ?name= on create; and the
+ * service endpoints. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,4 +213,22 @@ Test(api, duration_steps_and_jobs)
     json_decref(j);
     t_error(srv.port, "GET", "/v1/sessions/d/jobs/99", NULL, 404, "not_found", NULL);
     t_error(srv.port, "GET", "/v1/sessions/d/jobs/x", NULL, 404, "not_found", NULL);
+}
+
+/* POST /v1/sessions?name=<name>: the scale-out router routes a create by this copy of the
+ * body's name; the two must agree. */
+Test(api, create_may_repeat_the_name_in_the_query)
+{
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions?name=qn", t_net_lif("qn", 10, 1), 201));
+    t_error(srv.port, "POST", "/v1/sessions?name=other", t_net_lif("qn2", 10, 1), 400,
+            "invalid_field", "query.name");
+    t_error(srv.port, "POST", "/v1/sessions?name=..%2Fx", t_net_lif("qn2", 10, 1), 400,
+            "invalid_field", "query.name");
+    t_error(srv.port, "POST", "/v1/sessions?name=qn2&name=qn2", t_net_lif("qn2", 10, 1), 400,
+            "invalid_field", "query.name");
+    t_error(srv.port, "POST", "/v1/sessions?name=qn2&seed=1", t_net_lif("qn2", 10, 1), 400,
+            "unknown_field", "query.seed");
+    /* nothing was created by the refused ones */
+    t_error(srv.port, "GET", "/v1/sessions/qn2", NULL, 404, "not_found", NULL);
+    json_decref(t_ok(srv.port, "DELETE", "/v1/sessions/qn", NULL, 204));
 }

@@ -1,7 +1,7 @@
 /* test_auth.c: bearer token on and off (from --token-file, SPIKED_TOKEN_FILE and
  * SPIKED_TOKEN), the open routes (/healthz, /openapi.json, preflights), ?access_token= for
- * GET (EventSource), and CORS: exact-match allow-list, echoed origin, Vary: Origin,
- * preflight answers. */
+ * GET (EventSource), no open server on a non-loopback address without --insecure-no-auth,
+ * and CORS: exact-match allow-list, echoed origin, Vary: Origin, preflight answers. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
  * tests with different timeouts run in parallel. */
 TestSuite(auth, .timeout = 90);
 TestSuite(cors, .timeout = 90);
+TestSuite(browser, .timeout = 90);
 
 #define TOKEN "s3cret-token-0123456789"
 #define AUTH  "Authorization: Bearer " TOKEN "\r\n"
@@ -159,5 +160,105 @@ Test(cors, allow_list_preflight_and_vary)
     cr_assert_eq(r.status, 403);
     cr_assert_null(hc_header(&r, "Access-Control-Allow-Origin", v, sizeof v));
     hc_resp_free(&r);
+    t_stop(&p);
+}
+
+/* SECURITY.md gap 2: without a token, a bind address other than loopback is refused at
+ * start (exit 2) unless asked for explicitly. */
+Test(auth, open_non_loopback_bind_is_refused_at_start)
+{
+    char err[2048];
+    const char *args[] = {"--port", "0", "--bind", "0.0.0.0", NULL};
+    cr_assert_eq(sp_run(args, NULL, err, sizeof err, 5000), 2, "%s", err);
+    cr_expect(strstr(err, "not a loopback address") && strstr(err, "--insecure-no-auth") &&
+                  strstr(err, "SPIKED_INSECURE_NO_AUTH=1"),
+              "%s", err);
+    const char *env[] = {"SPIKED_BIND=0.0.0.0", NULL};
+    const char *port0[] = {"--port", "0", NULL};
+    cr_expect_eq(sp_run(port0, env, err, sizeof err, 5000), 2, "SPIKED_BIND: %s", err);
+}
+
+Test(auth, insecure_no_auth_serves_a_non_loopback_bind_without_token)
+{
+    sp_proc_t p;
+    const char *args[] = {"--bind", "0.0.0.0", "--insecure-no-auth", NULL};
+    t_start(&p, args);
+    json_decref(t_ok(p.port, "GET", "/v1/sessions", NULL, 200));
+    t_stop(&p);
+    const char *env[] = {"SPIKED_BIND=0.0.0.0", "SPIKED_INSECURE_NO_AUTH=1", NULL};
+    cr_assert_eq(sp_start(&p, NULL, env), 0);
+    json_decref(t_ok(p.port, "GET", "/v1/sessions", NULL, 200));
+    t_stop(&p);
+}
+
+Test(auth, a_token_or_a_loopback_bind_needs_no_flag)
+{
+    sp_proc_t p;
+    const char *env[] = {"SPIKED_TOKEN=" TOKEN, NULL};
+    const char *any[] = {"--bind", "0.0.0.0", NULL};
+    cr_assert_eq(sp_start(&p, any, env), 0);
+    int st = 0;
+    json_decref(t_req(p.port, "GET", "/v1/sessions", NULL, &st));
+    cr_expect_eq(st, 401);
+    t_stop(&p);
+    const char *lo[] = {"--bind", "127.0.0.2", NULL};
+    t_start(&p, lo); /* all of 127.0.0.0/8 is loopback */
+    t_stop(&p);
+}
+
+/* Sends raw request bytes on a new connection; returns the status (0: no answer). */
+static int raw_status(int port, const char *req, char *body, size_t cap)
+{
+    hc_conn_t *c = malloc(sizeof *c);
+    hc_resp_t r;
+    int st = 0;
+    if (hc_connect(c, port) == 0 && hc_send_raw(c, req, strlen(req)) == 0 &&
+        hc_recv(c, &r, 5000) == 0) {
+        st = r.status;
+        snprintf(body, cap, "%s", r.body ? r.body : "");
+        hc_resp_free(&r);
+    }
+    hc_close(c);
+    free(c);
+    return st;
+}
+
+/* SECURITY.md gaps 3 and 4 over real sockets: what a foreign page in a browser could send
+ * to a server without a token. */
+Test(browser, no_preflight_body_and_rebound_host_are_refused)
+{
+    sp_proc_t p;
+    t_start(&p, NULL);
+    char body[1024];
+    /* a "simple" POST: a body with no Content-Type (or text/plain) */
+    const char *net = "{\"name\":\"x\",\"network\":{\"populations\":[{\"name\":\"p\","
+                      "\"model\":\"lif\",\"size\":3}]}}";
+    char req[1024];
+    snprintf(req, sizeof req,
+             "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(net), net);
+    cr_expect_eq(raw_status(p.port, req, body, sizeof body), 415, "%s", body);
+    cr_expect(strstr(body, "\"unsupported_media_type\"") != NULL, "%s", body);
+    /* DNS rebinding: the page's own host name */
+    cr_expect_eq(raw_status(p.port,
+                            "GET /v1/sessions HTTP/1.1\r\nHost: rebind.evil.example:8080\r\n\r\n",
+                            body, sizeof body),
+                 421, "%s", body);
+    cr_expect(strstr(body, "\"misdirected_request\"") != NULL, "%s", body);
+    /* the names of this server, and HTTP/1.0 without Host */
+    const char *ok[] = {"GET /v1/sessions HTTP/1.1\r\nHost: localhost:1\r\n\r\n",
+                        "GET /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                        "GET /v1/sessions HTTP/1.0\r\n\r\n"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        cr_expect_eq(raw_status(p.port, ok[i], body, sizeof body), 200, "%s: %s", ok[i], body);
+    json_decref(t_ok(p.port, "POST", "/v1/sessions", net, 201)); /* with the type: created */
+    t_stop(&p);
+    /* with a token, Host is not checked (the token is the access control) */
+    const char *env[] = {"SPIKED_TOKEN=" TOKEN, NULL};
+    cr_assert_eq(sp_start(&p, NULL, env), 0);
+    cr_expect_eq(raw_status(p.port,
+                            "GET /v1/sessions HTTP/1.1\r\nHost: proxy.example\r\n" AUTH "\r\n",
+                            body, sizeof body),
+                 200, "%s", body);
     t_stop(&p);
 }

@@ -429,23 +429,25 @@ static void drop_round(int port, int k)
 {
     char req[512];
     /* mid-request-body */
-    int n = snprintf(req, sizeof req,
-                     "POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: 100000\r\n\r\n{\"name\":\"x%d\",\"network\":",
-                     k);
+    int n = snprintf(
+        req, sizeof req,
+        "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100000\r\n\r\n{\"name\":\"x%d\",\"network\":",
+        k);
     send_and_drop(port, req, (size_t)n, 0, k % 2);
     /* mid-response: a long spike list, read a little */
-    n = snprintf(req, sizeof req, "GET /v1/sessions/d/spikes HTTP/1.1\r\nHost: x\r\n\r\n");
+    n = snprintf(req, sizeof req, "GET /v1/sessions/d/spikes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     hc_set_rcvbuf(2048);
     send_and_drop(port, req, (size_t)n, 600, k % 2);
     /* mid-stream: a stream with a replay, read its start */
-    n = snprintf(req, sizeof req,
-                 "GET /v1/sessions/d/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0\r\n\r\n");
+    n = snprintf(
+        req, sizeof req,
+        "GET /v1/sessions/d/events HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: 0\r\n\r\n");
     send_and_drop(port, req, (size_t)n, 300, k % 2);
     hc_set_rcvbuf(0);
     /* while the step it asked for runs (answered to nobody) */
     n = snprintf(req, sizeof req,
-                 "POST /v1/sessions/d/step HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                 "POST /v1/sessions/d/step HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                  "application/json\r\nContent-Length: 13\r\n\r\n{\"steps\":200}");
     send_and_drop(port, req, (size_t)n, 0, k % 2);
     /* a request line only */

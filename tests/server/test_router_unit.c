@@ -1,6 +1,7 @@
 /* test_router_unit.c: the API driven in-process through srv_api_handle, without sockets or
- * libmicrohttpd: matching and path parameters, 404/405/Allow, auth, preflight, HEAD, and a
- * request answered through the deferred path (srv_req_finish). */
+ * libmicrohttpd: matching and path parameters, 404/405/Allow, auth, preflight, HEAD, the
+ * admission rules (body media type, Host), and a request answered through the deferred
+ * path (srv_req_finish). */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -106,7 +107,8 @@ Test(router, sessions_in_process)
     srv_resp_clear(&rs);
     cr_assert_eq(call(SRV_GET, "/v1/sessions/zz", NULL, NULL, 0, NULL, &rs), 404);
     srv_resp_clear(&rs);
-    cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, NULL, 0, "{\"name\":1}", &rs), 400);
+    srv_header_t json = {"Content-Type", "application/json"};
+    cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, &json, 1, "{\"name\":1}", &rs), 400);
     srv_resp_clear(&rs);
 }
 
@@ -183,6 +185,87 @@ Test(router, content_type_is_json_exactly_and_options_star)
     srv_resp_clear(&rs);
     cr_assert_eq(call(SRV_GET, "*", NULL, NULL, 0, NULL, &rs), 404);
     srv_resp_clear(&rs);
+}
+
+/* SECURITY.md gap 3: a body without Content-Type was parsed as JSON, so a page in a browser
+ * could send one without a preflight. Every request with a body needs the JSON type, on
+ * every route, whether or not its handler reads the body. */
+Test(router, a_body_needs_the_json_content_type)
+{
+    srv_resp_t rs;
+    cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, NULL, 0, "{\"name\":1}", &rs), 415);
+    cr_assert_not_null(strstr(rs.body, "\"unsupported_media_type\""));
+    cr_assert_not_null(strstr(rs.body, "none was sent"));
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_POST, "/v1/sessions/x/reset", NULL, NULL, 0, "{}", &rs), 415);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, NULL, 0, "x", &rs), 415);
+    srv_resp_clear(&rs);
+    /* no body, no type: the handler decides (no session here) */
+    cr_assert_eq(call(SRV_POST, "/v1/sessions/x/reset", NULL, NULL, 0, NULL, &rs), 404);
+    srv_resp_clear(&rs);
+    /* auth, 404 and 405 come first */
+    strcpy(s.cfg.token, "tok");
+    cr_assert_eq(call(SRV_POST, "/v1/sessions", NULL, NULL, 0, "{}", &rs), 401);
+    srv_resp_clear(&rs);
+    s.cfg.token[0] = '\0';
+    cr_assert_eq(call(SRV_PUT, "/v1/sessions", NULL, NULL, 0, "{}", &rs), 405);
+    srv_resp_clear(&rs);
+}
+
+/* SECURITY.md gap 4 (DNS rebinding): without a token, Host must name this server. */
+Test(router, host_must_name_the_server_without_a_token)
+{
+    const char *good[] = {"127.0.0.1",   "127.0.0.1:8080", "localhost",
+                          "LocalHost:1", "localhost.",     "127.9.8.7:80",
+                          "[::1]",       "[::1]:8080",     "localhost:"};
+    const char *bad[] = {"evil.example",
+                         "evil.example:8080",
+                         "127.0.0.1.evil.example",
+                         "localhost.evil",
+                         "10.0.0.1",
+                         "[::2]:80",
+                         "::1",
+                         "[::1",
+                         "localhost:80:90",
+                         "",
+                         ":80",
+                         "localhost:8o"};
+    srv_resp_t rs;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        srv_header_t h = {"Host", good[i]};
+        cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &h, 1, NULL, &rs), 200, "%s", good[i]);
+        srv_resp_clear(&rs);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        srv_header_t h = {"Host", bad[i]};
+        cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &h, 1, NULL, &rs), 421, "%s", bad[i]);
+        cr_assert_not_null(strstr(rs.body, "\"misdirected_request\""), "%s", rs.body);
+        srv_resp_clear(&rs);
+        /* every route, open ones and preflights included */
+        cr_assert_eq(call(SRV_GET, "/healthz", NULL, &h, 1, NULL, &rs), 421, "%s", bad[i]);
+        srv_resp_clear(&rs);
+    }
+    /* no Host (HTTP/1.0) */
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, NULL, 0, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    /* the bind address; with a wildcard bind, any address literal */
+    srv_header_t lan = {"Host", "192.0.2.7:8080"}, name = {"Host", "evil.example"};
+    strcpy(s.cfg.bind, "192.0.2.7");
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &lan, 1, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    strcpy(s.cfg.bind, "0.0.0.0");
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &lan, 1, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, &name, 1, NULL, &rs), 421);
+    srv_resp_clear(&rs);
+    strcpy(s.cfg.bind, "127.0.0.1");
+    /* with a token the token is the access control: no Host check */
+    strcpy(s.cfg.token, "tok");
+    srv_header_t h[2] = {{"Host", "evil.example"}, {"Authorization", "Bearer tok"}};
+    cr_assert_eq(call(SRV_GET, "/v1/models", NULL, h, 2, NULL, &rs), 200);
+    srv_resp_clear(&rs);
+    s.cfg.token[0] = '\0';
 }
 
 Test(router, query_and_url_decoding)

@@ -106,6 +106,55 @@ int sp_stop(sp_proc_t *p, int sig, int timeout_ms)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int sp_run(const char *const *args, const char *const *env, char *err, size_t cap, int timeout_ms)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        const char *argv[64];
+        int n = 0;
+        argv[n++] = SPIKED_BIN;
+        for (int i = 0; args && args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(fds[1], 2);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        execv(SPIKED_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t have = 0;
+    long long deadline = hc_now_ms() + timeout_ms;
+    while (hc_now_ms() < deadline) {
+        struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+        if (poll(&pf, 1, 50) <= 0)
+            continue;
+        char tmp[512];
+        ssize_t r = read(fds[0], tmp, sizeof tmp);
+        if (r <= 0)
+            break; /* EOF: the process has exited (or closed stderr) */
+        size_t k = (size_t)r < cap - 1 - have ? (size_t)r : cap - 1 - have;
+        memcpy(err + have, tmp, k);
+        have += k;
+    }
+    err[have] = '\0';
+    close(fds[0]);
+    sp_proc_t p = {.pid = pid};
+    long long left = deadline - hc_now_ms();
+    return sp_stop(&p, 0, left > 0 ? (int)left : 1);
+}
+
 long sp_rss_kb(const sp_proc_t *p)
 {
     char path[64], line[256];

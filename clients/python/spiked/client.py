@@ -158,8 +158,10 @@ class Client:
     def create(self, network, name=None, seed=None, dt=None, limits=None):
         """Creates a session. network: a path to a JSON file, or a dict that is either a
         whole creation body ({name, seed, dt, network}) or a bare network ({populations,
-        ...}). name/seed/dt/limits override the body's. Returns the Session; its info()
-        right after creation is in session.created."""
+        ...}). name/seed/dt/limits override the body's. The name is sent in the query too
+        (POST /v1/sessions?name=...), so a proxy routing by session name (README
+        "Scale-out") can place the create without reading the body. Returns the Session; its
+        info() right after creation is in session.created."""
         if isinstance(network, (str, os.PathLike)):
             with open(network, "rb") as f:
                 network = json.load(f)
@@ -169,7 +171,8 @@ class Client:
         for k, v in (("name", name), ("seed", seed), ("dt", dt), ("limits", limits)):
             if v is not None:
                 body[k] = v
-        info = self.request("POST", "/v1/sessions", body)
+        q = {"name": body["name"]} if isinstance(body.get("name"), str) else None
+        info = self.request("POST", "/v1/sessions", body, query=q)
         s = Session(self, info["name"])
         s.created = info
         return s

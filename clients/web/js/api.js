@@ -67,7 +67,12 @@ export class Api {
   session(name) { return `/v1/sessions/${encodeURIComponent(name)}`; }
   sessions() { return this.get('/v1/sessions').then((r) => r.sessions); }
   info(name) { return this.get(this.session(name)); }
-  create(body) { return this.post('/v1/sessions', body); }
+  // The name goes in the query too, for a proxy that routes by session name (README
+  // "Scale-out"); the server checks that both agree.
+  create(body) {
+    const q = typeof body.name === 'string' ? `?name=${encodeURIComponent(body.name)}` : '';
+    return this.post(`/v1/sessions${q}`, body);
+  }
   step(name, steps) { return this.post(this.session(name) + '/step', { steps }); }
   reset(name) { return this.post(this.session(name) + '/reset'); }
   remove(name) { return this.del(this.session(name)); }

@@ -104,9 +104,16 @@ char *sk_proto_error_body(const sk_proto_error_t *e, size_t *len);
  * written next to it; a NULL `const sk_proto_caps_t *` means every default.
  * ===================================================================================== */
 typedef struct sk_proto_caps {
-    sk_limits_t limits;       /* ceilings of the per-session "limits" a client may request,
-                                 and the values used when it requests none (0 = the core's
-                                 default, no ceiling) */
+    sk_limits_t limits;       /* the per-session "limits" a session gets for those it does
+                                 not request (0 = the core's default), and the ceilings of
+                                 requested ones where max_limits sets none (0 = no ceiling) */
+    sk_limits_t max_limits;   /* ceilings of the per-session "limits" a client may request,
+                                 apart from the defaults (0 = the value in `limits`, if any):
+                                 a request above one is a 413 limit_exceeded naming
+                                 limits.<field>; a default above its ceiling is lowered to
+                                 it. Needed where the ceiling must not become the default:
+                                 spike_history, history_steps and max_record_values size
+                                 buffers allocated when the network is built */
     uint32_t max_depth;       /* JSON nesting of a body; default 32 */
     uint32_t max_populations; /* per network; default 1024 */
     uint32_t max_projections; /* per network; default 4096 */
@@ -287,6 +294,12 @@ typedef struct sk_proto_samples_query {
 } sk_proto_samples_query_t;
 int sk_proto_samples_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,
                                   sk_proto_samples_query_t *out, sk_proto_error_t *e);
+
+/* POST /v1/sessions?name= : optional; when given it must be a valid name equal to the
+ * body's (body_name), else 400 with path "query.name". It lets a proxy route the create by
+ * name without reading the body (README "Scale-out"). */
+int sk_proto_create_query_decode(const sk_proto_kv_t *kv, size_t n, const char *body_name,
+                                 sk_proto_error_t *e);
 
 /* GET .../events?population= : pop = -1 for every population. */
 int sk_proto_events_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,

@@ -163,7 +163,8 @@ def small_lif(n=10, rate_hz=None, recorder=True):
 
 
 class Proxy:
-    """A TCP forwarder to a local port whose connections cut() drops (network failure)."""
+    """A TCP forwarder to a local port whose connections cut() drops (network failure).
+    .sent() is every byte clients sent through it so far (requests as on the wire)."""
 
     def __init__(self, target_port):
         self.target = target_port
@@ -172,6 +173,7 @@ class Proxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self.socks = []
         self.lock = threading.Lock()
+        self._sent = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -183,16 +185,22 @@ class Proxy:
             u = socket.create_connection(("127.0.0.1", self.target))
             with self.lock:
                 self.socks += [c, u]
-            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._pump, args=(c, u, self._sent), daemon=True).start()
             threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
 
-    @staticmethod
-    def _pump(a, b):
+    def sent(self):
+        with self.lock:
+            return b"".join(self._sent)
+
+    def _pump(self, a, b, record=None):
         try:
             while True:
                 data = a.recv(65536)
                 if not data:
                     break
+                if record is not None:
+                    with self.lock:
+                        record.append(data)
                 b.sendall(data)
         except OSError:
             pass

@@ -69,6 +69,15 @@ def test_create_step_get_state_spikes_list(ctl, name):
     assert (ms["from_step"], ms["to_step"]) == (100, 105)
 
 
+def test_create_names_the_session_in_the_query_too(proxy, name):
+    p = run("create", "-", "--name", name, url=proxy.url, input=json.dumps(small_lif()))
+    try:
+        ok(p)
+        assert f"POST /v1/sessions?name={name} HTTP/1.1".encode() in proxy.sent()
+    finally:
+        run("delete", name, url=proxy.url)
+
+
 def test_create_from_stdin_fork_reset_delete(ctl, name):
     ok(ctl("create", "-", "--name", name, input=json.dumps(small_lif())))
     ok(ctl("step", name, "10"))

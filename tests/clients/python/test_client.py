@@ -40,6 +40,17 @@ def test_create_from_dict_bare_network_and_overrides(client, make_session):
     assert s.created["populations"][0]["name"] == "p"
 
 
+def test_create_names_the_session_in_the_query_too(proxy, name):
+    """POST /v1/sessions?name=<name>: what the scale-out router routes a create by."""
+    c = spiked.Client(proxy.url, timeout=30)
+    s = c.create(small_lif(), name=name)
+    try:
+        assert f"POST /v1/sessions?name={name} HTTP/1.1".encode() in proxy.sent()
+        assert s.info()["name"] == name
+    finally:
+        s.delete()
+
+
 def test_server_error_carries_status_code_path_message(client, name):
     bad = {"name": name, "network": {"populations": [{"name": "a", "model": "lif", "size": -1}]}}
     with pytest.raises(spiked.SpikedError) as e:

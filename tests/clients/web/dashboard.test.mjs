@@ -158,7 +158,11 @@ describe('dashboard', () => {
   test('a session created from an example steps, runs and pauses', async () => {
     await page.selectOption('#example', 'lif_poisson.json');
     await page.fill('#new-name', 'ui-lif');
+    const created = page.waitForRequest((r) => r.method() === 'POST' &&
+      new URL(r.url()).pathname === '/v1/sessions');
     await page.click('#btn-create');
+    // The name is in the query too, for a proxy that routes by session name.
+    assert.equal(new URL((await created).url()).searchParams.get('name'), 'ui-lif');
     await until(async () => (await page.locator('#session-name').textContent()) === 'ui-lif', 'ui-lif selected');
     assert.equal(await stepOf(page), 0);
     await page.fill('#chunk', '50');
