@@ -1,4 +1,4 @@
-/* admit.c: body media type and Host checks (see admit.h). */
+/* admit.c: body media type, Host and Origin checks (see admit.h). */
 #include "admit.h"
 
 #include <arpa/inet.h>
@@ -89,5 +89,22 @@ int srv_admit_body(const srv_req_t *rq, srv_resp_t *rs)
     srv_resp_error(rs, 415, "unsupported_media_type", "",
                    "a request body needs Content-Type: application/json%s%.80s",
                    ct ? ", not " : " (none was sent)", ct ? ct : "");
+    return -1;
+}
+
+int srv_admit_origin(const srv_server_t *s, const srv_req_t *rq, srv_resp_t *rs)
+{
+    const char *origin = srv_req_header(rq, "Origin");
+    const char *host = srv_req_header(rq, "Host");
+    if (s->cfg.token[0] || !origin || rq->method == SRV_GET || rq->method == SRV_HEAD ||
+        rq->method == SRV_OPTIONS || srv_config_cors_allowed(&s->cfg, origin))
+        return 0;
+    /* same origin: the dashboard served by this server (its Host already passed) */
+    if (host && !strncasecmp(origin, "http://", 7) && !strcasecmp(origin + 7, host))
+        return 0;
+    srv_resp_error(rs, 403, "forbidden", "",
+                   "origin %.100s may not change this server: without a token spiked carries "
+                   "out %s requests only from its own origin or --cors-origins",
+                   origin, srv_method_name(rq->method));
     return -1;
 }

@@ -14,6 +14,13 @@
  *   its own name. A request without Host (HTTP/1.0) is admitted. With a token, no Host
  *   check: the token is the access control.
  *
+ *   Origin (cross-site requests). Without a token, a request of a method that changes
+ *   something (not GET, HEAD or OPTIONS) whose Origin header is present must come from this
+ *   server's own origin ("http://" + its Host) or from an origin of --cors-origins;
+ *   otherwise 403 forbidden. A page can send a bodiless POST (reset, checkpoint) without a
+ *   preflight, and browsers always send Origin with it; other clients send none. With a
+ *   token, no Origin check: a page cannot attach the token.
+ *
  * Loop thread.
  */
 #ifndef SPIKED_SRV_ADMIT_H
@@ -32,6 +39,10 @@ int srv_host_names_server(const srv_config_t *c, const char *host);
 /* The Host rule: 0 when admitted (a token is configured, no Host header, or it names this
  * server), else -1 after filling rs with the 421 error. Applied first, to every request. */
 int srv_admit_host(const srv_server_t *s, const srv_req_t *rq, srv_resp_t *rs);
+
+/* The Origin rule: 0 when admitted, else -1 after filling rs with the 403 error. Applied
+ * with the Host rule, before routing. */
+int srv_admit_origin(const srv_server_t *s, const srv_req_t *rq, srv_resp_t *rs);
 
 /* The body rule: 0 when rq carries no body or a JSON one, else -1 after filling rs with the
  * 415 error. Applied to requests that reach a handler (after auth, 404 and 405). */

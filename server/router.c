@@ -154,7 +154,7 @@ static int preflight(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs, unsigned al
 static int route_and_call(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     unsigned allow = 0;
-    if (srv_admit_host(s, rq, rs) < 0)
+    if (srv_admit_host(s, rq, rs) < 0 || srv_admit_origin(s, rq, rs) < 0)
         return SRV_DONE;
     rq->route = srv_route_match(rq, &allow);
     if (rq->method == SRV_OPTIONS && (allow || !strcmp(rq->path, "*")))

@@ -262,3 +262,33 @@ Test(browser, no_preflight_body_and_rebound_host_are_refused)
                  200, "%s", body);
     t_stop(&p);
 }
+
+/* The last cross-site hole without a token: a bodiless POST (reset, checkpoint) needs no
+ * preflight. Browsers send Origin with it; spiked carries it out only from its own origin
+ * or an allowed one. */
+Test(browser, a_foreign_origin_cannot_change_a_server_without_token)
+{
+    sp_proc_t p;
+    const char *args[] = {"--cors-origins", "http://good.example", NULL};
+    t_start(&p, args);
+    t_create(p.port, "x", 5, 1);
+    char body[1024], req[512];
+    const char *origins[] = {"http://evil.example", "null", "http://good.example",
+                             "http://127.0.0.1"};
+    const int want[] = {403, 403, 200, 200};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(req, sizeof req,
+                 "POST /v1/sessions/x/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: %s\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 origins[i]);
+        cr_expect_eq(raw_status(p.port, req, body, sizeof body), want[i], "%s: %s",
+                     origins[i], body);
+    }
+    /* reading stays open to every origin (the browser keeps the answer from the page) */
+    cr_expect_eq(raw_status(p.port,
+                            "GET /v1/sessions/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Origin: http://evil.example\r\n\r\n",
+                            body, sizeof body),
+                 200, "%s", body);
+    t_stop(&p);
+}
