@@ -248,6 +248,24 @@ static void *watching_malloc(size_t size)
     return malloc(size);
 }
 
+/* Fixes up the checksum of a crafted checkpoint and restores it under caps (NULL: the core's
+ * defaults), expecting the error want; *largest is the largest single allocation tried. */
+static void restore_refused(uint8_t *buf, uint64_t len, const sk_limits_t *caps, int want,
+                            size_t *largest)
+{
+    uint32_t crc = sk__crc32c(0, buf, (size_t)len - 4);
+    memcpy(buf + len - 4, &crc, 4);
+    g_largest = 0;
+    sk_set_allocator(watching_malloc, NULL);
+    sk_net_t *b = NULL;
+    sk_err_t err = {0};
+    int rc = sk_net_restore(buf, len, caps, &b, &err);
+    sk_set_allocator(NULL, NULL);
+    cr_expect_eq(rc, want, "%s", err.msg);
+    cr_expect_null(b);
+    *largest = g_largest;
+}
+
 Test(ckpt, a_huge_stateless_population_is_refused_before_allocation)
 {
     sk_pop_spec_t pops[2] = {pop_spec("s", "spike_source", 4), pop_spec("t", "lif", 4)};
@@ -269,18 +287,10 @@ Test(ckpt, a_huge_stateless_population_is_refused_before_allocation)
     const sk_limits_t caps[] = {{0}, {.max_neurons = 2000000, .max_bytes = 1u << 20}};
     for (int k = 0; k < 2; k++) {
         memcpy(n_at, &sizes[k], 4);
-        uint32_t crc = sk__crc32c(0, buf, (size_t)len - 4);
-        memcpy(buf + len - 4, &crc, 4);
-        g_largest = 0;
-        sk_set_allocator(watching_malloc, NULL);
-        sk_net_t *b = NULL;
-        sk_err_t err = {0};
-        int rc = sk_net_restore(buf, len, &caps[k], &b, &err);
-        sk_set_allocator(NULL, NULL);
-        cr_expect_eq(rc, SK_ELIMIT, "size %u: %s", sizes[k], err.msg);
-        cr_expect_null(b);
-        cr_expect_lt(g_largest, (size_t)1 << 20, "size %u: allocated %zu bytes first", sizes[k],
-                     g_largest);
+        size_t largest;
+        restore_refused(buf, len, &caps[k], SK_ELIMIT, &largest);
+        cr_expect_lt(largest, (size_t)1 << 20, "size %u: allocated %zu bytes first", sizes[k],
+                     largest);
     }
     free(buf);
 }
@@ -314,17 +324,9 @@ Test(ckpt, a_recorder_without_neurons_is_refused_before_allocation)
     memcpy(r + 24, &cap, 8);
     memcpy(r + 32, &head, 8);
     memcpy(buf + 16, &payload, 8);
-    uint32_t crc = sk__crc32c(0, buf, (size_t)len - 4);
-    memcpy(buf + len - 4, &crc, 4);
-    g_largest = 0;
-    sk_set_allocator(watching_malloc, NULL);
-    sk_net_t *b = NULL;
-    sk_err_t err = {0};
-    int rc = sk_net_restore(buf, len, NULL, &b, &err);
-    sk_set_allocator(NULL, NULL);
-    cr_expect_eq(rc, SK_ECORRUPT, "%s", err.msg);
-    cr_expect_null(b);
-    cr_expect_lt(g_largest, (size_t)1 << 20, "allocated %zu bytes first", g_largest);
+    size_t largest;
+    restore_refused(buf, len, NULL, SK_ECORRUPT, &largest);
+    cr_expect_lt(largest, (size_t)1 << 20, "allocated %zu bytes first", largest);
     free(buf);
 }
 
