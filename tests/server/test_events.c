@@ -1,8 +1,8 @@
 /* test_events.c: the Server-Sent Events stream: several subscribers each get every spike
  * in order, equal to GET /spikes; population filter; Last-Event-ID replay from the spike
- * history; progress and lifecycle events; heartbeats; the subscriber limit; a subscriber
- * that never reads loses the oldest batches with a "dropped" event while the server's
- * memory stays bounded. */
+ * history; progress events for jobs answered 202 (none for a step of one chunk) and
+ * lifecycle events; heartbeats; the subscriber limit; a subscriber that never reads loses
+ * the oldest batches with a "dropped" event while the server's memory stays bounded. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,10 +82,8 @@ Test(events, every_subscriber_gets_every_spike_in_order)
     char *want = t_spikes_text(p.port, "s", 10, end);
     cr_assert_gt(strlen(want), 1000);
     for (int k = 0; k < 3; k++) {
-        int progress = 0;
-        char *got = read_until(sub[k], 10, end, &progress, NULL);
+        char *got = read_until(sub[k], 10, end, NULL, NULL);
         cr_assert_str_eq(got, want, "subscriber %d differs from GET /spikes", k);
-        cr_assert_geq(progress, 5, "progress events");
         free(got);
         hc_sse_close(sub[k]);
     }
@@ -220,5 +218,52 @@ Test(events, subscriber_limit)
     cr_assert_eq(st, 200);
     hc_sse_close(c);
     hc_sse_close(b);
+    t_stop(&p);
+}
+
+/* Synchronous steps that end within one chunk publish no progress; a job answered 202
+ * publishes "running" when it starts and its final state when it ends, in order with its
+ * spike batches. */
+Test(events, progress_events_follow_jobs_answered_202)
+{
+    sp_proc_t p;
+    t_start(&p, NULL);
+    t_create(p.port, "pj", 50, 3);
+    hc_sse_t *s = open_stream(p.port, "/v1/sessions/pj/events", NULL, NULL);
+    for (int k = 0; k < 3; k++)
+        json_decref(t_step(p.port, "pj", 1, 0));
+    json_t *j = t_ok(p.port, "POST", "/v1/sessions/pj/step", "{\"steps\":3000,\"async\":true}",
+                     202);
+    long id = (long)json_integer_value(json_object_get(json_object_get(j, "job"), "id"));
+    json_decref(j);
+    long last_to = 0;
+    int running = 0, done = 0, before = 0;
+    long long deadline = hc_now_ms() + 20000;
+    while (!done) {
+        hc_event_t ev;
+        cr_assert_eq(hc_sse_next(s, &ev, 5000), 1, "stream ended or stalled at step %ld", last_to);
+        if (!strcmp(ev.event, "spikes")) {
+            last_to = atol(ev.id);
+        } else if (!strcmp(ev.event, "progress")) {
+            json_t *pj = json_loads(ev.data, 0, NULL);
+            cr_assert_not_null(pj);
+            cr_assert_eq(json_integer_value(json_object_get(pj, "id")), id,
+                         "progress of another job: %s", ev.data);
+            const char *state = json_string_value(json_object_get(pj, "state"));
+            if (last_to < 3)
+                before++;
+            if (!strcmp(state, "running"))
+                running++;
+            else if (!strcmp(state, "done"))
+                done = 1;
+            json_decref(pj);
+        }
+        hc_event_free(&ev);
+        cr_assert_lt(hc_now_ms(), deadline);
+    }
+    cr_assert_eq(before, 0, "progress before the async job: the one-step jobs published some");
+    cr_assert_geq(running, 1, "no \"running\" progress for the 202 job");
+    cr_assert_eq(last_to, 3 + 3000, "the final progress came before the job's last batch");
+    hc_sse_close(s);
     t_stop(&p);
 }
