@@ -32,8 +32,8 @@ struct frame {
 struct srv_sub {
     srv_hub_t *hub; /* NULL once the hub closed */
     srv_sub_t *prev, *next;
-    frame_t *q[SRV_SUB_QUEUE_FRAMES];
-    uint32_t q_head, q_count;
+    frame_t **q;     /* ring of q_cap slots (grows up to the hub's max_items; NULL when 0) */
+    uint32_t q_head, q_count, q_cap;
     size_t q_bytes;
     frame_t *fill_head, *fill_tail;
     size_t fill_bytes;
@@ -53,7 +53,7 @@ struct srv_sub {
     void *wake_arg;
 };
 
-#define AT(s, i) ((s)->q[((s)->q_head + (i)) % SRV_SUB_QUEUE_FRAMES])
+#define AT(s, i) ((s)->q[((s)->q_head + (i)) % (s)->q_cap])
 
 /* ---- items ---- */
 
@@ -86,9 +86,33 @@ static int is_steps(const frame_t *f)
     return f->kind == IT_SPIKES || f->kind == IT_GAP;
 }
 
+/* Makes sure the ring has a free slot, growing it (doubling) up to the hub's item limit.
+ * Returns 0, or -1 at the limit (or out of memory). */
+static int ring_reserve(srv_sub_t *s)
+{
+    if (s->q_count < s->q_cap)
+        return 0;
+    uint32_t limit = s->hub ? s->hub->max_items : s->q_cap;
+    if (s->q_cap >= limit)
+        return -1;
+    uint32_t cap = s->q_cap ? s->q_cap * 2 : SRV_SUB_RING_MIN;
+    cap = cap < limit ? cap : limit;
+    frame_t **q = malloc((size_t)cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (uint32_t i = 0; i < s->q_count; i++)
+        q[i] = AT(s, i);
+    free(s->q);
+    s->q = q;
+    s->q_cap = cap;
+    s->q_head = 0;
+    return 0;
+}
+
+/* Call after ring_reserve. */
 static void ring_push(srv_sub_t *s, frame_t *f)
 {
-    s->q[(s->q_head + s->q_count) % SRV_SUB_QUEUE_FRAMES] = f;
+    s->q[(s->q_head + s->q_count) % s->q_cap] = f;
     s->q_count++;
     s->q_bytes += f->len;
 }
@@ -96,9 +120,14 @@ static void ring_push(srv_sub_t *s, frame_t *f)
 static frame_t *ring_pop(srv_sub_t *s)
 {
     frame_t *f = s->q[s->q_head];
-    s->q_head = (s->q_head + 1) % SRV_SUB_QUEUE_FRAMES;
+    s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_count--;
     s->q_bytes -= f->len;
+    if (!s->q_count && s->q_cap > 4 * SRV_SUB_RING_MIN) { /* drained after a backlog */
+        free(s->q);
+        s->q = NULL;
+        s->q_cap = s->q_head = 0;
+    }
     return f;
 }
 
@@ -216,7 +245,7 @@ static void add_gap(srv_sub_t *s, uint64_t from, uint64_t to)
         t->to = to;
     } else {
         frame_t *g = NULL;
-        if (s->q_count < SRV_SUB_QUEUE_FRAMES || make_room(s))
+        if (ring_reserve(s) == 0 || make_room(s))
             g = item_new(IT_GAP, from, to, NULL, 0);
         if (g) {
             ring_push(s, g);
@@ -229,11 +258,12 @@ static void add_gap(srv_sub_t *s, uint64_t from, uint64_t to)
     wake(s);
 }
 
-static int fits(const srv_sub_t *s, const frame_t *f)
+/* f fits in the byte budget (a first item always does) and the ring has a slot for it. */
+static int fits(srv_sub_t *s, const frame_t *f)
 {
     size_t used = s->q_bytes + s->fill_bytes;
     size_t lim = s->hub ? s->hub->queue_bytes : 0;
-    return s->q_count < SRV_SUB_QUEUE_FRAMES && (used == 0 || used + f->len <= lim);
+    return (used == 0 || used + f->len <= lim) && ring_reserve(s) == 0;
 }
 
 static void push_spikes(srv_sub_t *s, frame_t *f)
@@ -255,7 +285,7 @@ static void push_control(srv_sub_t *s, frame_t *f)
 {
     if (s->ended)
         return;
-    if (s->q_count == SRV_SUB_QUEUE_FRAMES && !make_room(s)) {
+    if (ring_reserve(s) && !make_room(s)) {
         count_lost(s, 1);
         note_lost(s, 0, 0, 1);
         return;
@@ -273,6 +303,9 @@ void srv_hub_init(srv_hub_t *hub, uint32_t max_subscribers, size_t queue_bytes,
     memset(hub, 0, sizeof *hub);
     hub->max_subscribers = max_subscribers;
     hub->queue_bytes = queue_bytes;
+    size_t items = queue_bytes / SRV_SUB_ITEM_BYTES;
+    items = items < SRV_SUB_ITEMS_MIN ? SRV_SUB_ITEMS_MIN : items;
+    hub->max_items = (uint32_t)(items < SRV_SUB_ITEMS_MAX ? items : SRV_SUB_ITEMS_MAX);
     hub->dropped_counter = dropped_counter;
     hub->published_counter = published_counter;
 }
@@ -556,6 +589,7 @@ void srv_sub_close(srv_sub_t *s)
     }
     while (s->q_count)
         item_unref(ring_pop(s));
+    free(s->q);
     while (s->fill_head) {
         frame_t *f = s->fill_head;
         s->fill_head = f->next;

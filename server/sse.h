@@ -25,11 +25,15 @@
  * time: it is pulled as the reader drains, never encoded all at once.
  *
  * Bounds. Spike batches: at most queue_bytes of text per subscriber, plus one fill (<= its
- * budget and one batch); control events are small and bounded by the item ring. Items:
- * SRV_SUB_QUEUE_FRAMES; gaps merge, pings are only sent to idle streams; when the item ring is full
- * anyway (a subscriber that reads nothing while many control events are published), adjacent spike
- * items merge into a gap, else the oldest control event is dropped and counted as `events` in the
- * next dropped notice.
+ * budget and one batch). Items (frames, gaps, lost ranges): a ring that starts at
+ * SRV_SUB_RING_MIN slots, doubles as needed up to the hub's max_items = queue_bytes /
+ * SRV_SUB_ITEM_BYTES (within [SRV_SUB_ITEMS_MIN, SRV_SUB_ITEMS_MAX]; 16,384 for 1 MiB) and
+ * is freed when it drains after a backlog. Every spike batch is longer than
+ * SRV_SUB_ITEM_BYTES, so for spikes the byte budget is the binding limit; the item limit
+ * bounds control events (small: progress, lifecycle; pings go only to idle streams). Gaps
+ * merge; when the ring is full anyway (a subscriber that reads nothing while many control
+ * events are published), adjacent spike items merge into a gap, else the oldest control
+ * event is dropped and counted as `events` in the next dropped notice.
  *
  * Reading is pull-driven: the transport calls srv_sub_read when the socket can take more.
  * It returns 0 when there is nothing to send now; the subscriber is then "waiting" and the
@@ -47,8 +51,11 @@
 #define SRV_HUB_ALL     (-1) /* spike batches of every population */
 #define SRV_HUB_CONTROL (-2) /* events every subscriber gets */
 
-#define SRV_SUB_QUEUE_FRAMES 1024
-#define SRV_FILL_MAX_BYTES   (256 * 1024) /* encoded per fill at most (plus one batch) */
+#define SRV_SUB_RING_MIN   16          /* item slots a subscriber's ring starts with */
+#define SRV_SUB_ITEM_BYTES 64          /* queue bytes per item slot: the item limit */
+#define SRV_SUB_ITEMS_MIN  64
+#define SRV_SUB_ITEMS_MAX  (1u << 20)
+#define SRV_FILL_MAX_BYTES (256 * 1024) /* encoded per fill at most (plus one batch) */
 
 typedef struct srv_sub srv_sub_t;
 typedef void (*srv_sub_wake_fn)(void *arg);
@@ -59,6 +66,7 @@ typedef int (*srv_hub_fill_fn)(void *ctx, srv_sub_t *sub);
 typedef struct srv_hub {
     uint32_t max_subscribers;
     size_t queue_bytes; /* per subscriber */
+    uint32_t max_items; /* item slots per subscriber (see Bounds) */
     srv_sub_t *subs;    /* doubly linked */
     uint32_t n_subs;
     uint64_t *dropped_counter; /* optional global counter (metrics): steps + events lost */
