@@ -354,6 +354,7 @@ void srv_hub_close(srv_hub_t *hub, int report_gaps)
         wake(s);
     }
     hub->n_subs = 0;
+    hub->filters_valid = 0;
 }
 
 int srv_hub_publish(srv_hub_t *hub, char *text, size_t len)
@@ -401,19 +402,22 @@ void srv_hub_rebase(srv_hub_t *hub, uint64_t step)
 
 void srv_hub_fill_waiting(srv_hub_t *hub)
 {
-    if (!hub->fill)
+    if (!hub->fill || !hub->want_fill) /* called at every chunk boundary: usually nobody */
         return;
+    hub->want_fill = 0;
     for (srv_sub_t *s = hub->subs; s; s = s->next)
         if (s->want_fill) {
             s->want_fill = 0;
-            if (hub->fill(hub->fill_ctx, s))
+            if (hub->fill(hub->fill_ctx, s)) {
                 wake(s);
-            else
+            } else {
                 s->want_fill = 1;
+                hub->want_fill = 1;
+            }
         }
 }
 
-uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap)
+static uint32_t filters_of(const srv_hub_t *hub, int32_t *out, uint32_t cap)
 {
     uint32_t n = 0;
     for (const srv_sub_t *s = hub->subs; s; s = s->next) {
@@ -423,6 +427,19 @@ uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap)
         if (k == n && n < cap)
             out[n++] = s->filter;
     }
+    return n;
+}
+
+uint32_t srv_hub_filters(srv_hub_t *hub, int32_t *out, uint32_t cap)
+{
+    if (cap > SRV_HUB_FILTERS)
+        return filters_of(hub, out, cap);
+    if (!hub->filters_valid) { /* called for every chunk: recomputed only after (un)subscribes */
+        hub->n_filters = filters_of(hub, hub->filters, SRV_HUB_FILTERS);
+        hub->filters_valid = 1;
+    }
+    uint32_t n = hub->n_filters < cap ? hub->n_filters : cap;
+    memcpy(out, hub->filters, n * sizeof *out);
     return n;
 }
 
@@ -473,6 +490,7 @@ srv_sub_t *srv_hub_subscribe(srv_hub_t *hub, int32_t filter, const char *hello, 
         hub->subs->prev = s;
     hub->subs = s;
     hub->n_subs++;
+    hub->filters_valid = 0;
     return s;
 }
 
@@ -518,6 +536,7 @@ static int load_next(srv_sub_t *s)
         }
         if (!s->hub->fill(s->hub->fill_ctx, s)) {
             s->want_fill = 1;
+            s->hub->want_fill = 1;
             return 0;
         }
     }
@@ -561,6 +580,15 @@ ssize_t srv_sub_read(srv_sub_t *s, char *buf, size_t max)
     return 0;
 }
 
+int srv_sub_defer(srv_sub_t *s)
+{
+    if (s->notice_off < s->notice_len || s->cur || s->fill_head || s->lost_pending ||
+        s->q_count || s->ended || !s->hub)
+        return 1; /* a read would give bytes, or the end of the stream */
+    s->waiting = 1;
+    return 0;
+}
+
 void srv_sub_set_wake(srv_sub_t *s, srv_sub_wake_fn fn, void *arg)
 {
     s->wake = fn;
@@ -586,6 +614,7 @@ void srv_sub_close(srv_sub_t *s)
         if (s->next)
             s->next->prev = s->prev;
         hub->n_subs--;
+        hub->filters_valid = 0;
     }
     while (s->q_count)
         item_unref(ring_pop(s));

@@ -56,6 +56,7 @@
 #define SRV_SUB_ITEMS_MIN  64
 #define SRV_SUB_ITEMS_MAX  (1u << 20)
 #define SRV_FILL_MAX_BYTES (256 * 1024) /* encoded per fill at most (plus one batch) */
+#define SRV_HUB_FILTERS    16           /* distinct filters srv_hub_filters keeps */
 
 typedef struct srv_sub srv_sub_t;
 typedef void (*srv_sub_wake_fn)(void *arg);
@@ -74,6 +75,10 @@ typedef struct srv_hub {
     uint64_t dropped_total; /* steps + events this hub's subscribers lost */
     srv_hub_fill_fn fill;   /* NULL: gaps are reported lost when reached */
     void *fill_ctx;
+    int want_fill;          /* some subscriber may wait for srv_hub_fill_waiting */
+    int32_t filters[SRV_HUB_FILTERS]; /* srv_hub_filters, while filters_valid */
+    uint32_t n_filters;
+    int filters_valid;
 } srv_hub_t;
 
 /* init/close: the hub is embedded in its owner. close ends every subscription: each
@@ -103,8 +108,9 @@ void srv_hub_rebase(srv_hub_t *hub, uint64_t step);
 void srv_hub_fill_waiting(srv_hub_t *hub);
 
 /* The distinct filters of the current subscribers (SRV_HUB_ALL or population indices),
- * at most cap of them. */
-uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap);
+ * at most cap of them, in the order of the subscriber list (kept between calls while
+ * nobody subscribes or leaves). */
+uint32_t srv_hub_filters(srv_hub_t *hub, int32_t *out, uint32_t cap);
 
 /* Sends ": ping" to every subscriber with nothing queued (keeps idle streams alive and
  * lets the transport notice dead peers). */
@@ -122,6 +128,11 @@ srv_sub_t *srv_hub_subscribe(srv_hub_t *hub, int32_t filter, const char *hello, 
  * sent now (the subscriber is waiting: wake will be called), -1 at the end of the stream
  * (hub closed or srv_sub_end, queue drained). */
 ssize_t srv_sub_read(srv_sub_t *sub, char *buf, size_t max);
+
+/* The transport will not read now (it paces its writes): returns 1 when something is
+ * ready to be read (the transport schedules the read itself), else 0, and then the next
+ * push or fill calls wake, as after a srv_sub_read that returned 0. */
+int srv_sub_defer(srv_sub_t *sub);
 
 /* Sets the transport's wake-up (called at most once per srv_sub_read that returned 0). */
 void srv_sub_set_wake(srv_sub_t *sub, srv_sub_wake_fn fn, void *arg);

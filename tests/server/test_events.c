@@ -1,9 +1,11 @@
 /* test_events.c: the Server-Sent Events stream: several subscribers each get every spike
  * in order, equal to GET /spikes; population filter; Last-Event-ID replay from the spike
  * history; progress events for jobs answered 202 (none for a step of one chunk) and
- * lifecycle events; heartbeats; the subscriber limit; a subscriber that never reads loses
- * the oldest batches with a "dropped" event while the server's memory stays bounded. */
+ * lifecycle events; heartbeats; the subscriber limit; a closed stream's slot freed on an
+ * idle session; a subscriber that never reads loses the oldest batches with a "dropped"
+ * event while the server's memory stays bounded. */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,5 +267,60 @@ Test(events, progress_events_follow_jobs_answered_202)
     cr_assert_geq(running, 1, "no \"running\" progress for the 202 job");
     cr_assert_eq(last_to, 3 + 3000, "the final progress came before the job's last batch");
     hc_sse_close(s);
+    t_stop(&p);
+}
+
+/* libmicrohttpd does not watch a suspended connection: a subscriber that goes away while
+ * the session is idle must still give its slot back well before the 15 s heartbeat. */
+Test(events, a_closed_stream_frees_its_slot_on_an_idle_session)
+{
+    sp_proc_t p;
+    const char *args[] = {"--max-subscribers", "1", NULL};
+    t_start(&p, args);
+    t_create(p.port, "idle", 5, 1);
+    hc_sse_t *a = open_stream(p.port, "/v1/sessions/idle/events", NULL, NULL);
+    hc_sse_t *b = NULL;
+    int st = 0;
+    cr_assert_eq(hc_sse_open(&b, p.port, "/v1/sessions/idle/events", NULL, &st), -1);
+    cr_assert_eq(st, 429);
+    long long t0 = hc_now_ms();
+    hc_sse_close(a);
+    while (hc_now_ms() - t0 < 5000) { /* no step, no event: only the close itself */
+        if (hc_sse_open(&b, p.port, "/v1/sessions/idle/events", NULL, &st) == 0)
+            break;
+        cr_assert_eq(st, 429);
+        poll(NULL, 0, 100);
+    }
+    cr_assert_eq(st, 200, "the slot was not freed within 5 s of the close");
+    hc_sse_close(b);
+    t_stop(&p);
+}
+
+/* Enough subscribers that a flush costs more than a millisecond, so the server coalesces
+ * writes (server/http.c, "Stream flushes"): every subscriber still gets every batch, in
+ * order, equal to GET /spikes, with nothing dropped. */
+Test(events, coalesced_flushes_keep_every_batch_in_order)
+{
+    enum { SUBS = 150, STEPS = 300 };
+    sp_proc_t p;
+    const char *args[] = {"--max-subscribers", "200", NULL};
+    t_start(&p, args);
+    t_create(p.port, "many", 100, 9);
+    hc_sse_t **sub = calloc(SUBS, sizeof *sub);
+    for (int k = 0; k < SUBS; k++)
+        sub[k] = open_stream(p.port, "/v1/sessions/many/events", NULL, NULL);
+    for (int k = 0; k < STEPS; k++)
+        json_decref(t_step(p.port, "many", 1, 0));
+    json_decref(t_step(p.port, "many", 50, 0));
+    char *want = t_spikes_text(p.port, "many", 0, STEPS + 50);
+    cr_assert_gt(strlen(want), 100);
+    for (int k = 0; k < SUBS; k++) {
+        char *got = read_until(sub[k], 0, STEPS + 50, NULL, NULL);
+        cr_assert_str_eq(got, want, "subscriber %d differs from GET /spikes", k);
+        free(got);
+        hc_sse_close(sub[k]);
+    }
+    free(sub);
+    free(want);
     t_stop(&p);
 }
