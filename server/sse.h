@@ -27,13 +27,14 @@
  * Bounds. Spike batches: at most queue_bytes of text per subscriber, plus one fill (<= its
  * budget and one batch). Items (frames, gaps, lost ranges): a ring that starts at
  * SRV_SUB_RING_MIN slots, doubles as needed up to the hub's max_items = queue_bytes /
- * SRV_SUB_ITEM_BYTES (within [SRV_SUB_ITEMS_MIN, SRV_SUB_ITEMS_MAX]; 16,384 for 1 MiB) and
- * is freed when it drains after a backlog. Every spike batch is longer than
- * SRV_SUB_ITEM_BYTES, so for spikes the byte budget is the binding limit; the item limit
- * bounds control events (small: progress, lifecycle; pings go only to idle streams). Gaps
- * merge; when the ring is full anyway (a subscriber that reads nothing while many control
- * events are published), adjacent spike items merge into a gap, else the oldest control
- * event is dropped and counted as `events` in the next dropped notice.
+ * SRV_SUB_ITEM_BYTES, within [SRV_SUB_ITEMS_MIN, SRV_SUB_ITEMS_MAX] (1,024 for queues up
+ * to 64 KiB, as when the ring was fixed; 16,384 for the default 1 MiB), and is freed when
+ * it drains after a backlog. Every spike batch is longer than SRV_SUB_ITEM_BYTES, so for
+ * spikes the byte budget is the binding limit; the item limit bounds control events
+ * (small: progress, lifecycle; pings go only to idle streams). Gaps merge; when the ring
+ * is full anyway (a subscriber that reads nothing while many control events are
+ * published), adjacent spike items merge into a gap, else the oldest control event is
+ * dropped and counted as `events` in the next dropped notice.
  *
  * Reading is pull-driven: the transport calls srv_sub_read when the socket can take more.
  * It returns 0 when there is nothing to send now; the subscriber is then "waiting" and the
@@ -53,7 +54,7 @@
 
 #define SRV_SUB_RING_MIN   16          /* item slots a subscriber's ring starts with */
 #define SRV_SUB_ITEM_BYTES 64          /* queue bytes per item slot: the item limit */
-#define SRV_SUB_ITEMS_MIN  64
+#define SRV_SUB_ITEMS_MIN  1024        /* the item limit of small queues (was fixed) */
 #define SRV_SUB_ITEMS_MAX  (1u << 20)
 #define SRV_FILL_MAX_BYTES (256 * 1024) /* encoded per fill at most (plus one batch) */
 #define SRV_HUB_FILTERS    16           /* distinct filters srv_hub_filters keeps */
