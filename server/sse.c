@@ -30,27 +30,29 @@ struct frame {
 };
 
 struct srv_sub {
+    /* what every publish touches first: kept together (the hub walks every subscriber at
+     * every chunk; the notice buffer goes last) */
+    srv_sub_t *next;
     srv_hub_t *hub; /* NULL once the hub closed */
-    srv_sub_t *prev, *next;
     frame_t **q;     /* ring of q_cap slots (grows up to the hub's max_items; NULL when 0) */
     uint32_t q_head, q_count, q_cap;
-    size_t q_bytes;
-    frame_t *fill_head, *fill_tail;
-    size_t fill_bytes;
-    frame_t *cur;
-    size_t cur_off;
     int32_t filter;
     uint64_t cursor;
+    size_t q_bytes, fill_bytes;
+    int ended;     /* no more items: the stream ends once drained */
+    int waiting;   /* the last read returned 0: call wake on the next push or fill */
+    srv_sub_wake_fn wake;
+    void *wake_arg;
+    int want_fill; /* stopped at a gap the network could not fill then */
+    srv_sub_t *prev;
+    frame_t *fill_head, *fill_tail;
+    frame_t *cur;
+    size_t cur_off;
     int lost_pending;
     uint64_t lost_from, lost_to, lost_steps, lost_events; /* the next dropped notice */
     uint64_t dropped_total;
-    char notice[1024]; /* text to write before the next frame */
     size_t notice_len, notice_off;
-    int ended;     /* no more items: the stream ends once drained */
-    int waiting;   /* the last read returned 0: call wake on the next push or fill */
-    int want_fill; /* stopped at a gap the network could not fill then */
-    srv_sub_wake_fn wake;
-    void *wake_arg;
+    char notice[1024]; /* text to write before the next frame */
 };
 
 #define AT(s, i) ((s)->q[((s)->q_head + (i)) % (s)->q_cap])
