@@ -5,6 +5,13 @@
  * chunks on the pool -> finished (done, canceled, failed) -> kept for polling until 16
  * newer jobs have finished. The request is answered exactly once: 200 with the result when
  * it finishes while still waited for, 202 with the job when async or slow, or an error.
+ *
+ * Progress events (SSE `progress`, a job) are for jobs someone may want to follow: a job
+ * answered 202 is announced when it starts; a synchronous one once it outlives its first
+ * chunk (~10 ms). An announced job then publishes at most every 250 ms and when it ends. A
+ * synchronous step that ends within one chunk (the usual `{"steps":1}` at 1 kHz) publishes
+ * none: its spike batch and its answer say everything, and a progress pair per step would
+ * triple the events every subscriber is written.
  */
 #include "jobs.h"
 
@@ -30,6 +37,7 @@ struct srv_job {
     uint64_t total, done, from_step;
     uint64_t *before; /* spikes_total per population when the job started */
     int return_spikes, async, cancel, listed, answered;
+    int announced; /* a progress event was published for it */
     json_t *body;
     srv_chunk_t chunk;
     uint64_t t_start_ns, t_end_ns, last_progress_ns;
@@ -298,6 +306,7 @@ static void publish_progress(srv_session_t *sess, srv_job_t *job)
     if (text)
         srv_hub_publish(&sess->hub, text, len);
     job->last_progress_ns = srv_now_ns();
+    job->announced = 1;
 }
 
 static void answer_accepted(srv_session_t *sess, srv_job_t *job)
@@ -422,9 +431,10 @@ static int job_start(srv_op_t *op)
     job->listed = 1;
     sess->srv->metrics.jobs_started++;
     double est_ms = sess->ns_per_step * (double)job->total / 1e6;
-    if (job->async || (sess->ns_per_step > 0 && est_ms > (double)sess->srv->cfg.sync_ms))
+    if (job->async || (sess->ns_per_step > 0 && est_ms > (double)sess->srv->cfg.sync_ms)) {
         answer_accepted(sess, job);
-    publish_progress(sess, job);
+        publish_progress(sess, job); /* a 202 job: announced at once */
+    }
     srv_chunk_prepare(sess, &job->chunk, job->total);
     return SRV_OP_WORK;
 }
@@ -446,7 +456,8 @@ static int job_finish(srv_session_t *sess, srv_job_t *job, const char *state)
         m->jobs_canceled++;
     else
         m->jobs_failed++;
-    publish_progress(sess, job);
+    if (job->announced)
+        publish_progress(sess, job);
     answer_final(sess, job);
     prune(sess);
     return SRV_OP_DONE;
@@ -478,8 +489,8 @@ static int job_after(srv_op_t *op, int status)
     }
     if (!job->answered && ran_ms > cfg->sync_ms)
         answer_accepted(sess, job);
-    if (now - job->last_progress_ns > PROGRESS_NS)
-        publish_progress(sess, job);
+    if (!job->announced || now - job->last_progress_ns > PROGRESS_NS)
+        publish_progress(sess, job); /* first: it outlived its first chunk */
     srv_chunk_prepare(sess, &job->chunk, job->total - job->done);
     return SRV_OP_WORK;
 }

@@ -32,9 +32,11 @@ void srv_loop_pump(srv_loop_t *l)
     if (l->before_run)
         l->before_run(l->arg);
     MHD_run(l->d);
-    l->pumping = 0;
     MHD_UNSIGNED_LONG_LONG to = 0;
     int has = MHD_get_timeout(l->d, &to) == MHD_YES;
+    if (l->after_run)
+        l->after_run(l->arg, has && to == 0);
+    l->pumping = 0;
     if (l->kicked || (has && to == 0)) {
         uv_timer_stop(&l->timer);
         uv_idle_start(&l->idle, on_idle);
@@ -47,6 +49,22 @@ void srv_loop_pump(srv_loop_t *l)
     }
 }
 
+static void on_later(uv_timer_t *h)
+{
+    srv_loop_t *l = h->data;
+    l->later_due = 0;
+    srv_loop_pump(l);
+}
+
+void srv_loop_pump_in(srv_loop_t *l, uint64_t ms)
+{
+    uint64_t due = uv_now(l->later.loop) + (ms ? ms : 1);
+    if (l->later_due && l->later_due <= due)
+        return;
+    l->later_due = due;
+    uv_timer_start(&l->later, on_later, ms ? ms : 1, 0);
+}
+
 void srv_loop_kick(srv_loop_t *l)
 {
     l->kicked = 1;
@@ -55,14 +73,16 @@ void srv_loop_kick(srv_loop_t *l)
 }
 
 int srv_loop_start(srv_loop_t *l, uv_loop_t *loop, struct MHD_Daemon *d,
-                   void (*before_run)(void *), void *arg)
+                   void (*before_run)(void *), void (*after_run)(void *, int), void *arg)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
     if (!info)
         return -1;
     l->d = d;
     l->before_run = before_run;
+    l->after_run = after_run;
     l->arg = arg;
+    l->later_due = 0;
     l->kicked = l->pumping = 0;
     int rc = uv_poll_init(loop, &l->poll, info->epoll_fd);
     if (rc < 0)
@@ -70,8 +90,9 @@ int srv_loop_start(srv_loop_t *l, uv_loop_t *loop, struct MHD_Daemon *d,
     uv_timer_init(loop, &l->timer);
     uv_idle_init(loop, &l->idle);
     uv_timer_init(loop, &l->safety);
-    l->poll.data = l->timer.data = l->idle.data = l->safety.data = l;
-    l->n_open = 4;
+    uv_timer_init(loop, &l->later);
+    l->poll.data = l->timer.data = l->idle.data = l->safety.data = l->later.data = l;
+    l->n_open = 5;
     uv_poll_start(&l->poll, UV_READABLE, on_poll);
     uv_timer_start(&l->safety, on_timer, 500, 500);
     srv_loop_pump(l);
@@ -92,4 +113,5 @@ void srv_loop_close(srv_loop_t *l, void (*on_closed)(void *))
     uv_close((uv_handle_t *)&l->timer, on_close);
     uv_close((uv_handle_t *)&l->idle, on_close);
     uv_close((uv_handle_t *)&l->safety, on_close);
+    uv_close((uv_handle_t *)&l->later, on_close);
 }

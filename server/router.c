@@ -38,30 +38,40 @@ srv_method_t srv_method_parse(const char *m)
     return SRV_OTHER;
 }
 
-/* Compares one route pattern with a raw path; fills params on success. */
+/* Compares one route pattern with a raw path in one pass: literal characters must be
+ * equal; a {param} takes one non-empty path segment (up to the next '/'). Parameter
+ * segments are only located while walking and decoded into params once the whole pattern
+ * matches (a segment that does not decode, e.g. a bad escape or %00, makes the route not
+ * match). Returns 1 on a match. */
 static int match_one(const char *pat, const char *path, char params[][SRV_PARAM_MAX + 1])
 {
+    const char *seg[SRV_MAX_PARAMS];
+    size_t seg_len[SRV_MAX_PARAMS];
     int np = 0;
-    while (*pat && *path) {
-        if (*pat != '/' || *path != '/')
-            return 0;
-        pat++;
-        path++;
-        const char *pe = strchr(pat, '/'), *se = strchr(path, '/');
-        size_t pl = pe ? (size_t)(pe - pat) : strlen(pat);
-        size_t sl = se ? (size_t)(se - path) : strlen(path);
-        if (pl && pat[0] == '{') {
-            if (!sl || np == SRV_MAX_PARAMS ||
-                srv_url_decode(path, sl, params[np], SRV_PARAM_MAX + 1, 0) < 0)
+    while (*pat) {
+        if (*pat == '{') {
+            const char *se = path;
+            while (*se && *se != '/')
+                se++;
+            if (se == path || np == SRV_MAX_PARAMS)
                 return 0;
-            np++;
-        } else if (pl != sl || memcmp(pat, path, pl)) {
+            seg[np] = path;
+            seg_len[np++] = (size_t)(se - path);
+            while (*pat && *pat != '/')
+                pat++;
+            path = se;
+        } else if (*pat++ != *path++) {
             return 0;
         }
-        pat += pl;
-        path += sl;
     }
-    return !*pat && !*path;
+    if (*path)
+        return 0;
+    for (int k = 0; k < np; k++)
+        if (srv_url_decode(seg[k], seg_len[k], params[k], SRV_PARAM_MAX + 1, 0) < 0)
+            return 0;
+    for (int k = np; k < SRV_MAX_PARAMS; k++)
+        params[k][0] = '\0';
+    return 1;
 }
 
 int srv_route_match(srv_req_t *rq, unsigned *allow)
@@ -71,13 +81,14 @@ int srv_route_match(srv_req_t *rq, unsigned *allow)
     int found = -1;
     *allow = 0;
     for (int i = 0; i < srv_n_routes; i++) {
-        memset(params, 0, sizeof params);
         if (!match_one(srv_routes[i].pattern, rq->path, params))
             continue;
         *allow |= 1u << srv_routes[i].method;
         if (srv_routes[i].method == m && found < 0) {
             found = i;
-            memcpy(rq->params, params, sizeof params);
+            memset(rq->params, 0, sizeof rq->params); /* cleared on a match only */
+            for (int k = 0; k < SRV_MAX_PARAMS; k++)
+                memcpy(rq->params[k], params[k], strlen(params[k]) + 1);
         }
     }
     if (*allow & (1u << SRV_GET))

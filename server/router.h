@@ -153,8 +153,8 @@ const char *srv_method_name(srv_method_t m);
 srv_method_t srv_method_parse(const char *m);
 
 /* Matches path against the table: returns the route index for method, or -1 with *allow
- * set to a bit mask of the methods the path does accept (0 = no such path). Fills
- * rq->params. */
+ * set to a bit mask of the methods the path does accept (0 = no such path). On a match
+ * fills rq->params (parameters the route does not have are ""); otherwise leaves them. */
 int srv_route_match(srv_req_t *rq, unsigned *allow);
 
 /* The whole API: see the top of this file. Returns SRV_DONE or SRV_DEFERRED. */

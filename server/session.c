@@ -75,6 +75,7 @@ static void on_closed(uv_handle_t *h)
     }
     sk_net_destroy(sess->net);
     sk_pool_destroy(sess->par); /* after the network that used it */
+    free(sess->info_text);
     free(sess);
 }
 
@@ -151,6 +152,55 @@ json_t *srv_session_info_json(srv_session_t *sess)
                                   sess->realtime};
     json_t *j = NULL;
     return sk_proto_info_json(sess->net, &x, &j) ? NULL : j;
+}
+
+void srv_session_changed(srv_session_t *sess)
+{
+    free(sess->info_text);
+    sess->info_text = NULL;
+    sess->info_len = 0;
+}
+
+/* The info as freshly built text (malloc'd), or NULL. */
+static char *info_build(srv_session_t *sess, size_t *len)
+{
+    json_t *j = srv_session_info_json(sess);
+    char *text = j ? sk_proto_dumps(j, len) : NULL;
+    json_decref(j);
+    return text;
+}
+
+static char *dup_text(const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy)
+        memcpy(copy, text, len + 1);
+    return copy;
+}
+
+char *srv_session_info_text(srv_session_t *sess, size_t *len)
+{
+    if (srv_job_current(sess)) /* steps_per_s follows the clock: never cached */
+        return info_build(sess, len);
+    if (!sess->info_text) {
+        sess->info_text = info_build(sess, &sess->info_len);
+        if (!sess->info_text)
+            return NULL;
+    }
+#ifndef NDEBUG
+    { /* a change that did not call srv_session_changed shows up here, in every test */
+        size_t n = 0;
+        char *fresh = info_build(sess, &n);
+        if (fresh && (n != sess->info_len || memcmp(fresh, sess->info_text, n))) {
+            srv_log(SRV_LOG_ERROR, "session %s: stale cached info:\n  cached %s\n  fresh  %s",
+                    sess->name, sess->info_text, fresh);
+            abort();
+        }
+        free(fresh);
+    }
+#endif
+    *len = sess->info_len;
+    return dup_text(sess->info_text, sess->info_len);
 }
 
 void srv_session_lifecycle(srv_session_t *sess, const char *what, const char *extra_json)
@@ -230,7 +280,9 @@ void srv__session_kick(srv_session_t *sess)
         sess->q_len--;
         op->next = NULL;
         sess->current = op;
-        if (op->vt->start(op) == SRV_OP_WORK)
+        int rc = op->vt->start(op);
+        srv_session_changed(sess); /* starts change the network, the job list, ... */
+        if (rc == SRV_OP_WORK)
             srv__session_queue_work(sess);
         else
             finish_current(sess);
@@ -245,14 +297,17 @@ static void after_work(uv_work_t *w, int status)
 {
     srv_session_t *sess = w->data;
     sess->busy = 0;
+    srv_session_changed(sess); /* every work item may have changed the network */
     if (sess->pacer_chunk) {
         sess->pacer_chunk = 0;
         srv_pacer_after(sess);
+        srv_session_changed(sess);
         serve_readers(sess);
         srv_hub_fill_waiting(&sess->hub);
     } else {
         srv_op_t *op = sess->current;
         int rc = op->vt->after(op, status < 0 ? status : 0);
+        srv_session_changed(sess); /* the step, the job's state, ... */
         serve_readers(sess);
         srv_hub_fill_waiting(&sess->hub); /* streams behind, while the network is idle */
         if (rc == SRV_OP_WORK && !sess->busy)
@@ -330,6 +385,7 @@ static void serve_readers(srv_session_t *sess)
 void srv_session_drain(srv_session_t *sess, int status, const char *code)
 {
     srv_session_ref(sess);
+    srv_session_changed(sess);
     srv_session_set_realtime(sess, 0);
     srv_job_t *job = srv_job_current(sess);
     if (job)
@@ -352,6 +408,7 @@ void srv_session_close(srv_session_t *sess, int status, const char *code)
         return;
     srv_session_ref(sess);
     sess->closing = 1;
+    srv_session_changed(sess);
     sess->close_status = status;
     sess->close_code = code;
     srv_session_drain(sess, status, code);
@@ -372,6 +429,7 @@ static void on_pacer(uv_timer_t *t)
 
 void srv_session_set_realtime(srv_session_t *sess, int on)
 {
+    srv_session_changed(sess);
     if (on && !sess->closing) {
         sess->realtime = 1;
         sess->rt_wall0_ns = srv_now_ns();

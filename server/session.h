@@ -12,6 +12,15 @@
  * (info, state, spikes) do not queue: they are served at once when the session is idle, or
  * at the next chunk boundary (within one chunk, ~5-20 ms) when it is busy.
  *
+ * Info cache. GET info is answered from the info JSON text kept in the session (built on
+ * the first read, about 1 KB) until the session changes. Whatever the info shows changes
+ * only (1) in an operation's start or a work item (every change to the network: the
+ * contract above; job states; the step), both run by the driver in this file, or (2) by
+ * srv_session_set_realtime and srv_session_close/drain. Each of those calls
+ * srv_session_changed, which drops the text: no operation or handler has to remember it.
+ * While a job runs, the info is built for each read (its steps_per_s follows the clock).
+ * Debug builds check every cache hit against a fresh build.
+ *
  * Lifetime: refcounted (registry, work in flight, handlers in progress). Deleting unlinks
  * the name at once, cancels and answers everything pending, ends the streams; the memory
  * goes when the last reference drops (never inside the callback that dropped it: freed
@@ -108,6 +117,8 @@ struct srv_session {
     uint64_t steps_run, spikes_run; /* counters since creation/restore */
     uint64_t created_ms;            /* wall clock (ms since epoch) */
     int kicking;        /* inside srv__session_kick */
+    char *info_text;    /* cached info JSON (see "Info cache"), or NULL */
+    size_t info_len;
     struct sk_pool *par; /* threads lent to the network (--step-threads), or NULL */
 };
 
@@ -168,6 +179,12 @@ void srv_session_answer_proto(srv_req_t *rq, const sk_proto_error_t *e);
 
 /* The session's info JSON (loop thread, session not busy). NULL when out of memory. */
 json_t *srv_session_info_json(srv_session_t *sess);
+/* The same as text: a malloc'd copy of the cached text (built first if needed), *len set.
+ * Loop thread, session not busy. NULL when out of memory. */
+char *srv_session_info_text(srv_session_t *sess, size_t *len);
+/* Something the info shows may have changed: drops the cached text. Called by the driver
+ * and the status changes of this file (see "Info cache"); loop thread. */
+void srv_session_changed(srv_session_t *sess);
 /* "idle", "running" or "closing". */
 const char *srv_session_status(const srv_session_t *sess);
 

@@ -30,30 +30,32 @@ struct frame {
 };
 
 struct srv_sub {
+    /* what every publish touches first: kept together (the hub walks every subscriber at
+     * every chunk; the notice buffer goes last) */
+    srv_sub_t *next;
     srv_hub_t *hub; /* NULL once the hub closed */
-    srv_sub_t *prev, *next;
-    frame_t *q[SRV_SUB_QUEUE_FRAMES];
-    uint32_t q_head, q_count;
-    size_t q_bytes;
-    frame_t *fill_head, *fill_tail;
-    size_t fill_bytes;
-    frame_t *cur;
-    size_t cur_off;
+    frame_t **q;     /* ring of q_cap slots (grows up to the hub's max_items; NULL when 0) */
+    uint32_t q_head, q_count, q_cap;
     int32_t filter;
     uint64_t cursor;
+    size_t q_bytes, fill_bytes;
+    int ended;     /* no more items: the stream ends once drained */
+    int waiting;   /* the last read returned 0: call wake on the next push or fill */
+    srv_sub_wake_fn wake;
+    void *wake_arg;
+    int want_fill; /* stopped at a gap the network could not fill then */
+    srv_sub_t *prev;
+    frame_t *fill_head, *fill_tail;
+    frame_t *cur;
+    size_t cur_off;
     int lost_pending;
     uint64_t lost_from, lost_to, lost_steps, lost_events; /* the next dropped notice */
     uint64_t dropped_total;
-    char notice[1024]; /* text to write before the next frame */
     size_t notice_len, notice_off;
-    int ended;     /* no more items: the stream ends once drained */
-    int waiting;   /* the last read returned 0: call wake on the next push or fill */
-    int want_fill; /* stopped at a gap the network could not fill then */
-    srv_sub_wake_fn wake;
-    void *wake_arg;
+    char notice[1024]; /* text to write before the next frame */
 };
 
-#define AT(s, i) ((s)->q[((s)->q_head + (i)) % SRV_SUB_QUEUE_FRAMES])
+#define AT(s, i) ((s)->q[((s)->q_head + (i)) % (s)->q_cap])
 
 /* ---- items ---- */
 
@@ -86,9 +88,33 @@ static int is_steps(const frame_t *f)
     return f->kind == IT_SPIKES || f->kind == IT_GAP;
 }
 
+/* Makes sure the ring has a free slot, growing it (doubling) up to the hub's item limit.
+ * Returns 0, or -1 at the limit (or out of memory). */
+static int ring_reserve(srv_sub_t *s)
+{
+    if (s->q_count < s->q_cap)
+        return 0;
+    uint32_t limit = s->hub ? s->hub->max_items : s->q_cap;
+    if (s->q_cap >= limit)
+        return -1;
+    uint32_t cap = s->q_cap ? s->q_cap * 2 : SRV_SUB_RING_MIN;
+    cap = cap < limit ? cap : limit;
+    frame_t **q = malloc((size_t)cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (uint32_t i = 0; i < s->q_count; i++)
+        q[i] = AT(s, i);
+    free(s->q);
+    s->q = q;
+    s->q_cap = cap;
+    s->q_head = 0;
+    return 0;
+}
+
+/* Call after ring_reserve. */
 static void ring_push(srv_sub_t *s, frame_t *f)
 {
-    s->q[(s->q_head + s->q_count) % SRV_SUB_QUEUE_FRAMES] = f;
+    s->q[(s->q_head + s->q_count) % s->q_cap] = f;
     s->q_count++;
     s->q_bytes += f->len;
 }
@@ -96,9 +122,14 @@ static void ring_push(srv_sub_t *s, frame_t *f)
 static frame_t *ring_pop(srv_sub_t *s)
 {
     frame_t *f = s->q[s->q_head];
-    s->q_head = (s->q_head + 1) % SRV_SUB_QUEUE_FRAMES;
+    s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_count--;
     s->q_bytes -= f->len;
+    if (!s->q_count && s->q_cap > 4 * SRV_SUB_RING_MIN) { /* drained after a backlog */
+        free(s->q);
+        s->q = NULL;
+        s->q_cap = s->q_head = 0;
+    }
     return f;
 }
 
@@ -216,7 +247,7 @@ static void add_gap(srv_sub_t *s, uint64_t from, uint64_t to)
         t->to = to;
     } else {
         frame_t *g = NULL;
-        if (s->q_count < SRV_SUB_QUEUE_FRAMES || make_room(s))
+        if (ring_reserve(s) == 0 || make_room(s))
             g = item_new(IT_GAP, from, to, NULL, 0);
         if (g) {
             ring_push(s, g);
@@ -229,11 +260,12 @@ static void add_gap(srv_sub_t *s, uint64_t from, uint64_t to)
     wake(s);
 }
 
-static int fits(const srv_sub_t *s, const frame_t *f)
+/* f fits in the byte budget (a first item always does) and the ring has a slot for it. */
+static int fits(srv_sub_t *s, const frame_t *f)
 {
     size_t used = s->q_bytes + s->fill_bytes;
     size_t lim = s->hub ? s->hub->queue_bytes : 0;
-    return s->q_count < SRV_SUB_QUEUE_FRAMES && (used == 0 || used + f->len <= lim);
+    return (used == 0 || used + f->len <= lim) && ring_reserve(s) == 0;
 }
 
 static void push_spikes(srv_sub_t *s, frame_t *f)
@@ -255,7 +287,7 @@ static void push_control(srv_sub_t *s, frame_t *f)
 {
     if (s->ended)
         return;
-    if (s->q_count == SRV_SUB_QUEUE_FRAMES && !make_room(s)) {
+    if (ring_reserve(s) && !make_room(s)) {
         count_lost(s, 1);
         note_lost(s, 0, 0, 1);
         return;
@@ -273,6 +305,9 @@ void srv_hub_init(srv_hub_t *hub, uint32_t max_subscribers, size_t queue_bytes,
     memset(hub, 0, sizeof *hub);
     hub->max_subscribers = max_subscribers;
     hub->queue_bytes = queue_bytes;
+    size_t items = queue_bytes / SRV_SUB_ITEM_BYTES;
+    items = items < SRV_SUB_ITEMS_MIN ? SRV_SUB_ITEMS_MIN : items;
+    hub->max_items = (uint32_t)(items < SRV_SUB_ITEMS_MAX ? items : SRV_SUB_ITEMS_MAX);
     hub->dropped_counter = dropped_counter;
     hub->published_counter = published_counter;
 }
@@ -321,6 +356,7 @@ void srv_hub_close(srv_hub_t *hub, int report_gaps)
         wake(s);
     }
     hub->n_subs = 0;
+    hub->filters_valid = 0;
 }
 
 int srv_hub_publish(srv_hub_t *hub, char *text, size_t len)
@@ -368,19 +404,22 @@ void srv_hub_rebase(srv_hub_t *hub, uint64_t step)
 
 void srv_hub_fill_waiting(srv_hub_t *hub)
 {
-    if (!hub->fill)
+    if (!hub->fill || !hub->want_fill) /* called at every chunk boundary: usually nobody */
         return;
+    hub->want_fill = 0;
     for (srv_sub_t *s = hub->subs; s; s = s->next)
         if (s->want_fill) {
             s->want_fill = 0;
-            if (hub->fill(hub->fill_ctx, s))
+            if (hub->fill(hub->fill_ctx, s)) {
                 wake(s);
-            else
+            } else {
                 s->want_fill = 1;
+                hub->want_fill = 1;
+            }
         }
 }
 
-uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap)
+static uint32_t filters_of(const srv_hub_t *hub, int32_t *out, uint32_t cap)
 {
     uint32_t n = 0;
     for (const srv_sub_t *s = hub->subs; s; s = s->next) {
@@ -390,6 +429,19 @@ uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap)
         if (k == n && n < cap)
             out[n++] = s->filter;
     }
+    return n;
+}
+
+uint32_t srv_hub_filters(srv_hub_t *hub, int32_t *out, uint32_t cap)
+{
+    if (cap > SRV_HUB_FILTERS)
+        return filters_of(hub, out, cap);
+    if (!hub->filters_valid) { /* called for every chunk: recomputed only after (un)subscribes */
+        hub->n_filters = filters_of(hub, hub->filters, SRV_HUB_FILTERS);
+        hub->filters_valid = 1;
+    }
+    uint32_t n = hub->n_filters < cap ? hub->n_filters : cap;
+    memcpy(out, hub->filters, n * sizeof *out);
     return n;
 }
 
@@ -440,6 +492,7 @@ srv_sub_t *srv_hub_subscribe(srv_hub_t *hub, int32_t filter, const char *hello, 
         hub->subs->prev = s;
     hub->subs = s;
     hub->n_subs++;
+    hub->filters_valid = 0;
     return s;
 }
 
@@ -485,6 +538,7 @@ static int load_next(srv_sub_t *s)
         }
         if (!s->hub->fill(s->hub->fill_ctx, s)) {
             s->want_fill = 1;
+            s->hub->want_fill = 1;
             return 0;
         }
     }
@@ -528,6 +582,15 @@ ssize_t srv_sub_read(srv_sub_t *s, char *buf, size_t max)
     return 0;
 }
 
+int srv_sub_defer(srv_sub_t *s)
+{
+    if (s->notice_off < s->notice_len || s->cur || s->fill_head || s->lost_pending ||
+        s->q_count || s->ended || !s->hub)
+        return 1; /* a read would give bytes, or the end of the stream */
+    s->waiting = 1;
+    return 0;
+}
+
 void srv_sub_set_wake(srv_sub_t *s, srv_sub_wake_fn fn, void *arg)
 {
     s->wake = fn;
@@ -553,9 +616,11 @@ void srv_sub_close(srv_sub_t *s)
         if (s->next)
             s->next->prev = s->prev;
         hub->n_subs--;
+        hub->filters_valid = 0;
     }
     while (s->q_count)
         item_unref(ring_pop(s));
+    free(s->q);
     while (s->fill_head) {
         frame_t *f = s->fill_head;
         s->fill_head = f->next;

@@ -25,11 +25,16 @@
  * time: it is pulled as the reader drains, never encoded all at once.
  *
  * Bounds. Spike batches: at most queue_bytes of text per subscriber, plus one fill (<= its
- * budget and one batch); control events are small and bounded by the item ring. Items:
- * SRV_SUB_QUEUE_FRAMES; gaps merge, pings are only sent to idle streams; when the item ring is full
- * anyway (a subscriber that reads nothing while many control events are published), adjacent spike
- * items merge into a gap, else the oldest control event is dropped and counted as `events` in the
- * next dropped notice.
+ * budget and one batch). Items (frames, gaps, lost ranges): a ring that starts at
+ * SRV_SUB_RING_MIN slots, doubles as needed up to the hub's max_items = queue_bytes /
+ * SRV_SUB_ITEM_BYTES, within [SRV_SUB_ITEMS_MIN, SRV_SUB_ITEMS_MAX] (1,024 for queues up
+ * to 64 KiB, as when the ring was fixed; 16,384 for the default 1 MiB), and is freed when
+ * it drains after a backlog. Every spike batch is longer than SRV_SUB_ITEM_BYTES, so for
+ * spikes the byte budget is the binding limit; the item limit bounds control events
+ * (small: progress, lifecycle; pings go only to idle streams). Gaps merge; when the ring
+ * is full anyway (a subscriber that reads nothing while many control events are
+ * published), adjacent spike items merge into a gap, else the oldest control event is
+ * dropped and counted as `events` in the next dropped notice.
  *
  * Reading is pull-driven: the transport calls srv_sub_read when the socket can take more.
  * It returns 0 when there is nothing to send now; the subscriber is then "waiting" and the
@@ -47,8 +52,12 @@
 #define SRV_HUB_ALL     (-1) /* spike batches of every population */
 #define SRV_HUB_CONTROL (-2) /* events every subscriber gets */
 
-#define SRV_SUB_QUEUE_FRAMES 1024
-#define SRV_FILL_MAX_BYTES   (256 * 1024) /* encoded per fill at most (plus one batch) */
+#define SRV_SUB_RING_MIN   16          /* item slots a subscriber's ring starts with */
+#define SRV_SUB_ITEM_BYTES 64          /* queue bytes per item slot: the item limit */
+#define SRV_SUB_ITEMS_MIN  1024        /* the item limit of small queues (was fixed) */
+#define SRV_SUB_ITEMS_MAX  (1u << 20)
+#define SRV_FILL_MAX_BYTES (256 * 1024) /* encoded per fill at most (plus one batch) */
+#define SRV_HUB_FILTERS    16           /* distinct filters srv_hub_filters keeps */
 
 typedef struct srv_sub srv_sub_t;
 typedef void (*srv_sub_wake_fn)(void *arg);
@@ -59,6 +68,7 @@ typedef int (*srv_hub_fill_fn)(void *ctx, srv_sub_t *sub);
 typedef struct srv_hub {
     uint32_t max_subscribers;
     size_t queue_bytes; /* per subscriber */
+    uint32_t max_items; /* item slots per subscriber (see Bounds) */
     srv_sub_t *subs;    /* doubly linked */
     uint32_t n_subs;
     uint64_t *dropped_counter; /* optional global counter (metrics): steps + events lost */
@@ -66,6 +76,10 @@ typedef struct srv_hub {
     uint64_t dropped_total; /* steps + events this hub's subscribers lost */
     srv_hub_fill_fn fill;   /* NULL: gaps are reported lost when reached */
     void *fill_ctx;
+    int want_fill;          /* some subscriber may wait for srv_hub_fill_waiting */
+    int32_t filters[SRV_HUB_FILTERS]; /* srv_hub_filters, while filters_valid */
+    uint32_t n_filters;
+    int filters_valid;
 } srv_hub_t;
 
 /* init/close: the hub is embedded in its owner. close ends every subscription: each
@@ -95,8 +109,9 @@ void srv_hub_rebase(srv_hub_t *hub, uint64_t step);
 void srv_hub_fill_waiting(srv_hub_t *hub);
 
 /* The distinct filters of the current subscribers (SRV_HUB_ALL or population indices),
- * at most cap of them. */
-uint32_t srv_hub_filters(const srv_hub_t *hub, int32_t *out, uint32_t cap);
+ * at most cap of them, in the order of the subscriber list (kept between calls while
+ * nobody subscribes or leaves). */
+uint32_t srv_hub_filters(srv_hub_t *hub, int32_t *out, uint32_t cap);
 
 /* Sends ": ping" to every subscriber with nothing queued (keeps idle streams alive and
  * lets the transport notice dead peers). */
@@ -114,6 +129,11 @@ srv_sub_t *srv_hub_subscribe(srv_hub_t *hub, int32_t filter, const char *hello, 
  * sent now (the subscriber is waiting: wake will be called), -1 at the end of the stream
  * (hub closed or srv_sub_end, queue drained). */
 ssize_t srv_sub_read(srv_sub_t *sub, char *buf, size_t max);
+
+/* The transport will not read now (it paces its writes): returns 1 when something is
+ * ready to be read (the transport schedules the read itself), else 0, and then the next
+ * push or fill calls wake, as after a srv_sub_read that returned 0. */
+int srv_sub_defer(srv_sub_t *sub);
 
 /* Sets the transport's wake-up (called at most once per srv_sub_read that returned 0). */
 void srv_sub_set_wake(srv_sub_t *sub, srv_sub_wake_fn fn, void *arg);

@@ -189,19 +189,39 @@ int h_sessions_list(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 
 /* ---- one session ---- */
 
+/* Fills rs with the session's info (from the session's cache: session.h). */
+static int info_answer(srv_session_t *sess, srv_resp_t *rs)
+{
+    size_t len = 0;
+    char *text = srv_session_info_text(sess, &len);
+    if (text)
+        srv_resp_take(rs, 200, "application/json", text, len);
+    else
+        srv_resp_error(rs, 503, "unavailable", "", "out of memory");
+    return SRV_DONE;
+}
+
 static void get_read(srv_session_t *sess, srv_req_t *rq, void *arg)
 {
     (void)arg;
-    if (sess->closing)
+    if (sess->closing) {
         h_closed(sess, rq);
-    else
-        srv_session_answer_json(rq, 200, srv_session_info_json(sess));
+        return;
+    }
+    srv_resp_t rs;
+    srv_resp_init(&rs);
+    info_answer(sess, &rs);
+    srv_req_finish(rq, &rs);
 }
 
 int h_sessions_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     srv_session_t *sess = h_session(s, rq, rs);
-    return sess ? h_read(sess, rq, rs, get_read, NULL) : SRV_DONE;
+    if (!sess)
+        return SRV_DONE;
+    if (!sess->busy && !sess->closing) /* readable now: answered at once */
+        return info_answer(sess, rs);
+    return h_read(sess, rq, rs, get_read, NULL);
 }
 
 /* PATCH {realtime}: applied at once (pausing stops the pacer; a chunk already on the pool

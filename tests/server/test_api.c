@@ -1,8 +1,9 @@
 /* test_api.c: the session API end to end on a real server: create, info, list, step,
  * state, spikes, inputs, parameter and rate changes, recordings, reset, fork (continues
- * identically), checkpoint without a data directory, delete, ?name= on create; and the
- * service endpoints. */
+ * identically), checkpoint without a data directory, delete, ?name= on create; the info
+ * after each kind of change (it is cached); and the service endpoints. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,4 +232,135 @@ Test(api, create_may_repeat_the_name_in_the_query)
     /* nothing was created by the refused ones */
     t_error(srv.port, "GET", "/v1/sessions/qn2", NULL, 404, "not_found", NULL);
     json_decref(t_ok(srv.port, "DELETE", "/v1/sessions/qn", NULL, 204));
+}
+
+/* GET info is served from a cache kept until the session changes (server/session.h, "Info
+ * cache"). Each change below comes right after a GET that filled the cache, and the next
+ * GET must show it: a missing invalidation for any kind of change fails here. */
+static json_t *info(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/sessions/%s", name);
+    return t_ok(srv.port, "GET", path, NULL, 200);
+}
+
+static long long info_int(const char *name, const char *key)
+{
+    json_t *j = info(name);
+    long long v = json_integer_value(json_object_get(j, key));
+    json_decref(j);
+    return v;
+}
+
+static const char *info_str(const char *name, const char *key, char *out, size_t cap)
+{
+    json_t *j = info(name);
+    snprintf(out, cap, "%s", json_string_value(json_object_get(j, key)));
+    json_decref(j);
+    return out;
+}
+
+static double pop_param(const char *name, const char *param)
+{
+    json_t *j = info(name);
+    json_t *p = json_object_get(json_array_get(json_object_get(j, "populations"), 0), "params");
+    double v = json_number_value(json_object_get(p, param));
+    json_decref(j);
+    return v;
+}
+
+Test(api, info_follows_every_change)
+{
+    const char *body =
+        "{\"name\":\"ic\",\"seed\":3,\"dt\":1,\"network\":{\"populations\":[{\"name\":\"p\","
+        "\"model\":\"lif\",\"size\":20}],\"stimuli\":[{\"kind\":\"poisson\",\"target\":\"p\","
+        "\"rate_hz\":300,\"weight\":2}],\"recorders\":[{\"population\":\"p\",\"variables\":"
+        "[\"v\"],\"neurons\":[0],\"every\":1}]}}";
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions", body, 201));
+    char s[32];
+    /* step: step, time, spike and recorder counters */
+    cr_assert_eq(info_int("ic", "step"), 0);
+    cr_assert_eq(info_int("ic", "spikes_total"), 0);
+    json_decref(t_step(srv.port, "ic", 40, 0));
+    json_t *j = info("ic");
+    cr_assert_eq(json_integer_value(json_object_get(j, "step")), 40, "step after a step");
+    cr_assert_float_eq(json_number_value(json_object_get(j, "time_ms")), 40.0, 1e-9);
+    long long spikes = json_integer_value(json_object_get(j, "spikes_total"));
+    cr_assert_gt(spikes, 0, "spikes_total after a step");
+    json_t *rec = json_array_get(json_object_get(j, "recorders"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(rec, "samples_kept")), 40);
+    json_decref(j);
+    /* inputs: pending_inputs */
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions/ic/inputs",
+                     "{\"inputs\":[{\"population\":\"p\",\"kind\":\"spike\",\"neurons\":[1,2]}]}",
+                     200));
+    cr_assert_eq(info_int("ic", "pending_inputs"), 2, "pending_inputs after POST inputs");
+    /* a step with inputs (queued by the job itself) */
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions/ic/step",
+                     "{\"steps\":1,\"inputs\":[{\"population\":\"p\",\"kind\":\"spike\","
+                     "\"neurons\":[3],\"offset\":5}]}",
+                     200));
+    cr_assert_eq(info_int("ic", "pending_inputs"), 1, "the job's own input is pending");
+    cr_assert_eq(info_int("ic", "step"), 41);
+    /* population parameters */
+    cr_assert_float_eq(pop_param("ic", "v_th"), 1.0, 1e-6);
+    json_decref(t_ok(srv.port, "PATCH", "/v1/sessions/ic/populations/p",
+                     "{\"params\":{\"v_th\":2.5}}", 200));
+    cr_assert_float_eq(pop_param("ic", "v_th"), 2.5, 1e-6, "params after PATCH");
+    /* a stimulus rate is not in the info, but the info stays right after it */
+    json_decref(t_ok(srv.port, "PATCH", "/v1/sessions/ic/stimuli/0", "{\"rate_hz\":0}", 200));
+    cr_assert_eq(info_int("ic", "step"), 41);
+    /* reset */
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions/ic/reset", NULL, 200));
+    j = info("ic");
+    cr_assert_eq(json_integer_value(json_object_get(j, "step")), 0, "step after reset");
+    cr_assert_eq(json_integer_value(json_object_get(j, "pending_inputs")), 0);
+    rec = json_array_get(json_object_get(j, "recorders"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(rec, "samples_kept")), 0);
+    json_decref(j);
+    /* fork: the copy has its own info; the source's stays right */
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions/ic/fork", "{\"name\":\"ic2\"}", 201));
+    cr_assert_str_eq(info_str("ic2", "name", s, sizeof s), "ic2");
+    cr_assert_str_eq(info_str("ic", "name", s, sizeof s), "ic");
+    /* real-time stepping: status, flag, and the step moving on with every paced chunk */
+    cr_assert_str_eq(info_str("ic", "status", s, sizeof s), "idle");
+    json_decref(t_ok(srv.port, "PATCH", "/v1/sessions/ic", "{\"realtime\":true}", 200));
+    j = info("ic");
+    cr_assert(json_is_true(json_object_get(j, "realtime")), "realtime after PATCH");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "running");
+    long long step0 = json_integer_value(json_object_get(j, "step"));
+    json_decref(j);
+    long long deadline = hc_now_ms() + 5000;
+    while (info_int("ic", "step") == step0)
+        cr_assert_lt(hc_now_ms(), deadline, "the step never moved in real time");
+    json_decref(t_ok(srv.port, "PATCH", "/v1/sessions/ic", "{\"realtime\":false}", 200));
+    j = info("ic");
+    cr_assert(json_is_false(json_object_get(j, "realtime")), "realtime after PATCH off");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "idle");
+    long long step1 = json_integer_value(json_object_get(j, "step"));
+    json_decref(j);
+    /* an async job: running with its job, then idle again once canceled */
+    json_decref(t_ok(srv.port, "POST", "/v1/sessions/ic/step",
+                     "{\"steps\":10000000,\"async\":true}", 202));
+    j = info("ic");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "running");
+    cr_assert_not_null(json_object_get(j, "job"));
+    json_t *job = json_object_get(j, "job");
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/sessions/ic/jobs/%lld",
+             json_integer_value(json_object_get(job, "id")));
+    json_decref(j);
+    json_decref(t_ok(srv.port, "DELETE", loc, NULL, 200));
+    j = info("ic");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "idle");
+    cr_assert_null(json_object_get(j, "job"));
+    cr_assert_gt(json_integer_value(json_object_get(j, "step")), step1);
+    json_decref(j);
+    /* a GET right after another answers the same bytes */
+    hc_resp_t a, b;
+    cr_assert_eq(hc_request(srv.port, "GET", "/v1/sessions/ic", NULL, NULL, &a), 0);
+    cr_assert_eq(hc_request(srv.port, "GET", "/v1/sessions/ic", NULL, NULL, &b), 0);
+    cr_assert_str_eq(a.body, b.body);
+    hc_resp_free(&a);
+    hc_resp_free(&b);
 }

@@ -4,7 +4,7 @@
  * full); what the history lost is reported as an exact dropped range; a busy network makes
  * the reader wait for the next chunk boundary; replay is a gap; reset and close; a partly
  * written frame is never cut (the byte stream stays well-formed); filters, heartbeats only
- * when idle, wake-ups, end of stream; the item ring's own bound. */
+ * when idle, wake-ups, end of stream; the item ring's own bound, above the byte budget's. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,45 +360,70 @@ Test(sse, filters_heartbeats_wakeups_and_end)
     srv_sub_close(b);
 }
 
-/* A reader that reads nothing while thousands of control events are published: the item
- * ring stays bounded; adjacent spike items merge, and then the oldest control events go,
- * counted in the next dropped notice. */
-Test(sse, the_item_ring_stays_bounded)
+/* Publishes n steps, each a spike batch and a control event, to a reader that reads
+ * nothing; then drains it and checks: every step delivered exactly once, in order; every
+ * control event delivered or counted as lost. Returns the control events lost. */
+static uint64_t steps_and_controls(size_t queue_bytes, uint64_t n)
 {
     srv_hub_t h;
     uint64_t dropped = 0;
     hist_t hist = {.kept = 0, .per = 1000};
-    srv_hub_init(&h, 4, 1 << 20, &dropped, NULL);
+    srv_hub_init(&h, 4, queue_bytes, &dropped, NULL);
     srv_hub_set_fill(&h, fill, &hist);
     srv_sub_t *s = sub_at(&h, SRV_HUB_ALL, 0);
-    for (uint64_t i = 0; i < 3000; i++) {
+    for (uint64_t i = 0; i < n; i++) {
         publish(&h, SRV_HUB_ALL, i, i + 1);
         control(&h, "event: progress\ndata: {}\n\n");
     }
-    char *out = malloc(1 << 20), sum[8192];
-    drain(s, out, 1 << 20, 65536);
-    summary(out, sum, sizeof sum);
-    size_t progress = 0;
+    size_t cap = 8u << 20, scap = 1u << 20;
+    char *out = malloc(cap), *sum = malloc(scap);
+    drain(s, out, cap, 65536);
+    summary(out, sum, scap);
+    uint64_t progress = 0;
     for (const char *p = out; (p = strstr(p, "event: progress")); p++)
         progress++;
-    cr_assert_eq(progress + dropped, 3000, "every control event delivered or counted");
-    cr_assert_gt(dropped, 0);
-    cr_assert_not_null(strstr(out, "\"events\":"), "the loss is reported");
+    cr_assert_eq(progress + dropped, n, "every control event delivered or counted");
+    if (dropped)
+        cr_assert_not_null(strstr(out, "\"events\":"), "the loss is reported");
     /* every step is delivered exactly once, in order */
     uint64_t next = 0;
     for (const char *p = sum; *p;) {
         unsigned long long f, t;
-        int n = 0;
-        if (sscanf(p, "%llu-%llu %n", &f, &t, &n) == 2) {
+        int k = 0;
+        if (sscanf(p, "%llu-%llu %n", &f, &t, &k) == 2) {
             cr_assert_eq(f, next);
             next = t;
-            p += n;
+            p += k;
         } else {
             p = strchr(p, ' ') + 1; /* D? (events only) */
         }
     }
-    cr_assert_eq(next, 3000);
+    cr_assert_eq(next, n);
     free(out);
+    free(sum);
     srv_sub_close(s);
     srv_hub_close(&h, 0);
+    return dropped;
+}
+
+/* Three thousand steps of a batch and a progress event each (3 s at 1 kHz) fit in a 1 MiB
+ * queue: the byte budget, not the number of items, decides when a reader falls behind. */
+Test(sse, the_byte_budget_binds_before_the_item_ring)
+{
+    srv_hub_t h;
+    srv_hub_init(&h, 4, 1 << 20, NULL, NULL);
+    cr_assert_eq(h.max_items, (1u << 20) / SRV_SUB_ITEM_BYTES);
+    cr_assert_eq(steps_and_controls(1 << 20, 3000), 0, "no control event lost");
+}
+
+/* A reader that reads nothing while thousands of control events are published: the item
+ * ring stays bounded (a 64 KiB queue: 1024 items); adjacent spike items merge, and then the
+ * oldest control events go, counted in the next dropped notice. */
+Test(sse, the_item_ring_stays_bounded)
+{
+    srv_hub_t h;
+    srv_hub_init(&h, 4, 64 << 10, NULL, NULL);
+    cr_assert_eq(h.max_items, 1024);
+    uint64_t lost = steps_and_controls(64 << 10, 5000);
+    cr_assert_gt(lost, 3000, "at most 1024 items are held (%llu lost)", (unsigned long long)lost);
 }
