@@ -69,6 +69,8 @@ typedef struct sk__pop {
     uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
     uint32_t n_ids;
     uint32_t *block_n;  /* [block start / 16]: spikes the block collected at ids[block start] */
+    uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
+                           or injected into it since it was last cleared); 0: all +0 */
     int forced;         /* spikes were forced this step: collect again from the flags */
     uint16_t *refrac;   /* n, or NULL */
     uint16_t refrac_steps;
@@ -106,6 +108,9 @@ typedef struct sk__stim {
     uint64_t *times;    /* owned; step_current: increasing; spike_times: sorted with neurons */
     float *amplitudes;  /* step_current: n_times; current: NULL or one per target */
     uint32_t n_amplitudes; /* current with per-target amplitudes: their number */
+    int in_place;       /* a current over the whole population with per-neuron amplitudes a,
+                           each with 0.0f + a == a bit for bit (no -0, no NaN): a block whose
+                           only input it is reads them in place (sk__stim_prepare) */
     uint32_t *spike_neurons;
     uint32_t n_times;
 } sk__stim_t;
@@ -181,10 +186,18 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
                    sk_err_t *err);
 void sk__stim_free(sk__stim_t *stim);
 void sk__stim_set_rate(sk__stim_t *stim, double rate_hz, double dt_ms);
-/* Adds the input for step t of the stimuli targeting population `pop` into its ring slot,
- * for neurons in [lo, hi), stimuli in description order. Calls for disjoint ranges of one
- * population may run concurrently. */
-void sk__stims_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint32_t hi);
+/* Sets the fields derived from a built or restored stimulus (in_place). */
+void sk__stim_prepare(sk__stim_t *stim);
+/* The input of step t for neurons [lo, hi) of population `pop` (hi - lo <= SK__BLOCK): on
+ * return in[c] points at channel c's summed input of neuron lo, in the order of sk_net.h
+ * (the ring slot, then the stimuli in description order). slot[c]: channel c's ring slot at
+ * neuron lo, which the stimuli add into; NULL when the slot holds only +0 (nothing was
+ * delivered or injected into it since it was cleared): then the stimuli add into scratch
+ * (SK__BLOCK floats per channel, the caller's) or, for a lone in_place current, are read
+ * where they are. The result is the same either way, bit for bit. Calls for disjoint ranges
+ * of one population may run concurrently. */
+void sk__block_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint32_t hi,
+                      float *const *slot, float *scratch, const float **in);
 /* Sets the forced spikes (spike_times) of step t in the populations' spike flags (and
  * marks those populations `forced`). */
 void sk__stims_spikes(sk_net_t *net, uint64_t t);

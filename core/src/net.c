@@ -204,7 +204,8 @@ int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes)
     pop->spiked = sk_alloc_aligned(n, 1);
     pop->ids = sk_alloc_aligned(n, sizeof(uint32_t));
     pop->block_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by block start / 16 */
-    if (!pop->ring || !pop->spiked || !pop->ids || !pop->block_n)
+    pop->written = sk_calloc(pop->depth, 1); /* the ring starts zeroed */
+    if (!pop->ring || !pop->spiked || !pop->ids || !pop->block_n || !pop->written)
         return SK_ENOMEM;
     if (pop->refrac_steps && !(pop->refrac = sk_alloc_aligned(n, sizeof(uint16_t))))
         return SK_ENOMEM;
@@ -505,6 +506,7 @@ void sk__net_free(sk_net_t *net)
         sk_free_aligned(pop->spiked);
         sk_free_aligned(pop->ids);
         sk_free(pop->block_n);
+        sk_free(pop->written);
         sk_free_aligned(pop->refrac);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)
             sk_free(pop->init[j].values);
@@ -566,6 +568,7 @@ void sk_net_reset(sk_net_t *net)
         sk__pop_t *pop = &net->pops[k];
         sk__pop_apply_init(net, pop);
         memset(pop->ring, 0, (size_t)pop->depth * pop->model->n_inputs * pop->n * sizeof(float));
+        memset(pop->written, 0, pop->depth);
         memset(pop->spiked, 0, pop->n);
         pop->n_ids = 0;
         pop->spikes_total = 0;

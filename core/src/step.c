@@ -5,10 +5,18 @@
  *
  * Blocks. The model phase walks each population in blocks of SK__BLOCK neurons and does all
  * per-neuron work of the step on one block before the next (stimuli, the model, the clear
- * of the consumed slot), so the slot, the state and the flags of a block come from memory
- * once. Each neuron still sums its input in the documented order (synaptic input already in
- * the slot, injected currents, stimuli in description order); the slot of step t is never a
- * delivery target at step t (1 <= delay < depth), so clearing it early changes nothing.
+ * of the consumed slot, the spike ids), so the slot, the state and the flags of a block come
+ * from memory once. Each neuron still sums its input in the documented order (synaptic input
+ * already in the slot, injected currents, stimuli in description order); the slot of step t
+ * is never a delivery target at step t (1 <= delay < depth), so clearing it early changes
+ * nothing.
+ *
+ * Untouched slots. pop->written[slot] says whether anything (delivery, injection) wrote into
+ * a slot since it was last cleared. A slot nobody wrote into holds only +0: the model phase
+ * neither reads nor clears it, and the stimuli sum into a per-task scratch block instead, or
+ * (a lone per-neuron current) are read in place; 0 + x == x makes that the same input bit
+ * for bit (sk__block_inputs). A feed-forward population driven by stimuli alone then streams
+ * only its state and its stimuli's data, not its ring.
  *
  * Hot path. Nothing here allocates. The two heavy phases (model steps, delivery) run as
  * n_threads tasks when the caller lent a pool: model steps split every population into
@@ -86,19 +94,23 @@ static uint32_t collect_block(const uint8_t *z, uint32_t lo, uint32_t hi, uint32
 }
 
 /* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
- * block's spike ids while its flags are in cache (block starts are multiples of 16). */
-static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi)
+ * block's spike ids while its flags are in cache (block starts are multiples of 16). A ring
+ * slot that nothing wrote into holds only zeros: it is neither read nor cleared, and the
+ * stimuli go into scratch or are read in place (sk__block_inputs). */
+static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi, float *scratch)
 {
     sk__pop_t *pop = &ph->net->pops[k];
     const sk_model_t *m = pop->model;
-    sk__stims_inputs(ph->net, k, ph->t, lo, hi);
-    float *s[SK_MODEL_MAX_STATE];
+    const uint32_t at = (uint32_t)(ph->t % pop->depth);
+    const int written = pop->written[at];
+    float *slot = pop->ring + (size_t)at * m->n_inputs * pop->n;
+    float *s[SK_MODEL_MAX_STATE], *acc[SK_MODEL_MAX_INPUTS];
     const float *in[SK_MODEL_MAX_INPUTS];
-    float *slot = pop->ring + (size_t)(ph->t % pop->depth) * m->n_inputs * pop->n;
     for (uint32_t j = 0; j < m->n_state; j++)
         s[j] = pop->s[j] + lo;
     for (uint32_t c = 0; c < m->n_inputs; c++)
-        in[c] = slot + (size_t)c * pop->n + lo;
+        acc[c] = slot + (size_t)c * pop->n + lo;
+    sk__block_inputs(ph->net, k, ph->t, lo, hi, written ? acc : NULL, scratch, in);
     sk_step_args_t a = {
         .n = hi - lo,
         .step = ph->t,
@@ -112,8 +124,8 @@ static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi)
         .refrac_steps = pop->refrac_steps,
     };
     m->step(&a);
-    for (uint32_t c = 0; c < m->n_inputs; c++)
-        memset(slot + (size_t)c * pop->n + lo, 0, (size_t)(hi - lo) * sizeof(float));
+    for (uint32_t c = 0; written && c < m->n_inputs; c++)
+        memset(acc[c], 0, (size_t)(hi - lo) * sizeof(float));
     pop->block_n[lo / 16] = collect_block(pop->spiked, lo, hi, pop->ids + lo);
 }
 
@@ -121,11 +133,13 @@ static void models_task(void *arg, uint32_t part)
 {
     const phase_t *ph = arg;
     sk_net_t *net = ph->net;
+    /* the stimuli's sums for a block whose ring slot holds only zeros (sk__block_inputs) */
+    _Alignas(64) float scratch[SK_MODEL_MAX_INPUTS * SK__BLOCK];
     for (uint32_t k = 0; k < net->n_pops; k++) {
         uint32_t lo, hi;
         part_range(net->pops[k].n, part, ph->parts, &lo, &hi);
         for (uint32_t b = lo; b < hi; b += SK__BLOCK)
-            pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi);
+            pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi, scratch);
     }
 }
 
@@ -236,6 +250,22 @@ static uint64_t delivery_work(const sk_net_t *net)
     return work;
 }
 
+/* Marks the ring slots the delivery of step t will write into. */
+static void mark_written(sk_net_t *net, uint64_t t)
+{
+    for (uint32_t k = 0; k < net->n_projs; k++) {
+        const sk__proj_t *p = &net->projs[k];
+        sk__pop_t *dst = &net->pops[p->dst];
+        if (net->pops[p->src].n_ids == 0)
+            continue;
+        if (p->delays)
+            for (uint32_t d = 1; d <= p->max_delay; d++)
+                dst->written[(t + d) % dst->depth] = 1;
+        else
+            dst->written[(t + p->delay) % dst->depth] = 1;
+    }
+}
+
 static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
 {
     if (ph->parts > 1)
@@ -280,11 +310,14 @@ void sk__step_once(sk_net_t *net)
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
     ph.parts = parts_for(net, net->n_neurons);
     run_phase(net, models_task, &ph);
+    for (uint32_t k = 0; k < net->n_pops; k++) /* the slots of step t are clear again */
+        net->pops[k].written[t % net->pops[k].depth] = 0;
     sk__stims_spikes(net, t);
     sk__queue_apply(net, t, SK_INJECT_SPIKE);
     sk__queue_pop(&net->queue, t);
     gather(net, ph.parts);
     sk__hist_append(net, t);
+    mark_written(net, t);
     ph.parts = parts_for(net, delivery_work(net));
     run_phase(net, deliver_task, &ph);
     for (uint32_t k = 0; k < net->n_recs; k++)
