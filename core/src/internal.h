@@ -214,6 +214,10 @@ static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_
     }
 }
 
+/* collect.c: the ids of the flags set in z[lo, hi), ascending, into ids[0..); returns their
+ * number. May write ids[0, hi - lo) beyond the ids it returns. */
+uint32_t sk__collect(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids);
+
 /* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
 #define SK__BLOCK 2048u
 void sk__step_once(sk_net_t *net);

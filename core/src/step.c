@@ -26,9 +26,6 @@
  * count, and results are bit-identical to one thread.
  */
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "internal.h"
 
@@ -49,49 +46,6 @@ typedef struct phase {
     uint64_t t;
     uint32_t parts;
 } phase_t;
-
-/* The spike flags z[0..64) (each 0 or 1) as a bit mask. SSE2 (baseline x86-64): 16 flags
- * per compare and movemask. Elsewhere: x * 0x0102040810204080 gathers bit 0 of each byte of
- * x into the top byte. */
-static inline uint64_t flags_mask64(const uint8_t *z)
-{
-    uint64_t mask = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    for (uint32_t b = 0; b < 4; b++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(z + 16 * b));
-        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) ^ 0xFFFFu;
-        mask |= (uint64_t)m << (16 * b);
-    }
-#else
-    for (uint32_t b = 0; b < 8; b++) {
-        uint64_t word;
-        memcpy(&word, z + 8 * b, 8);
-        mask |= ((word * UINT64_C(0x0102040810204080)) >> 56) << (8 * b);
-    }
-#endif
-    return mask;
-}
-
-/* The ids of the flags set in z[lo, hi), ascending, into ids[0..); returns their number.
- * 64 flags at a time become one bit mask whose set bits are read with count-trailing-zeros:
- * no branch per flag or per empty word. */
-static uint32_t collect_block(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids)
-{
-    uint32_t n = 0, j = lo;
-    for (; j + 64 <= hi; j += 64) {
-        uint64_t mask = flags_mask64(z + j);
-        while (mask) {
-            ids[n++] = j + (uint32_t)__builtin_ctzll(mask);
-            mask &= mask - 1;
-        }
-    }
-    for (; j < hi; j++) {
-        ids[n] = j;
-        n += z[j] != 0;
-    }
-    return n;
-}
 
 /* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
  * block's spike ids while its flags are in cache (block starts are multiples of 16). A ring
@@ -126,7 +80,7 @@ static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi, f
     m->step(&a);
     for (uint32_t c = 0; written && c < m->n_inputs; c++)
         memset(acc[c], 0, (size_t)(hi - lo) * sizeof(float));
-    pop->block_n[lo / 16] = collect_block(pop->spiked, lo, hi, pop->ids + lo);
+    pop->block_n[lo / 16] = sk__collect(pop->spiked, lo, hi, pop->ids + lo);
 }
 
 static void models_task(void *arg, uint32_t part)
@@ -283,7 +237,7 @@ static void gather(sk_net_t *net, uint32_t parts)
         sk__pop_t *pop = &net->pops[k];
         uint32_t n = 0;
         if (pop->forced) {
-            n = collect_block(pop->spiked, 0, pop->n, pop->ids);
+            n = sk__collect(pop->spiked, 0, pop->n, pop->ids);
             pop->forced = 0;
         } else {
             for (uint32_t part = 0; part < parts; part++) {
