@@ -217,6 +217,12 @@ static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_
 /* collect.c: the ids of the flags set in z[lo, hi), ascending, into ids[0..); returns their
  * number. May write ids[0, hi - lo) beyond the ids it returns. */
 uint32_t sk__collect(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids);
+/* Its variants, widest last, for tests: whether this CPU (and build) runs one, and a call
+ * of one. sk__collect calls the widest that runs. */
+typedef enum { SK__COLLECT_BASE, SK__COLLECT_AVX512, SK__COLLECT_VBMI2 } sk__collect_variant_t;
+int sk__collect_runs(sk__collect_variant_t v);
+uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo, uint32_t hi,
+                          uint32_t *restrict ids);
 
 /* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
 #define SK__BLOCK 2048u
