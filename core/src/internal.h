@@ -68,7 +68,8 @@ typedef struct sk__pop {
     uint8_t *spiked;    /* n */
     uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
     uint32_t n_ids;
-    uint32_t *block_n;  /* [block start / 16]: spikes the block collected at ids[block start] */
+    uint32_t *part_n;   /* [part start / 16]: spikes a part of the model phase collected at
+                           ids[part start] */
     uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
                            or injected into it since it was last cleared); 0: all +0 */
     int forced;         /* spikes were forced this step: collect again from the flags */

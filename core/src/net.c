@@ -203,9 +203,9 @@ int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes)
     pop->ring = sk_alloc_aligned(ring * n, sizeof(float));
     pop->spiked = sk_alloc_aligned(n, 1);
     pop->ids = sk_alloc_aligned(n, sizeof(uint32_t));
-    pop->block_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by block start / 16 */
+    pop->part_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by part start / 16 */
     pop->written = sk_calloc(pop->depth, 1); /* the ring starts zeroed */
-    if (!pop->ring || !pop->spiked || !pop->ids || !pop->block_n || !pop->written)
+    if (!pop->ring || !pop->spiked || !pop->ids || !pop->part_n || !pop->written)
         return SK_ENOMEM;
     if (pop->refrac_steps && !(pop->refrac = sk_alloc_aligned(n, sizeof(uint16_t))))
         return SK_ENOMEM;
@@ -505,7 +505,7 @@ void sk__net_free(sk_net_t *net)
         sk_free_aligned(pop->ring);
         sk_free_aligned(pop->spiked);
         sk_free_aligned(pop->ids);
-        sk_free(pop->block_n);
+        sk_free(pop->part_n);
         sk_free(pop->written);
         sk_free_aligned(pop->refrac);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)

@@ -48,10 +48,12 @@ typedef struct phase {
 } phase_t;
 
 /* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
- * block's spike ids while its flags are in cache (block starts are multiples of 16). A ring
- * slot that nothing wrote into holds only zeros: it is neither read nor cleared, and the
- * stimuli go into scratch or are read in place (sk__block_inputs). */
-static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi, float *scratch)
+ * block's spike ids while its flags are in cache, written at ids (block starts are
+ * multiples of 16); returns their number. A ring slot that nothing wrote into holds only
+ * zeros: it is neither read nor cleared, and the stimuli go into scratch or are read in
+ * place (sk__block_inputs). */
+static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi,
+                          float *scratch, uint32_t *ids)
 {
     sk__pop_t *pop = &ph->net->pops[k];
     const sk_model_t *m = pop->model;
@@ -80,9 +82,13 @@ static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi, f
     m->step(&a);
     for (uint32_t c = 0; written && c < m->n_inputs; c++)
         memset(acc[c], 0, (size_t)(hi - lo) * sizeof(float));
-    pop->block_n[lo / 16] = sk__collect(pop->spiked, lo, hi, pop->ids + lo);
+    return sk__collect(pop->spiked, lo, hi, ids);
 }
 
+/* Part `part` of every population. Its blocks run in ascending order and append their spike
+ * ids at ids[lo + n) (n: spikes so far; a block's collection writes only below its own end,
+ * sk__collect), so the part's ids end up contiguous at ids[lo] and part_n[lo / 16] says how
+ * many. */
 static void models_task(void *arg, uint32_t part)
 {
     const phase_t *ph = arg;
@@ -90,10 +96,14 @@ static void models_task(void *arg, uint32_t part)
     /* the stimuli's sums for a block whose ring slot holds only zeros (sk__block_inputs) */
     _Alignas(64) float scratch[SK_MODEL_MAX_INPUTS * SK__BLOCK];
     for (uint32_t k = 0; k < net->n_pops; k++) {
-        uint32_t lo, hi;
-        part_range(net->pops[k].n, part, ph->parts, &lo, &hi);
+        sk__pop_t *pop = &net->pops[k];
+        uint32_t lo, hi, n = 0;
+        part_range(pop->n, part, ph->parts, &lo, &hi);
         for (uint32_t b = lo; b < hi; b += SK__BLOCK)
-            pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi, scratch);
+            n += pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi, scratch,
+                           pop->ids + lo + n);
+        if (lo < hi) /* an empty part may share its start with the next one */
+            pop->part_n[lo / 16] = n;
     }
 }
 
@@ -228,9 +238,9 @@ static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
         fn(ph, 0);
 }
 
-/* Spike ids of population k, ascending, from what the blocks collected: the segments at
- * ids[block start] are moved together in neuron order. A population with forced spikes is
- * collected again from its flags. */
+/* Spike ids of population k, ascending, from what the parts collected: the segments at
+ * ids[part start] are moved together in neuron order (one part: already in place). A
+ * population with forced spikes is collected again from its flags. */
 static void gather(sk_net_t *net, uint32_t parts)
 {
     for (uint32_t k = 0; k < net->n_pops; k++) {
@@ -243,11 +253,10 @@ static void gather(sk_net_t *net, uint32_t parts)
             for (uint32_t part = 0; part < parts; part++) {
                 uint32_t lo, hi;
                 part_range(pop->n, part, parts, &lo, &hi);
-                for (uint32_t b = lo; b < hi; b += SK__BLOCK) {
-                    uint32_t c = pop->block_n[b / 16];
-                    memmove(pop->ids + n, pop->ids + b, (size_t)c * sizeof(uint32_t));
-                    n += c;
-                }
+                uint32_t c = lo < hi ? pop->part_n[lo / 16] : 0;
+                if (n != lo)
+                    memmove(pop->ids + n, pop->ids + lo, (size_t)c * sizeof(uint32_t));
+                n += c;
             }
         }
         pop->n_ids = n;
