@@ -8,8 +8,8 @@
  *   avx512  16 flags at a time compress 16 candidate ids (vpcompressd);
  *   base    64 flags become one bit mask (SSE2 movemask) read with count-trailing-zeros.
  * None branches per flag or per spike except base. The widest variant the CPU runs is picked
- * per call (its features are read once by the runtime), like the model loops' clones
- * (sk_model.h); every variant gives the same ids (tests/core/test_collect.c runs them all).
+ * once, when the program loads (an ifunc, like the model loops' clones, sk_model.h); every
+ * variant gives the same ids (tests/core/test_collect.c runs them all).
  * Measured alone on 2048 flags at 2% spikes (Zen 4): vbmi2 0.018 ns per flag, avx512 0.059;
  * the fused lif loop of bench_ff_lif takes 0.18 ns per neuron.
  */
@@ -20,9 +20,10 @@
 
 #include "internal.h"
 
-/* Like SK_MODEL_CLONES: off under sanitizers, so the sanitizer builds test the baseline. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) &&              \
-    !defined(__SANITIZE_THREAD__)
+/* Like SK_MODEL_CLONES (an ifunc picks the variant when the program loads): GCC or clang on
+ * x86-64 Linux, off under sanitizers, so the sanitizer builds test the baseline. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) &&                          \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define SK__X86_DISPATCH 1
 #include <immintrin.h>
 #endif
@@ -137,6 +138,7 @@ SK__TARGET_VBMI2 static uint32_t collect_vbmi2(const uint8_t *z, uint32_t lo, ui
 int sk__collect_runs(sk__collect_variant_t v)
 {
 #if defined(SK__X86_DISPATCH)
+    __builtin_cpu_init(); /* may run in an ifunc resolver, before libgcc's constructor */
     switch (v) {
     case SK__COLLECT_VBMI2:
         return __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
@@ -164,13 +166,25 @@ uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo
     return collect_base(z, lo, hi, ids);
 }
 
+#if defined(SK__X86_DISPATCH)
+typedef uint32_t (*collect_fn)(const uint8_t *, uint32_t, uint32_t, uint32_t *restrict);
+
+/* Runs once, when the program loads (before constructors: the CPU model is read here). */
+static collect_fn resolve_collect(void)
+{
+    __builtin_cpu_init();
+    if (sk__collect_runs(SK__COLLECT_VBMI2))
+        return collect_vbmi2;
+    if (sk__collect_runs(SK__COLLECT_AVX512))
+        return collect_avx512;
+    return collect_base;
+}
+
+uint32_t sk__collect(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids)
+    __attribute__((ifunc("resolve_collect")));
+#else
 uint32_t sk__collect(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids)
 {
-#if defined(SK__X86_DISPATCH)
-    if (sk__collect_runs(SK__COLLECT_VBMI2))
-        return collect_vbmi2(z, lo, hi, ids);
-    if (sk__collect_runs(SK__COLLECT_AVX512))
-        return collect_avx512(z, lo, hi, ids);
-#endif
     return collect_base(z, lo, hi, ids);
 }
+#endif

@@ -65,6 +65,7 @@ typedef struct sk__pop {
     float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */
     uint32_t depth;     /* ring slots = 1 + largest delay into this population */
     float *ring;        /* depth x n_inputs x n floats */
+    uint32_t at;        /* the ring slot of the step being computed: step % depth */
     uint8_t *spiked;    /* n */
     uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
     uint32_t n_ids;

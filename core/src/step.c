@@ -33,6 +33,11 @@
  * (a cache line of floats) so tasks never share a line. */
 static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t *lo, uint32_t *hi)
 {
+    if (parts == 1) {
+        *lo = 0;
+        *hi = n;
+        return;
+    }
     uint64_t a = ((uint64_t)n * k / parts) & ~UINT64_C(15);
     uint64_t b = k + 1 == parts ? n : (((uint64_t)n * (k + 1) / parts) & ~UINT64_C(15));
     *lo = (uint32_t)(a < n ? a : n);
@@ -57,7 +62,7 @@ static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t h
 {
     sk__pop_t *pop = &ph->net->pops[k];
     const sk_model_t *m = pop->model;
-    const uint32_t at = (uint32_t)(ph->t % pop->depth);
+    const uint32_t at = pop->at;
     const int written = pop->written[at];
     float *slot = pop->ring + (size_t)at * m->n_inputs * pop->n;
     float *s[SK_MODEL_MAX_STATE], *acc[SK_MODEL_MAX_INPUTS];
@@ -196,6 +201,8 @@ static void deliver_task(void *arg, uint32_t part)
 
 static uint32_t parts_for(const sk_net_t *net, uint64_t work)
 {
+    if (net->par.n_threads <= 1)
+        return 1;
     uint64_t parts = work / (net->par.grain ? net->par.grain : SK__GRAIN);
     uint32_t threads = net->par.n_threads ? net->par.n_threads : 1;
     return parts < 1 ? 1u : parts > threads ? threads : (uint32_t)parts;
@@ -270,19 +277,25 @@ void sk__step_once(sk_net_t *net)
     const uint64_t t = net->step;
     phase_t ph = {.net = net, .t = t};
 
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        sk__pop_t *pop = &net->pops[k];
+        pop->at = pop->depth > 1 ? (uint32_t)(t % pop->depth) : 0;
+    }
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
     ph.parts = parts_for(net, net->n_neurons);
     run_phase(net, models_task, &ph);
     for (uint32_t k = 0; k < net->n_pops; k++) /* the slots of step t are clear again */
-        net->pops[k].written[t % net->pops[k].depth] = 0;
+        net->pops[k].written[net->pops[k].at] = 0;
     sk__stims_spikes(net, t);
     sk__queue_apply(net, t, SK_INJECT_SPIKE);
     sk__queue_pop(&net->queue, t);
     gather(net, ph.parts);
     sk__hist_append(net, t);
-    mark_written(net, t);
-    ph.parts = parts_for(net, delivery_work(net));
-    run_phase(net, deliver_task, &ph);
+    if (net->n_projs) {
+        mark_written(net, t);
+        ph.parts = parts_for(net, delivery_work(net));
+        run_phase(net, deliver_task, &ph);
+    }
     for (uint32_t k = 0; k < net->n_recs; k++)
         if (t % net->recs[k].every == 0)
             sk__rec_sample(net, &net->recs[k], t);
