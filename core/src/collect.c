@@ -131,7 +131,25 @@ SK__TARGET_VBMI2 static uint32_t collect_vbmi2(const uint8_t *z, uint32_t lo, ui
         }
         n += c;
     }
-    return collect_tail(z, j, hi, ids, n);
+    if (j < hi) { /* the last 1..63 flags: masked load, stores of the spikes only */
+        const uint32_t rest = hi - j;
+        __m512i f = _mm512_maskz_loadu_epi8((UINT64_C(1) << rest) - 1, (const void *)(z + j));
+        __mmask64 m = _mm512_test_epi8_mask(f, f);
+        __m512i off = _mm512_maskz_compress_epi8(m, iota);
+        __m512i base = _mm512_set1_epi32((int)j);
+        uint32_t c = (uint32_t)__builtin_popcountll(m);
+        for (uint32_t q = 0; 16 * q < c; q++) {
+            __m128i part = q == 0   ? _mm512_castsi512_si128(off)
+                           : q == 1 ? _mm512_extracti32x4_epi32(off, 1)
+                           : q == 2 ? _mm512_extracti32x4_epi32(off, 2)
+                                    : _mm512_extracti32x4_epi32(off, 3);
+            __mmask16 lanes = c - 16 * q >= 16 ? 0xFFFF : (__mmask16)((1u << (c - 16 * q)) - 1);
+            _mm512_mask_storeu_epi32((void *)(ids + n + 16 * q), lanes,
+                                     _mm512_add_epi32(base, _mm512_cvtepu8_epi32(part)));
+        }
+        n += c;
+    }
+    return n;
 }
 #endif
 
