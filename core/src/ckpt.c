@@ -799,7 +799,7 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     get_net(r, net, caps);
     if (r->bad)
         return SK_ECORRUPT;
-    net->pops = sk_calloc(net->n_pops, sizeof *net->pops);
+    net->pops = sk_alloc_aligned(net->n_pops, sizeof *net->pops);
     net->projs = sk_calloc(net->n_projs + 1u, sizeof *net->projs);
     net->stims = sk_calloc(net->n_stims + 1u, sizeof *net->stims);
     net->recs = sk_calloc(net->n_recs + 1u, sizeof *net->recs);

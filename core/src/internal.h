@@ -68,17 +68,20 @@ typedef struct sk__pop {
     uint32_t at;        /* the ring slot of the step being computed: step % depth */
     uint8_t *spiked;    /* n */
     uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
-    uint32_t n_ids;
     uint32_t *part_n;   /* [part start / 16]: spikes a part of the model phase collected at
                            ids[part start] */
     uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
                            or injected into it since it was last cleared); 0: all +0 */
-    int forced;         /* spikes were forced this step: collect again from the flags */
     uint16_t *refrac;   /* n, or NULL */
     uint16_t refrac_steps;
-    uint64_t spikes_total;
     sk__init_t *init;   /* n_init, owned */
     uint32_t n_init;
+    /* Written by the stepping thread every step: a cache line of their own (the array of
+     * populations is 64-byte aligned), so the model phase's other threads, which read the
+     * fields above, do not miss on them at every step. */
+    _Alignas(64) uint32_t n_ids;
+    int forced;         /* spikes were forced this step: collect again from the flags */
+    uint64_t spikes_total;
 } sk__pop_t;
 
 typedef struct sk__proj {

@@ -440,7 +440,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     net->seed = spec->seed;
     net->limits = lim;
     net->par.n_threads = 1;
-    net->pops = sk_calloc(spec->n_pops, sizeof *net->pops);
+    net->pops = sk_alloc_aligned(spec->n_pops, sizeof *net->pops);
     net->projs = sk_calloc(spec->n_projs ? spec->n_projs : 1, sizeof *net->projs);
     net->stims = sk_calloc(spec->n_stims ? spec->n_stims : 1, sizeof *net->stims);
     net->recs = sk_calloc(spec->n_recs ? spec->n_recs : 1, sizeof *net->recs);
@@ -520,7 +520,7 @@ void sk__net_free(sk_net_t *net)
         sk__rec_free(&net->recs[k]);
     sk__hist_free(&net->hist);
     sk__queue_free(&net->queue);
-    sk_free(net->pops);
+    sk_free_aligned(net->pops);
     sk_free(net->projs);
     sk_free(net->stims);
     sk_free(net->recs);

@@ -279,13 +279,15 @@ void sk__step_once(sk_net_t *net)
 
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
-        pop->at = pop->depth > 1 ? (uint32_t)(t % pop->depth) : 0;
+        if (pop->depth > 1) /* depth 1: always slot 0, and the line stays clean */
+            pop->at = (uint32_t)(t % pop->depth);
     }
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
     ph.parts = parts_for(net, net->n_neurons);
     run_phase(net, models_task, &ph);
     for (uint32_t k = 0; k < net->n_pops; k++) /* the slots of step t are clear again */
-        net->pops[k].written[net->pops[k].at] = 0;
+        if (net->pops[k].written[net->pops[k].at])
+            net->pops[k].written[net->pops[k].at] = 0;
     sk__stims_spikes(net, t);
     sk__queue_apply(net, t, SK_INJECT_SPIKE);
     sk__queue_pop(&net->queue, t);
