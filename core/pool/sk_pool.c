@@ -40,6 +40,7 @@ struct sk_pool {
     uint32_t n_workers;
     atomic_uint_fast64_t generation;
     atomic_uint busy;  /* workers still in the current generation */
+    atomic_uint sleepers; /* workers waiting on `wake` (or about to) */
     atomic_int stop;
     sk_task_fn task;   /* written before the generation is bumped, read after */
     void *arg;
@@ -88,10 +89,11 @@ static uint64_t await_generation(sk_pool_t *p, uint64_t seen)
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1u); /* before the check below: see sk_pool_run */
     uint64_t g;
-    while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
-           !atomic_load(&p->stop))
+    while ((g = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop))
         pthread_cond_wait(&p->wake, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1u);
     pthread_mutex_unlock(&p->mu);
     return g;
 }
@@ -126,6 +128,7 @@ int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
     pthread_cond_init(&p->done, NULL);
     atomic_init(&p->generation, 0);
     atomic_init(&p->busy, 0u);
+    atomic_init(&p->sleepers, 0u);
     atomic_init(&p->stop, 0);
     atomic_init(&p->next, 0u);
     p->threads = calloc(n_threads, sizeof *p->threads);
@@ -182,10 +185,18 @@ void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
     p->n_home = n_tasks < p->n_workers + 1 ? n_tasks : p->n_workers + 1;
     atomic_store_explicit(&p->next, 0u, memory_order_relaxed);
     atomic_store_explicit(&p->busy, p->n_workers, memory_order_relaxed);
-    pthread_mutex_lock(&p->mu);
-    uint64_t gen = atomic_fetch_add_explicit(&p->generation, 1, memory_order_release) + 1;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    /* Spinning workers see the new generation by themselves; only sleeping ones need the
+     * mutex and the broadcast. Both sides are sequentially consistent: a worker counts
+     * itself in `sleepers` before it checks the generation, the caller bumps the generation
+     * before it reads `sleepers`, so either the caller sees the sleeper or the sleeper sees
+     * the new generation (and the broadcast under the mutex cannot fall between a
+     * sleeper's check and its wait). */
+    uint64_t gen = atomic_fetch_add(&p->generation, 1) + 1;
+    if (atomic_load(&p->sleepers)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mu);
+    }
     drain(p, 0, gen);
     /* join: spin briefly, then sleep (a worker may share this core and be descheduled) */
     for (int spin = 0; spin < SPIN_ROUNDS; spin++) {
