@@ -188,7 +188,7 @@ uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo
 typedef uint32_t (*collect_fn)(const uint8_t *, uint32_t, uint32_t, uint32_t *restrict);
 
 /* Runs once, when the program loads (before constructors: the CPU model is read here). */
-static collect_fn resolve_collect(void)
+__attribute__((used)) static collect_fn resolve_collect(void)
 {
     __builtin_cpu_init();
     if (sk__collect_runs(SK__COLLECT_VBMI2))
