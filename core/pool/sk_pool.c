@@ -4,8 +4,16 @@
  * publishes (task, arg, n_tasks) and then bumps an atomic generation number (release);
  * workers spin on it for a few microseconds before sleeping on a condition variable, and
  * the caller spins on the count of busy workers before sleeping on another (on a shared
- * machine a worker can be descheduled; spinning then only delays it). Tasks are claimed with an atomic counter,
- * which is fine for determinism: the network's tasks write disjoint data.
+ * machine a worker can be descheduled; spinning then only delays it).
+ *
+ * Which thread runs which task does not matter for results (the network's tasks write
+ * disjoint data) but does for speed: a network gives each thread the same neurons every
+ * step, and a task that moves to another core finds its data in the other core's cache.
+ * So task k < n_threads is "at home" on thread k (the caller is thread 0, worker w thread
+ * w + 1) and each thread first claims its home task; tasks past n_threads go to whoever
+ * asks first (an atomic counter); then a thread with nothing left steals the home tasks
+ * nobody has claimed yet, so a worker that is asleep or descheduled delays nothing. A
+ * claim is a compare-and-swap of the task's slot to the run's generation.
  * Sleeping workers are woken under the mutex, so a worker that saw the old generation and
  * is about to sleep cannot miss the broadcast.
  */
@@ -18,19 +26,28 @@
 
 #define SPIN_ROUNDS 4000 /* about 10-40 us of pause instructions before sleeping */
 
+typedef struct worker_arg {
+    sk_pool_t *pool;
+    uint32_t self; /* thread index: 1 + worker index */
+} worker_arg_t;
+
 struct sk_pool {
     pthread_mutex_t mu;
     pthread_cond_t wake; /* workers sleep on it between runs */
     pthread_cond_t done; /* the caller sleeps on it when the join outlasts its spin */
     pthread_t *threads;
+    worker_arg_t *args; /* [n_workers] */
     uint32_t n_workers;
     atomic_uint_fast64_t generation;
     atomic_uint busy;  /* workers still in the current generation */
+    atomic_uint sleepers; /* workers waiting on `wake` (or about to) */
     atomic_int stop;
     sk_task_fn task;   /* written before the generation is bumped, read after */
     void *arg;
     uint32_t n_tasks;
-    atomic_uint next;  /* next task to claim */
+    atomic_uint next;  /* next task past the home tasks to claim (offset by n_home) */
+    uint32_t n_home;   /* min(n_tasks, threads): tasks with a home thread this run */
+    atomic_uint_fast64_t *home; /* [threads]: generation in which home task k was claimed */
 };
 
 static inline void cpu_relax(void)
@@ -40,14 +57,26 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void drain(sk_pool_t *p)
+static int claim_home(sk_pool_t *p, uint32_t k, uint64_t gen)
 {
+    uint_fast64_t seen = atomic_load_explicit(&p->home[k], memory_order_relaxed);
+    return seen != gen && atomic_compare_exchange_strong(&p->home[k], &seen, gen);
+}
+
+/* Thread `self`'s share of run `gen`: its home task, the shared tail, then stealing. */
+static void drain(sk_pool_t *p, uint32_t self, uint64_t gen)
+{
+    if (self < p->n_home && claim_home(p, self, gen))
+        p->task(p->arg, self);
     for (;;) {
-        uint32_t k = atomic_fetch_add(&p->next, 1u);
+        uint32_t k = p->n_home + atomic_fetch_add(&p->next, 1u);
         if (k >= p->n_tasks)
-            return;
+            break;
         p->task(p->arg, k);
     }
+    for (uint32_t k = 0; k < p->n_home; k++)
+        if (k != self && claim_home(p, k, gen))
+            p->task(p->arg, k);
 }
 
 /* Waits until the generation differs from `seen` or the pool stops; returns the new one. */
@@ -60,23 +89,25 @@ static uint64_t await_generation(sk_pool_t *p, uint64_t seen)
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1u); /* before the check below: see sk_pool_run */
     uint64_t g;
-    while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
-           !atomic_load(&p->stop))
+    while ((g = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop))
         pthread_cond_wait(&p->wake, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1u);
     pthread_mutex_unlock(&p->mu);
     return g;
 }
 
 static void *worker(void *arg)
 {
-    sk_pool_t *p = arg;
+    sk_pool_t *p = ((worker_arg_t *)arg)->pool;
+    const uint32_t self = ((worker_arg_t *)arg)->self;
     uint64_t seen = 0;
     for (;;) {
         seen = await_generation(p, seen);
         if (atomic_load(&p->stop))
             return NULL;
-        drain(p);
+        drain(p, self, seen);
         if (atomic_fetch_sub_explicit(&p->busy, 1u, memory_order_acq_rel) == 1u) {
             pthread_mutex_lock(&p->mu); /* the last worker wakes a caller that sleeps */
             pthread_cond_signal(&p->done);
@@ -97,15 +128,21 @@ int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
     pthread_cond_init(&p->done, NULL);
     atomic_init(&p->generation, 0);
     atomic_init(&p->busy, 0u);
+    atomic_init(&p->sleepers, 0u);
     atomic_init(&p->stop, 0);
     atomic_init(&p->next, 0u);
     p->threads = calloc(n_threads, sizeof *p->threads);
-    if (!p->threads) {
+    p->args = calloc(n_threads, sizeof *p->args);
+    p->home = calloc(n_threads, sizeof *p->home);
+    if (!p->threads || !p->args || !p->home) {
         sk_pool_destroy(p);
         return SK_ENOMEM;
     }
+    for (uint32_t k = 0; k < n_threads; k++)
+        atomic_init(&p->home[k], 0);
     for (uint32_t k = 0; k + 1 < n_threads; k++) {
-        if (pthread_create(&p->threads[k], NULL, worker, p) != 0) {
+        p->args[k] = (worker_arg_t){.pool = p, .self = k + 1};
+        if (pthread_create(&p->threads[k], NULL, worker, &p->args[k]) != 0) {
             sk_pool_destroy(p);
             return SK_ENOMEM;
         }
@@ -129,6 +166,8 @@ void sk_pool_destroy(sk_pool_t *p)
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
     free(p->threads);
+    free(p->args);
+    free((void *)p->home);
     free(p);
 }
 
@@ -143,13 +182,22 @@ void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
     p->task = task;
     p->arg = arg;
     p->n_tasks = n_tasks;
+    p->n_home = n_tasks < p->n_workers + 1 ? n_tasks : p->n_workers + 1;
     atomic_store_explicit(&p->next, 0u, memory_order_relaxed);
     atomic_store_explicit(&p->busy, p->n_workers, memory_order_relaxed);
-    pthread_mutex_lock(&p->mu);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
-    drain(p);
+    /* Spinning workers see the new generation by themselves; only sleeping ones need the
+     * mutex and the broadcast. Both sides are sequentially consistent: a worker counts
+     * itself in `sleepers` before it checks the generation, the caller bumps the generation
+     * before it reads `sleepers`, so either the caller sees the sleeper or the sleeper sees
+     * the new generation (and the broadcast under the mutex cannot fall between a
+     * sleeper's check and its wait). */
+    uint64_t gen = atomic_fetch_add(&p->generation, 1) + 1;
+    if (atomic_load(&p->sleepers)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mu);
+    }
+    drain(p, 0, gen);
     /* join: spin briefly, then sleep (a worker may share this core and be descheduled) */
     for (int spin = 0; spin < SPIN_ROUNDS; spin++) {
         if (!atomic_load_explicit(&p->busy, memory_order_acquire))

@@ -435,6 +435,15 @@ static void *get_array(rd_t *r, uint64_t n, uint64_t size, int aligned)
 /* ------------------------------------------------------------------------------------ */
 /* Restore                                                                               */
 
+static int all_zero_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    unsigned char any = 0;
+    for (size_t k = 0; k < n; k++)
+        any |= b[k];
+    return any == 0;
+}
+
 static void get_net(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
 {
     expect_tag(r, TAG_NET);
@@ -533,6 +542,9 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
     if (get_u32(r) != m->n_inputs)
         return corrupt(r, "input count does not match the model");
     get(r, p->ring, 4u * (uint64_t)p->depth * m->n_inputs * p->n);
+    for (uint32_t slot = 0; !r->bad && slot < p->depth; slot++) /* any bit set: written */
+        p->written[slot] = !all_zero_bytes(p->ring + (size_t)slot * m->n_inputs * p->n,
+                                           4u * (size_t)m->n_inputs * p->n);
     if (p->refrac)
         get(r, p->refrac, 2u * (uint64_t)p->n);
     p->n_init = get_u32(r);
@@ -672,6 +684,7 @@ static int get_stim(rd_t *r, sk_net_t *net, sk__stim_t *s)
             if (s->spike_neurons[k] >= pop->n)
                 return corrupt(r, "stimulus neuron out of range");
     }
+    sk__stim_prepare(s);
     return r->bad ? SK_ECORRUPT : 0;
 }
 
@@ -805,7 +818,7 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     get_net(r, net, caps);
     if (r->bad)
         return SK_ECORRUPT;
-    net->pops = sk_calloc(net->n_pops, sizeof *net->pops);
+    net->pops = sk_alloc_aligned(net->n_pops, sizeof *net->pops);
     net->projs = sk_calloc(net->n_projs + 1u, sizeof *net->projs);
     net->stims = sk_calloc(net->n_stims + 1u, sizeof *net->stims);
     net->recs = sk_calloc(net->n_recs + 1u, sizeof *net->recs);

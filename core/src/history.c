@@ -46,9 +46,11 @@ void sk__hist_append(sk_net_t *net, uint64_t t)
         total += net->pops[k].n_ids;
     if (total == 0)
         return;
-    uint64_t pos = h->id_head;
-    if (pos % h->cap_ids + total > h->cap_ids)
-        pos += h->cap_ids - pos % h->cap_ids; /* restart at the beginning of the ring */
+    uint64_t pos = h->id_head, off = pos % h->cap_ids;
+    if (off + total > h->cap_ids) { /* restart at the beginning of the ring */
+        pos += h->cap_ids - off;
+        off = 0;
+    }
     while (h->rec_head > h->rec_tail &&
            (pos + total - h->id_tail > h->cap_ids || h->rec_head - h->rec_tail >= h->cap_recs))
         drop_oldest(h, pos);
@@ -57,7 +59,7 @@ void sk__hist_append(sk_net_t *net, uint64_t t)
     uint32_t r = (uint32_t)(h->rec_head % h->cap_recs);
     h->rec_step[r] = t;
     h->rec_pos[r] = pos;
-    uint32_t *dst = h->ids + pos % h->cap_ids;
+    uint32_t *dst = h->ids + off;
     for (uint32_t k = 0; k < net->n_pops; k++) {
         const sk__pop_t *pop = &net->pops[k];
         memcpy(dst, pop->ids, (size_t)pop->n_ids * sizeof(uint32_t));

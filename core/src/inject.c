@@ -117,8 +117,10 @@ void sk__queue_apply(sk_net_t *net, uint64_t t, sk_inject_kind_t kind)
         if (kind == SK_INJECT_SPIKE) {
             pop->spiked[in->neuron] = 1;
             pop->forced = 1;
-        } else
+        } else {
             sk__deliver(pop, (uint32_t)(t % pop->depth), in->channel, in->neuron, in->value);
+            pop->written[t % pop->depth] = 1;
+        }
     }
 }
 

@@ -65,16 +65,23 @@ typedef struct sk__pop {
     float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */
     uint32_t depth;     /* ring slots = 1 + largest delay into this population */
     float *ring;        /* depth x n_inputs x n floats */
+    uint32_t at;        /* the ring slot of the step being computed: step % depth */
     uint8_t *spiked;    /* n */
     uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
-    uint32_t n_ids;
-    uint32_t *block_n;  /* [block start / 16]: spikes the block collected at ids[block start] */
-    int forced;         /* spikes were forced this step: collect again from the flags */
+    uint32_t *part_n;   /* [part start / 16]: spikes a part of the model phase collected at
+                           ids[part start] */
+    uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
+                           or injected into it since it was last cleared); 0: all +0 */
     uint16_t *refrac;   /* n, or NULL */
     uint16_t refrac_steps;
-    uint64_t spikes_total;
     sk__init_t *init;   /* n_init, owned */
     uint32_t n_init;
+    /* Written by the stepping thread every step: a cache line of their own (the array of
+     * populations is 64-byte aligned), so the model phase's other threads, which read the
+     * fields above, do not miss on them at every step. */
+    _Alignas(64) uint32_t n_ids;
+    int forced;         /* spikes were forced this step: collect again from the flags */
+    uint64_t spikes_total;
 } sk__pop_t;
 
 typedef struct sk__proj {
@@ -106,6 +113,9 @@ typedef struct sk__stim {
     uint64_t *times;    /* owned; step_current: increasing; spike_times: sorted with neurons */
     float *amplitudes;  /* step_current: n_times; current: NULL or one per target */
     uint32_t n_amplitudes; /* current with per-target amplitudes: their number */
+    int in_place;       /* a current over the whole population with per-neuron amplitudes a,
+                           each with 0.0f + a == a bit for bit (no -0, no NaN): a block whose
+                           only input it is reads them in place (sk__stim_prepare) */
     uint32_t *spike_neurons;
     uint32_t n_times;
 } sk__stim_t;
@@ -181,10 +191,18 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
                    sk_err_t *err);
 void sk__stim_free(sk__stim_t *stim);
 void sk__stim_set_rate(sk__stim_t *stim, double rate_hz, double dt_ms);
-/* Adds the input for step t of the stimuli targeting population `pop` into its ring slot,
- * for neurons in [lo, hi), stimuli in description order. Calls for disjoint ranges of one
- * population may run concurrently. */
-void sk__stims_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint32_t hi);
+/* Sets the fields derived from a built or restored stimulus (in_place). */
+void sk__stim_prepare(sk__stim_t *stim);
+/* The input of step t for neurons [lo, hi) of population `pop` (hi - lo <= SK__BLOCK): on
+ * return in[c] points at channel c's summed input of neuron lo, in the order of sk_net.h
+ * (the ring slot, then the stimuli in description order). slot[c]: channel c's ring slot at
+ * neuron lo, which the stimuli add into; NULL when the slot holds only +0 (nothing was
+ * delivered or injected into it since it was cleared): then the stimuli add into scratch
+ * (SK__BLOCK floats per channel, the caller's) or, for a lone in_place current, are read
+ * where they are. The result is the same either way, bit for bit. Calls for disjoint ranges
+ * of one population may run concurrently. */
+void sk__block_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint32_t hi,
+                      float *const *slot, float *scratch, const float **in);
 /* Sets the forced spikes (spike_times) of step t in the populations' spike flags (and
  * marks those populations `forced`). */
 void sk__stims_spikes(sk_net_t *net, uint64_t t);
@@ -200,6 +218,16 @@ static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_
         base[(size_t)pop->n + j] += -w;
     }
 }
+
+/* collect.c: the ids of the flags set in z[lo, hi), ascending, into ids[0..); returns their
+ * number. May write ids[0, hi - lo) beyond the ids it returns. */
+uint32_t sk__collect(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids);
+/* Its variants, widest last, for tests: whether this CPU (and build) runs one, and a call
+ * of one. sk__collect calls the widest that runs. */
+typedef enum { SK__COLLECT_BASE, SK__COLLECT_AVX512, SK__COLLECT_VBMI2 } sk__collect_variant_t;
+int sk__collect_runs(sk__collect_variant_t v);
+uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo, uint32_t hi,
+                          uint32_t *restrict ids);
 
 /* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
 #define SK__BLOCK 2048u

@@ -203,8 +203,9 @@ int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes)
     pop->ring = sk_alloc_aligned(ring * n, sizeof(float));
     pop->spiked = sk_alloc_aligned(n, 1);
     pop->ids = sk_alloc_aligned(n, sizeof(uint32_t));
-    pop->block_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by block start / 16 */
-    if (!pop->ring || !pop->spiked || !pop->ids || !pop->block_n)
+    pop->part_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by part start / 16 */
+    pop->written = sk_calloc(pop->depth, 1); /* the ring starts zeroed */
+    if (!pop->ring || !pop->spiked || !pop->ids || !pop->part_n || !pop->written)
         return SK_ENOMEM;
     if (pop->refrac_steps && !(pop->refrac = sk_alloc_aligned(n, sizeof(uint16_t))))
         return SK_ENOMEM;
@@ -439,7 +440,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     net->seed = spec->seed;
     net->limits = lim;
     net->par.n_threads = 1;
-    net->pops = sk_calloc(spec->n_pops, sizeof *net->pops);
+    net->pops = sk_alloc_aligned(spec->n_pops, sizeof *net->pops);
     net->projs = sk_calloc(spec->n_projs ? spec->n_projs : 1, sizeof *net->projs);
     net->stims = sk_calloc(spec->n_stims ? spec->n_stims : 1, sizeof *net->stims);
     net->recs = sk_calloc(spec->n_recs ? spec->n_recs : 1, sizeof *net->recs);
@@ -504,7 +505,8 @@ void sk__net_free(sk_net_t *net)
         sk_free_aligned(pop->ring);
         sk_free_aligned(pop->spiked);
         sk_free_aligned(pop->ids);
-        sk_free(pop->block_n);
+        sk_free(pop->part_n);
+        sk_free(pop->written);
         sk_free_aligned(pop->refrac);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)
             sk_free(pop->init[j].values);
@@ -518,7 +520,7 @@ void sk__net_free(sk_net_t *net)
         sk__rec_free(&net->recs[k]);
     sk__hist_free(&net->hist);
     sk__queue_free(&net->queue);
-    sk_free(net->pops);
+    sk_free_aligned(net->pops);
     sk_free(net->projs);
     sk_free(net->stims);
     sk_free(net->recs);
@@ -566,6 +568,7 @@ void sk_net_reset(sk_net_t *net)
         sk__pop_t *pop = &net->pops[k];
         sk__pop_apply_init(net, pop);
         memset(pop->ring, 0, (size_t)pop->depth * pop->model->n_inputs * pop->n * sizeof(float));
+        memset(pop->written, 0, pop->depth);
         memset(pop->spiked, 0, pop->n);
         pop->n_ids = 0;
         pop->spikes_total = 0;

@@ -5,10 +5,18 @@
  *
  * Blocks. The model phase walks each population in blocks of SK__BLOCK neurons and does all
  * per-neuron work of the step on one block before the next (stimuli, the model, the clear
- * of the consumed slot), so the slot, the state and the flags of a block come from memory
- * once. Each neuron still sums its input in the documented order (synaptic input already in
- * the slot, injected currents, stimuli in description order); the slot of step t is never a
- * delivery target at step t (1 <= delay < depth), so clearing it early changes nothing.
+ * of the consumed slot, the spike ids), so the slot, the state and the flags of a block come
+ * from memory once. Each neuron still sums its input in the documented order (synaptic input
+ * already in the slot, injected currents, stimuli in description order); the slot of step t
+ * is never a delivery target at step t (1 <= delay < depth), so clearing it early changes
+ * nothing.
+ *
+ * Untouched slots. pop->written[slot] says whether anything (delivery, injection) wrote into
+ * a slot since it was last cleared. A slot nobody wrote into holds only +0: the model phase
+ * neither reads nor clears it, and the stimuli sum into a per-task scratch block instead, or
+ * (a lone per-neuron current) are read in place; 0 + x == x makes that the same input bit
+ * for bit (sk__block_inputs). A feed-forward population driven by stimuli alone then streams
+ * only its state and its stimuli's data, not its ring.
  *
  * Hot path. Nothing here allocates. The two heavy phases (model steps, delivery) run as
  * n_threads tasks when the caller lent a pool: model steps split every population into
@@ -18,9 +26,6 @@
  * count, and results are bit-identical to one thread.
  */
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "internal.h"
 
@@ -28,6 +33,11 @@
  * (a cache line of floats) so tasks never share a line. */
 static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t *lo, uint32_t *hi)
 {
+    if (parts == 1) {
+        *lo = 0;
+        *hi = n;
+        return;
+    }
     uint64_t a = ((uint64_t)n * k / parts) & ~UINT64_C(15);
     uint64_t b = k + 1 == parts ? n : (((uint64_t)n * (k + 1) / parts) & ~UINT64_C(15));
     *lo = (uint32_t)(a < n ? a : n);
@@ -42,63 +52,26 @@ typedef struct phase {
     uint32_t parts;
 } phase_t;
 
-/* The spike flags z[0..64) (each 0 or 1) as a bit mask. SSE2 (baseline x86-64): 16 flags
- * per compare and movemask. Elsewhere: x * 0x0102040810204080 gathers bit 0 of each byte of
- * x into the top byte. */
-static inline uint64_t flags_mask64(const uint8_t *z)
-{
-    uint64_t mask = 0;
-#if defined(__SSE2__)
-    const __m128i zero = _mm_setzero_si128();
-    for (uint32_t b = 0; b < 4; b++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(z + 16 * b));
-        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) ^ 0xFFFFu;
-        mask |= (uint64_t)m << (16 * b);
-    }
-#else
-    for (uint32_t b = 0; b < 8; b++) {
-        uint64_t word;
-        memcpy(&word, z + 8 * b, 8);
-        mask |= ((word * UINT64_C(0x0102040810204080)) >> 56) << (8 * b);
-    }
-#endif
-    return mask;
-}
-
-/* The ids of the flags set in z[lo, hi), ascending, into ids[0..); returns their number.
- * 64 flags at a time become one bit mask whose set bits are read with count-trailing-zeros:
- * no branch per flag or per empty word. */
-static uint32_t collect_block(const uint8_t *z, uint32_t lo, uint32_t hi, uint32_t *restrict ids)
-{
-    uint32_t n = 0, j = lo;
-    for (; j + 64 <= hi; j += 64) {
-        uint64_t mask = flags_mask64(z + j);
-        while (mask) {
-            ids[n++] = j + (uint32_t)__builtin_ctzll(mask);
-            mask &= mask - 1;
-        }
-    }
-    for (; j < hi; j++) {
-        ids[n] = j;
-        n += z[j] != 0;
-    }
-    return n;
-}
-
 /* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
- * block's spike ids while its flags are in cache (block starts are multiples of 16). */
-static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi)
+ * block's spike ids while its flags are in cache, written at ids (block starts are
+ * multiples of 16); returns their number. A ring slot that nothing wrote into holds only
+ * zeros: it is neither read nor cleared, and the stimuli go into scratch or are read in
+ * place (sk__block_inputs). */
+static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi,
+                          float *scratch, uint32_t *ids)
 {
     sk__pop_t *pop = &ph->net->pops[k];
     const sk_model_t *m = pop->model;
-    sk__stims_inputs(ph->net, k, ph->t, lo, hi);
-    float *s[SK_MODEL_MAX_STATE];
+    const uint32_t at = pop->at;
+    const int written = pop->written[at];
+    float *slot = pop->ring + (size_t)at * m->n_inputs * pop->n;
+    float *s[SK_MODEL_MAX_STATE], *acc[SK_MODEL_MAX_INPUTS];
     const float *in[SK_MODEL_MAX_INPUTS];
-    float *slot = pop->ring + (size_t)(ph->t % pop->depth) * m->n_inputs * pop->n;
     for (uint32_t j = 0; j < m->n_state; j++)
         s[j] = pop->s[j] + lo;
     for (uint32_t c = 0; c < m->n_inputs; c++)
-        in[c] = slot + (size_t)c * pop->n + lo;
+        acc[c] = slot + (size_t)c * pop->n + lo;
+    sk__block_inputs(ph->net, k, ph->t, lo, hi, written ? acc : NULL, scratch, in);
     sk_step_args_t a = {
         .n = hi - lo,
         .step = ph->t,
@@ -112,20 +85,30 @@ static void pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi)
         .refrac_steps = pop->refrac_steps,
     };
     m->step(&a);
-    for (uint32_t c = 0; c < m->n_inputs; c++)
-        memset(slot + (size_t)c * pop->n + lo, 0, (size_t)(hi - lo) * sizeof(float));
-    pop->block_n[lo / 16] = collect_block(pop->spiked, lo, hi, pop->ids + lo);
+    for (uint32_t c = 0; written && c < m->n_inputs; c++)
+        memset(acc[c], 0, (size_t)(hi - lo) * sizeof(float));
+    return sk__collect(pop->spiked, lo, hi, ids);
 }
 
+/* Part `part` of every population. Its blocks run in ascending order and append their spike
+ * ids at ids[lo + n) (n: spikes so far; a block's collection writes only below its own end,
+ * sk__collect), so the part's ids end up contiguous at ids[lo] and part_n[lo / 16] says how
+ * many. */
 static void models_task(void *arg, uint32_t part)
 {
     const phase_t *ph = arg;
     sk_net_t *net = ph->net;
+    /* the stimuli's sums for a block whose ring slot holds only zeros (sk__block_inputs) */
+    _Alignas(64) float scratch[SK_MODEL_MAX_INPUTS * SK__BLOCK];
     for (uint32_t k = 0; k < net->n_pops; k++) {
-        uint32_t lo, hi;
-        part_range(net->pops[k].n, part, ph->parts, &lo, &hi);
+        sk__pop_t *pop = &net->pops[k];
+        uint32_t lo, hi, n = 0;
+        part_range(pop->n, part, ph->parts, &lo, &hi);
         for (uint32_t b = lo; b < hi; b += SK__BLOCK)
-            pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi);
+            n += pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi, scratch,
+                           pop->ids + lo + n);
+        if (lo < hi) /* an empty part may share its start with the next one */
+            pop->part_n[lo / 16] = n;
     }
 }
 
@@ -218,6 +201,8 @@ static void deliver_task(void *arg, uint32_t part)
 
 static uint32_t parts_for(const sk_net_t *net, uint64_t work)
 {
+    if (net->par.n_threads <= 1)
+        return 1;
     uint64_t parts = work / (net->par.grain ? net->par.grain : SK__GRAIN);
     uint32_t threads = net->par.n_threads ? net->par.n_threads : 1;
     return parts < 1 ? 1u : parts > threads ? threads : (uint32_t)parts;
@@ -236,6 +221,22 @@ static uint64_t delivery_work(const sk_net_t *net)
     return work;
 }
 
+/* Marks the ring slots the delivery of step t will write into. */
+static void mark_written(sk_net_t *net, uint64_t t)
+{
+    for (uint32_t k = 0; k < net->n_projs; k++) {
+        const sk__proj_t *p = &net->projs[k];
+        sk__pop_t *dst = &net->pops[p->dst];
+        if (net->pops[p->src].n_ids == 0)
+            continue;
+        if (p->delays)
+            for (uint32_t d = 1; d <= p->max_delay; d++)
+                dst->written[(t + d) % dst->depth] = 1;
+        else
+            dst->written[(t + p->delay) % dst->depth] = 1;
+    }
+}
+
 static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
 {
     if (ph->parts > 1)
@@ -244,26 +245,25 @@ static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
         fn(ph, 0);
 }
 
-/* Spike ids of population k, ascending, from what the blocks collected: the segments at
- * ids[block start] are moved together in neuron order. A population with forced spikes is
- * collected again from its flags. */
+/* Spike ids of population k, ascending, from what the parts collected: the segments at
+ * ids[part start] are moved together in neuron order (one part: already in place). A
+ * population with forced spikes is collected again from its flags. */
 static void gather(sk_net_t *net, uint32_t parts)
 {
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
         uint32_t n = 0;
         if (pop->forced) {
-            n = collect_block(pop->spiked, 0, pop->n, pop->ids);
+            n = sk__collect(pop->spiked, 0, pop->n, pop->ids);
             pop->forced = 0;
         } else {
             for (uint32_t part = 0; part < parts; part++) {
                 uint32_t lo, hi;
                 part_range(pop->n, part, parts, &lo, &hi);
-                for (uint32_t b = lo; b < hi; b += SK__BLOCK) {
-                    uint32_t c = pop->block_n[b / 16];
-                    memmove(pop->ids + n, pop->ids + b, (size_t)c * sizeof(uint32_t));
-                    n += c;
-                }
+                uint32_t c = lo < hi ? pop->part_n[lo / 16] : 0;
+                if (n != lo)
+                    memmove(pop->ids + n, pop->ids + lo, (size_t)c * sizeof(uint32_t));
+                n += c;
             }
         }
         pop->n_ids = n;
@@ -277,16 +277,27 @@ void sk__step_once(sk_net_t *net)
     const uint64_t t = net->step;
     phase_t ph = {.net = net, .t = t};
 
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        sk__pop_t *pop = &net->pops[k];
+        if (pop->depth > 1) /* depth 1: always slot 0, and the line stays clean */
+            pop->at = (uint32_t)(t % pop->depth);
+    }
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
     ph.parts = parts_for(net, net->n_neurons);
     run_phase(net, models_task, &ph);
+    for (uint32_t k = 0; k < net->n_pops; k++) /* the slots of step t are clear again */
+        if (net->pops[k].written[net->pops[k].at])
+            net->pops[k].written[net->pops[k].at] = 0;
     sk__stims_spikes(net, t);
     sk__queue_apply(net, t, SK_INJECT_SPIKE);
     sk__queue_pop(&net->queue, t);
     gather(net, ph.parts);
     sk__hist_append(net, t);
-    ph.parts = parts_for(net, delivery_work(net));
-    run_phase(net, deliver_task, &ph);
+    if (net->n_projs) {
+        mark_written(net, t);
+        ph.parts = parts_for(net, delivery_work(net));
+        run_phase(net, deliver_task, &ph);
+    }
     for (uint32_t k = 0; k < net->n_recs; k++)
         if (t % net->recs[k].every == 0)
             sk__rec_sample(net, &net->recs[k], t);

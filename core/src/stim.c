@@ -80,6 +80,16 @@ void sk__stim_set_rate(sk__stim_t *stim, double rate_hz, double dt_ms)
     stim->exp_neg_lambda = exp(-stim->lambda);
 }
 
+void sk__stim_prepare(sk__stim_t *stim)
+{
+    stim->in_place = stim->kind == SK_STIM_CURRENT && stim->amplitudes && !stim->neurons &&
+                     stim->channel >= 0;
+    for (uint32_t k = 0; stim->in_place && k < stim->n_amplitudes; k++) {
+        const float a = stim->amplitudes[k], b = 0.0f + a;
+        stim->in_place = memcmp(&a, &b, sizeof a) == 0; /* false for -0 and NaNs */
+    }
+}
+
 static void *dup(const void *src, size_t n, size_t size)
 {
     void *p = sk_calloc(n ? n : 1, size);
@@ -179,6 +189,7 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
             sort_spikes(stim, spec))
             goto nomem;
     }
+    sk__stim_prepare(stim);
     return 0;
 nomem:
     return sk_err_set(err, SK_ENOMEM, "", "out of memory");
@@ -254,12 +265,22 @@ static void target_range(const sk__stim_t *s, uint32_t lo, uint32_t hi, uint32_t
     *last = a;
 }
 
+/* Adds w to neuron j's input on channel c (-1: the sign split) of a block whose first neuron
+ * is lo: acc[c][j - lo]. */
+static inline void add_input(float *const *acc, uint32_t lo, int32_t c, uint32_t j, float w)
+{
+    if (c >= 0)
+        acc[c][j - lo] += w;
+    else if (w > 0.0f)
+        acc[0][j - lo] += w;
+    else if (w < 0.0f)
+        acc[1][j - lo] += -w;
+}
+
 static void poisson_inputs(const sk_net_t *net, const sk__stim_t *s, uint32_t index,
-                           sk__pop_t *pop, uint32_t slot, uint64_t t, uint32_t first,
+                           float *const *acc, uint32_t lo, uint64_t t, uint32_t first,
                            uint32_t last)
 {
-    if (s->lambda <= 0.0)
-        return;
     const uint32_t stream = sk__stream(SK__RNG_POISSON, index, 0);
     const int normal = s->lambda >= POISSON_NORMAL_FROM;
     for (uint32_t k = first; k < last; k++) {
@@ -268,54 +289,96 @@ static void poisson_inputs(const sk_net_t *net, const sk__stim_t *s, uint32_t in
                           : sk_rng_uniform(net->seed, stream, t, j);
         uint32_t events = poisson_count(s, u);
         if (events)
-            sk__deliver(pop, slot, s->channel, j, (float)events * s->weight);
+            add_input(acc, lo, s->channel, j, (float)events * s->weight);
     }
 }
 
 /* Adds amp (or per[k], when given) to the targets at positions [first, last). Cloned for wider
  * vectors like the model loops (sk_model.h). */
-SK_MODEL_CLONES static void current_inputs(const sk__stim_t *s, sk__pop_t *pop, uint32_t slot, float amp,
-                           const float *per, uint32_t first, uint32_t last)
+SK_MODEL_CLONES static void current_inputs(const sk__stim_t *s, float *const *acc, uint32_t lo,
+                                           float amp, const float *per, uint32_t first,
+                                           uint32_t last)
 {
     if (!s->neurons && s->channel >= 0) { /* the dense case: one vectorisable pass */
-        float *restrict acc = pop->ring + ((size_t)slot * pop->model->n_inputs +
-                                           (size_t)s->channel) * pop->n;
-        if (per)
-            for (uint32_t k = first; k < last; k++)
-                acc[k] += per[k];
-        else
-            for (uint32_t k = first; k < last; k++)
-                acc[k] += amp;
+        float *restrict x = acc[s->channel];
+        const uint32_t n = last - first;
+        if (per) {
+            const float *restrict y = per + first;
+            for (uint32_t k = 0; k < n; k++)
+                x[k] += y[k];
+        } else {
+            for (uint32_t k = 0; k < n; k++)
+                x[k] += amp;
+        }
         return;
     }
     for (uint32_t k = first; k < last; k++)
-        sk__deliver(pop, slot, s->channel, s->neurons ? s->neurons[k] : k, per ? per[k] : amp);
+        add_input(acc, lo, s->channel, s->neurons ? s->neurons[k] : k, per ? per[k] : amp);
 }
 
-void sk__stims_inputs(sk_net_t *net, uint32_t p, uint64_t t, uint32_t lo, uint32_t hi)
+/* Zeros, the input of a block that nothing adds to (read-only). */
+static const float zeros[SK__BLOCK];
+
+/* The block's channels as sums the stimuli can add into (acc[c]): a channel still read from
+ * elsewhere (zeros, or amplitudes in place) is first copied into its scratch buffer. */
+static void own_channels(const sk__pop_t *pop, int32_t channel, uint32_t n, float *scratch,
+                         const float **in, float **acc)
 {
+    for (uint32_t c = 0; c < pop->model->n_inputs; c++) {
+        if (acc[c] || (channel >= 0 && (uint32_t)channel != c))
+            continue;
+        acc[c] = scratch + (size_t)c * SK__BLOCK;
+        if (in[c] == zeros)
+            memset(acc[c], 0, (size_t)n * sizeof(float));
+        else
+            memcpy(acc[c], in[c], (size_t)n * sizeof(float));
+        in[c] = acc[c];
+    }
+}
+
+/* The amplitude of current-like stimulus s at step t, and whether it is on. */
+static int current_now(const sk__stim_t *s, uint64_t t, float *amp, const float **per)
+{
+    if (s->kind == SK_STIM_CURRENT) {
+        *amp = s->amplitude;
+        *per = s->amplitudes;
+        return t >= s->start && (s->stop == 0 || t < s->stop);
+    }
+    uint32_t at = lower_bound(s->times, s->n_times, t + 1); /* step_current: first time > t */
+    *amp = at ? s->amplitudes[at - 1] : 0.0f;
+    *per = NULL;
+    return at > 0;
+}
+
+void sk__block_inputs(sk_net_t *net, uint32_t p, uint64_t t, uint32_t lo, uint32_t hi,
+                      float *const *slot, float *scratch, const float **in)
+{
+    const sk__pop_t *pop = &net->pops[p];
+    float *acc[SK_MODEL_MAX_INPUTS] = {NULL};
+    for (uint32_t c = 0; c < pop->model->n_inputs; c++) {
+        acc[c] = slot ? slot[c] : NULL;
+        in[c] = slot ? slot[c] : zeros;
+    }
     for (uint32_t k = 0; k < net->n_stims; k++) {
         const sk__stim_t *s = &net->stims[k];
-        if (s->pop != p || s->kind == SK_STIM_SPIKE_TIMES)
+        float amp = 0.0f;
+        const float *per = NULL;
+        if (s->pop != p || s->kind == SK_STIM_SPIKE_TIMES ||
+            (s->kind == SK_STIM_POISSON ? s->lambda <= 0.0 : !current_now(s, t, &amp, &per)))
             continue;
-        sk__pop_t *pop = &net->pops[p];
-        uint32_t slot = (uint32_t)(t % pop->depth), first, last;
+        uint32_t first, last;
         target_range(s, lo, hi, &first, &last);
-        switch (s->kind) {
-        case SK_STIM_POISSON:
-            poisson_inputs(net, s, k, pop, slot, t, first, last);
-            break;
-        case SK_STIM_CURRENT:
-            if (t >= s->start && (s->stop == 0 || t < s->stop))
-                current_inputs(s, pop, slot, s->amplitude, s->amplitudes, first, last);
-            break;
-        default: { /* step_current */
-            uint32_t at = lower_bound(s->times, s->n_times, t + 1); /* first time > t */
-            if (at > 0)
-                current_inputs(s, pop, slot, s->amplitudes[at - 1], NULL, first, last);
-            break;
+        if (first == last)
+            continue;
+        if (s->in_place && !acc[s->channel] && in[s->channel] == zeros) {
+            in[s->channel] = per + lo; /* 0 + per[k] == per[k]: read them where they are */
+            continue;
         }
-        }
+        own_channels(pop, s->channel, hi - lo, scratch, in, acc);
+        if (s->kind == SK_STIM_POISSON)
+            poisson_inputs(net, s, k, acc, lo, t, first, last);
+        else
+            current_inputs(s, acc, lo, amp, per, first, last);
     }
 }
 

@@ -21,8 +21,8 @@
  *              time): bound (b). Its v is checked bit-identical to the core's at the end.
  *   base       the same loop at the baseline ISA only (SSE2), for reference: the bound the
  *              core had before its model loops were cloned.
- * The bound that applies: (b) when the core's working set (17 bytes per neuron: v, i, amp,
- * ring slot, flags) fits in the last-level cache, (a) otherwise.
+ * The bound that applies: (b) when the core's working set (13 bytes per neuron: v, i, amp,
+ * flags) fits in the last-level cache, (a) otherwise.
  *
  * Two threads. The core steps through sk_net_set_parallel on the shipped sk_pool (the number
  * that counts) and, for comparison, on a spinning fork/join (bench_team, bench_util.h). The
@@ -30,23 +30,25 @@
  * better of the fused loop on 1 and on 2 threads (a sane runtime does not split tiny work).
  *
  * Bytes per update the core moves to and from memory, counted from core/src/step.c and
- * stim.c for N far larger than the cache. The model phase works in blocks of 2048 neurons
- * (stimulus, model step, clear of the consumed ring slot), so within a block the slot and the
- * flags stay in cache and each array crosses the memory bus once per step:
- *   stimulus   current_inputs: acc[k] += per[k]            amplitude r 4, slot r 4  =  8
- *   model      lif step: v r/w, i r/w (slot from cache), flag w       8 + 8 + 1    = 17
- *   clear      memset of the slot: the dirty line is written back once            =  4
- *   collect    spike flags read again after the phase (one sequential pass)       =  1
+ * stim.c for N far larger than the cache. Nothing is delivered or injected here, so the ring
+ * slot is never written: the model phase neither reads nor clears it, and the model reads
+ * the current's amplitudes in place (sk__block_inputs). It works in blocks of 2048 neurons
+ * (model step, spike collection), so the flags of a block are collected from L1:
+ *   model      lif step: amplitude r, v r/w, i r/w, flag w        4 + 8 + 8 + 1 = 21
+ *   collect    flags of the block, from L1                                       =  0
  *   spikes     per spike: id written (collect), copied to the history (r + w)     12 per spike
- * bytes_core = 30 + 12 * (spikes per update). (Before the blocked step, commit 5b5663f and
- * earlier, the stimulus and the clear were separate passes: 38 bytes.) Write-allocate reads
- * of the flags are not counted, so bound (a) is, if anything, generous to the core.
+ * bytes_core = 21 + 12 * (spikes per update): the fused loop's 21 plus the spike ids.
+ * (Earlier cores: 38 bytes with separate stimulus and clear passes, before main 723f443; 30
+ * with the blocked step that still added the stimulus into the ring slot and cleared it,
+ * main 723f443 to a8ec899.) Write-allocate reads of the flags are not counted, so bound (a)
+ * is, if anything, generous to the core.
  */
 #include <math.h>
 
 #include "bench_util.h"
 
-#define BYTES_CORE_BASE 30.0
+#define BYTES_CORE_BASE 21.0
+#define BYTES_RESIDENT  13.0 /* per neuron: v, i, amp, flags */
 #define BYTES_PER_SPIKE 12.0
 #define BYTES_FUSED     21.0
 #define BYTES_BW        12.0
@@ -299,7 +301,7 @@ static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
     const double bound_b = r->threads > 1 && lim->fused1 > fused ? lim->fused1 : fused;
     const bench_stat_t *bw = r->bw.n ? &r->bw : &lim->bw[r->threads];
     const double bound_a = bw->n ? stat_median(bw) / bytes : 0.0;
-    const int cached = (double)r->n * 17.0 <= (double)lim->llc;
+    const int cached = (double)r->n * BYTES_RESIDENT <= (double)lim->llc;
     const double bound = cached || bound_a == 0.0 ? bound_b : bound_a;
     fprintf(stderr,
             "%9llu %5u %2u | %6.3f [%6.3f %6.3f] | %6.3f [%6.3f %6.3f] | %6.3f | %6.3f |"
@@ -465,7 +467,7 @@ int main(int argc, char **argv)
             if (o.threads && o.threads != (int)t)
                 continue;
             row_t r;
-            const int dram = (double)n * 17.0 > (double)lim.llc;
+            const int dram = (double)n * BYTES_RESIDENT > (double)lim.llc;
             run_n((uint32_t)n, steps, reps, t, &rn, dram && bw.a ? &bw : NULL, &r);
             print_row(&r, &lim, &j);
             all_identical &= r.identical;

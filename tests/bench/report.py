@@ -54,7 +54,7 @@ def ff_section(ff, brian_ff, out, summary):
     out.append("   fork/join of 2 empty tasks: sk_pool %s us, spinning %s us" % (
         stat_spread(ff["fork_join_s_pool"], 1e6, "%.2f"),
         stat_spread(ff["fork_join_s_spin"], 1e6, "%.2f")))
-    out.append("   bytes per update: core %.1f (30 + 12 per spike), fused loop 21; last-level cache "
+    out.append("   bytes per update: core %.1f (21 + 12 per spike), fused loop 21; last-level cache "
                "%d MiB" % (ff["rows"][0]["bytes_per_update_core"], ff["llc_bytes"] / 2**20))
     out.append("")
     out.append("   %9s %2s  %-24s %-24s %7s %7s  %-5s %7s  %s  %7s %7s" % (
@@ -72,7 +72,7 @@ def ff_section(ff, brian_ff, out, summary):
     out.append("   (fused (b): the fused loop dispatched like the core's model loops (SK_MODEL_CLONES);"
                " sse2: the same loop at the baseline ISA; c+spin: the core on a spinning "
                "fork/join. bound = (b) on 1 thread, or the better of 1 and 2 threads, while the "
-               "core's 17 B/neuron fit in the LLC, else (a) = bandwidth / bytes per update; "
+               "core's 13 B/neuron fit in the LLC, else (a) = bandwidth / bytes per update; "
                "fused v bit-identical to the core's: %s)" % (
                    "yes" if all(r["fused_v_identical"] for r in ff["rows"]) else "NO"))
     misses = [r for r in ff["rows"] if r["ratio_to_bound"] < TARGET_FF]

@@ -145,6 +145,46 @@ Test(net, parallel_stepping_is_bit_identical_to_one_thread)
     sk_net_destroy(seq);
 }
 
+/* Populations smaller than the parts they are split into: some parts are empty and start
+ * where the next part starts; the spikes each part collected must still all be kept. */
+static sk_net_t *tiny_net(void)
+{
+    static float amps[33];
+    for (uint32_t j = 0; j < 33; j++)
+        amps[j] = 0.15f + 0.01f * (float)j;
+    sk_pop_spec_t pops[3] = {pop_spec("a", "lif", 10), pop_spec("b", "lif", 33),
+                             pop_spec("c", "lif", 1)};
+    sk_stim_spec_t st[3] = {{.kind = SK_STIM_CURRENT, .target = "a", .amplitudes = amps},
+                            {.kind = SK_STIM_CURRENT, .target = "b", .amplitudes = amps},
+                            {.kind = SK_STIM_CURRENT, .target = "c", .amplitude = 0.4f}};
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 3, .pops = pops, .n_pops = 3, .stims = st,
+                          .n_stims = 3};
+    return make(&spec);
+}
+
+Test(net, parallel_stepping_of_populations_smaller_than_the_parts_keeps_every_spike)
+{
+    sk_net_t *seq = tiny_net();
+    sk_net_step(seq, 200, NULL, NULL);
+    sk_net_info_t info;
+    sk_net_info(seq, &info);
+    cr_assert_gt(info.spikes_total, 500, "the test network should spike");
+    for (uint32_t threads = 2; threads <= 4; threads++) {
+        sk_pool_t *pool;
+        cr_assert_eq(sk_pool_create(threads, &pool), 0);
+        sk_parallel_t par;
+        sk_pool_parallel(pool, &par);
+        par.grain = 1;
+        sk_net_t *net = tiny_net();
+        sk_net_set_parallel(net, &par);
+        sk_net_step(net, 200, NULL, NULL);
+        cr_expect(nets_equal(seq, net), "%u threads differ from one", threads);
+        sk_net_destroy(net);
+        sk_pool_destroy(pool);
+    }
+    sk_net_destroy(seq);
+}
+
 Test(net, reset_replays_the_same_run)
 {
     sk_net_t *a = busy_net(), *b = busy_net();
