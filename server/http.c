@@ -24,22 +24,24 @@
  * whose last read emptied its queue does not read again on its own: its reader suspends it,
  * and what was published meanwhile waits for the next flush, which resumes every stream
  * with something to send at once (a stream with more than one block queued keeps reading:
- * a catching-up reader is never slowed down). A flush costs the loop thread's CPU time
- * from the resumes to the end of its second MHD_run (libmicrohttpd calls the readers in
- * one run and sends in the next), or of the first after which MHD has nothing left to do.
- * The next flush waits until the last one has been over for FLUSH_RATIO times its cost
- * (at most FLUSH_MAX_NS), so flushing takes at most about 1 / (1 + FLUSH_RATIO) of the
- * loop's time and each write carries everything published meanwhile. Flushes that cost
- * under FLUSH_MIN_NS (up to about a hundred subscribers) never wait: small fan-outs keep
- * their latency; a thousand subscribers (about 6 ms per flush here) get their events in
- * fewer, bigger writes. REST answers never wait.
+ * a catching-up reader is never slowed down). A flush lasts from the resumes to the end of
+ * its second MHD_run (libmicrohttpd calls the readers in one run and sends in the next),
+ * or of the first after which MHD has nothing left to do. The next flush waits until the
+ * last one has been over for FLUSH_WAIT_PCT % of its duration (at most FLUSH_MAX_NS), so
+ * flushing takes at most about 2/3 of the loop's time, the rest is left to requests and
+ * stepping, and each write carries everything published meanwhile. Durations are wall
+ * time: when other processes take the CPU a flush lasts longer and the loop keeps its
+ * share. A wait under FLUSH_MIN_NS is skipped (flushes under 2 ms: a few hundred
+ * subscribers on this machine), so small fan-outs keep their latency; a thousand
+ * subscribers (about 6.5 ms per flush here) get their events in fewer, bigger writes,
+ * about every 10 ms. REST answers never wait.
  *
  * Closed streams. libmicrohttpd does not watch a suspended connection, so a subscriber
  * that disconnects from an idle session would hold its --max-subscribers slot until the
  * next heartbeat write fails. Every CLOSED_CHECK_NS the suspended streams are checked
  * with a non-blocking MSG_PEEK read: an event-stream client sends nothing after its
- * request, so end-of-file or a socket error means it is gone (a half-closed peer counts as
- * gone, as it does for libmicrohttpd); the stream is resumed and its reader ends it with
+ * request, so end-of-file or a socket error means it is gone (a peer that only shut down
+ * its sending side counts as gone too); the stream is resumed and its reader ends it with
  * an error, which closes the connection and frees the subscriber.
  */
 #include "http.h"
@@ -53,7 +55,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -67,9 +68,9 @@
 #define STREAM_BLOCK     (16 * 1024)
 #define CONN_MEMORY      (32 * 1024)
 #define DISCARD_SLACK    (64 * 1024)
-#define FLUSH_RATIO      1           /* a flush waits >= this x the last one's CPU time */
+#define FLUSH_WAIT_PCT   50          /* a flush waits >= this % of the last one's duration */
 #define FLUSH_MAX_NS     10000000u   /* ... at most 10 ms */
-#define FLUSH_MIN_NS     1000000u    /* waits shorter than this: flush at once */
+#define FLUSH_MIN_NS     1000000u    /* a shorter wait: flush at once */
 #define CLOSED_CHECK_NS  1000000000u /* suspended streams checked for a closed peer */
 
 typedef struct hreq hreq_t;
@@ -133,9 +134,7 @@ struct srv_http {
     uint32_t n_live, n_streams, n_conns;
     uint64_t swept_ns; /* last deadline sweep */
     uint64_t checked_ns; /* last closed-stream check */
-    uint64_t flush_end_ns;  /* the last stream flush ended (srv_now_ns) */
-    uint64_t flush_cost_ns; /* the loop thread's CPU time it took */
-    uint64_t flush_cpu0_ns; /* the thread's CPU time when the flush under way began */
+    uint64_t flush_start_ns, flush_end_ns; /* the last stream flush (srv_now_ns) */
     int flushing; /* MHD_runs of the flush under way (0: none) */
     uint64_t log_window_ms;
     uint32_t log_count;
@@ -485,23 +484,14 @@ static void http_done(srv_req_t *rq, srv_resp_t *rs)
     srv_loop_kick(&r->h->loop);
 }
 
-/* The loop thread's CPU time: a flush's cost without the time the thread was not running
- * (2 shared cores: wall time would count other processes). */
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Resumes the streams that have something to send, now or, when the last flush was
  * recent and costly, once its turn comes (see "Stream flushes" at the top). */
 static void flush_streams(srv_http_t *h)
 {
     if (!h->wakes || h->flushing) /* after a flush under way: after_run asks again */
         return;
-    uint64_t now = srv_now_ns(), gap = h->flush_cost_ns * FLUSH_RATIO;
+    uint64_t now = srv_now_ns();
+    uint64_t gap = (h->flush_end_ns - h->flush_start_ns) * FLUSH_WAIT_PCT / 100;
     gap = gap < FLUSH_MAX_NS ? gap : FLUSH_MAX_NS;
     if (gap >= FLUSH_MIN_NS && now < h->flush_end_ns + gap) {
         srv_loop_pump_in(&h->loop, (h->flush_end_ns + gap - now + 999999u) / 1000000u);
@@ -517,7 +507,7 @@ static void flush_streams(srv_http_t *h)
         }
     }
     h->flushing = 1;
-    h->flush_cpu0_ns = cpu_ns();
+    h->flush_start_ns = now;
 }
 
 /* Ends the suspended streams whose peer has closed (see "Closed streams" at the top). */
@@ -562,7 +552,7 @@ static void before_run(void *arg)
 }
 
 /* After every MHD_run: the flush under way ends after its second run, or its first after
- * which MHD has no immediate work left; its cost is then known. */
+ * which MHD has no immediate work left. */
 static void after_run(void *arg, int more)
 {
     srv_http_t *h = arg;
@@ -572,7 +562,6 @@ static void after_run(void *arg, int more)
         return;
     h->flushing = 0;
     h->flush_end_ns = srv_now_ns();
-    h->flush_cost_ns = cpu_ns() - h->flush_cpu0_ns;
     if (h->wakes) /* woken meanwhile: their flush is decided at the next pump */
         srv_loop_kick(&h->loop);
 }
