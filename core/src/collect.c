@@ -21,9 +21,18 @@
 #include "internal.h"
 
 /* Like SK_MODEL_CLONES (an ifunc picks the variant when the program loads): GCC or clang on
- * x86-64 Linux, off under sanitizers, so the sanitizer builds test the baseline. */
+ * x86-64 Linux, off in instrumented builds (sanitizers, fuzzing coverage: the resolver runs
+ * at relocation, before their runtimes exist, and crashed there under clang, whose ASan
+ * does not define __SANITIZE_ADDRESS__), so those builds test the baseline. The build sets
+ * SK_NO_IFUNC for them; __has_feature covers clang builds made elsewhere. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                     \
+    __has_feature(memory_sanitizer)
+#define SK_NO_IFUNC 1
+#endif
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) &&                          \
-    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(SK_NO_IFUNC)
 #define SK__X86_DISPATCH 1
 #include <immintrin.h>
 #endif
