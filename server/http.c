@@ -111,14 +111,14 @@ struct hreq {
 struct stream {
     srv_http_t *h;
     struct MHD_Connection *c;
-    int fd;     /* the connection's socket (-1 unknown): closed-peer checks */
+    int fd; /* the connection's socket (-1 unknown): closed-peer checks */
     srv_sub_t *sub;
     stream_t *prev, *next;
     stream_t *wake_next;
     int in_wake;
     int suspended;
     int drained; /* its last read emptied its queue: the next read waits for a flush */
-    int gone;   /* the peer closed: the reader ends the stream with an error */
+    int gone;    /* the peer closed: the reader ends the stream with an error */
 };
 
 struct srv_http {
@@ -133,9 +133,9 @@ struct srv_http {
     conn_t *conns;
     uint32_t n_live, n_streams, n_conns;
     uint64_t swept_ns; /* last deadline sweep */
-    uint64_t checked_ns; /* last closed-stream check */
+    uint64_t checked_ns;                   /* last closed-stream check */
     uint64_t flush_start_ns, flush_end_ns; /* the last stream flush (srv_now_ns) */
-    int flushing; /* MHD_runs of the flush under way (0: none) */
+    int flushing;                          /* MHD_runs of the flush under way (0: none) */
     uint64_t log_window_ms;
     uint32_t log_count;
     void (*on_closed)(void *);

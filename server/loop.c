@@ -72,8 +72,8 @@ void srv_loop_kick(srv_loop_t *l)
         uv_idle_start(&l->idle, on_idle);
 }
 
-int srv_loop_start(srv_loop_t *l, uv_loop_t *loop, struct MHD_Daemon *d,
-                   void (*before_run)(void *), void (*after_run)(void *, int), void *arg)
+int srv_loop_start(srv_loop_t *l, uv_loop_t *loop, struct MHD_Daemon *d, void (*before_run)(void *),
+                   void (*after_run)(void *, int), void *arg)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
     if (!info)

@@ -26,8 +26,8 @@ typedef struct srv_loop {
     uv_timer_t timer;
     uv_idle_t idle;
     uv_timer_t safety;
-    uv_timer_t later; /* srv_loop_pump_in */
-    uint64_t later_due; /* uv_now() when `later` fires; 0 = not armed */
+    uv_timer_t later;              /* srv_loop_pump_in */
+    uint64_t later_due;            /* uv_now() when `later` fires; 0 = not armed */
     void (*before_run)(void *arg); /* called at the start of each pump, before MHD_run */
     void (*after_run)(void *arg, int more); /* called after each MHD_run (may be NULL) */
     void *arg;
@@ -39,8 +39,8 @@ typedef struct srv_loop {
 
 /* Starts watching the daemon. before_run and after_run (either may be NULL) run on each
  * pump, before and after MHD_run. */
-int srv_loop_start(srv_loop_t *l, uv_loop_t *loop, struct MHD_Daemon *d,
-                   void (*before_run)(void *), void (*after_run)(void *, int), void *arg);
+int srv_loop_start(srv_loop_t *l, uv_loop_t *loop, struct MHD_Daemon *d, void (*before_run)(void *),
+                   void (*after_run)(void *, int), void *arg);
 /* One pump: before_run, MHD_run, re-arm. */
 void srv_loop_pump(srv_loop_t *l);
 /* Pump at the next loop iteration. */

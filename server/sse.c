@@ -34,13 +34,13 @@ struct srv_sub {
      * every chunk; the notice buffer goes last) */
     srv_sub_t *next;
     srv_hub_t *hub; /* NULL once the hub closed */
-    frame_t **q;     /* ring of q_cap slots (grows up to the hub's max_items; NULL when 0) */
+    frame_t **q;    /* ring of q_cap slots (grows up to the hub's max_items; NULL when 0) */
     uint32_t q_head, q_count, q_cap;
     int32_t filter;
     uint64_t cursor;
     size_t q_bytes, fill_bytes;
-    int ended;     /* no more items: the stream ends once drained */
-    int waiting;   /* the last read returned 0: call wake on the next push or fill */
+    int ended;   /* no more items: the stream ends once drained */
+    int waiting; /* the last read returned 0: call wake on the next push or fill */
     srv_sub_wake_fn wake;
     void *wake_arg;
     int want_fill; /* stopped at a gap the network could not fill then */
@@ -584,8 +584,8 @@ ssize_t srv_sub_read(srv_sub_t *s, char *buf, size_t max)
 
 int srv_sub_defer(srv_sub_t *s)
 {
-    if (s->notice_off < s->notice_len || s->cur || s->fill_head || s->lost_pending ||
-        s->q_count || s->ended || !s->hub)
+    if (s->notice_off < s->notice_len || s->cur || s->fill_head || s->lost_pending || s->q_count ||
+        s->ended || !s->hub)
         return 1; /* a read would give bytes, or the end of the stream */
     s->waiting = 1;
     return 0;

@@ -19,10 +19,11 @@
  *
  * Filling. When the reader reaches a GAP it calls the hub's fill function (the session's:
  * it encodes batches from the core's history, up to the free queue budget and at most
- * SRV_FILL_MAX_BYTES, at least one batch: the loop thread's time per fill is bounded). The network may only be read between work items; when it is busy the fill
- * function returns 0, the subscriber waits, and the session calls srv_hub_fill_waiting at
- * the next chunk boundary. Replay after Last-Event-ID is simply a GAP queued at subscribe
- * time: it is pulled as the reader drains, never encoded all at once.
+ * SRV_FILL_MAX_BYTES, at least one batch: the loop thread's time per fill is bounded). The network
+ * may only be read between work items; when it is busy the fill function returns 0, the subscriber
+ * waits, and the session calls srv_hub_fill_waiting at the next chunk boundary. Replay after
+ * Last-Event-ID is simply a GAP queued at subscribe time: it is pulled as the reader drains, never
+ * encoded all at once.
  *
  * Bounds. Spike batches: at most queue_bytes of text per subscriber, plus one fill (<= its
  * budget and one batch). Items (frames, gaps, lost ranges): a ring that starts at
@@ -52,9 +53,9 @@
 #define SRV_HUB_ALL     (-1) /* spike batches of every population */
 #define SRV_HUB_CONTROL (-2) /* events every subscriber gets */
 
-#define SRV_SUB_RING_MIN   16          /* item slots a subscriber's ring starts with */
-#define SRV_SUB_ITEM_BYTES 64          /* queue bytes per item slot: the item limit */
-#define SRV_SUB_ITEMS_MIN  1024        /* the item limit of small queues (was fixed) */
+#define SRV_SUB_RING_MIN   16   /* item slots a subscriber's ring starts with */
+#define SRV_SUB_ITEM_BYTES 64   /* queue bytes per item slot: the item limit */
+#define SRV_SUB_ITEMS_MIN  1024 /* the item limit of small queues (was fixed) */
 #define SRV_SUB_ITEMS_MAX  (1u << 20)
 #define SRV_FILL_MAX_BYTES (256 * 1024) /* encoded per fill at most (plus one batch) */
 #define SRV_HUB_FILTERS    16           /* distinct filters srv_hub_filters keeps */
@@ -76,7 +77,7 @@ typedef struct srv_hub {
     uint64_t dropped_total; /* steps + events this hub's subscribers lost */
     srv_hub_fill_fn fill;   /* NULL: gaps are reported lost when reached */
     void *fill_ctx;
-    int want_fill;          /* some subscriber may wait for srv_hub_fill_waiting */
+    int want_fill;                    /* some subscriber may wait for srv_hub_fill_waiting */
     int32_t filters[SRV_HUB_FILTERS]; /* srv_hub_filters, while filters_valid */
     uint32_t n_filters;
     int filters_valid;

@@ -340,8 +340,8 @@ Test(api, info_follows_every_change)
     long long step1 = json_integer_value(json_object_get(j, "step"));
     json_decref(j);
     /* an async job: running with its job, then idle again once canceled */
-    json_decref(t_ok(srv.port, "POST", "/v1/sessions/ic/step",
-                     "{\"steps\":10000000,\"async\":true}", 202));
+    json_decref(
+        t_ok(srv.port, "POST", "/v1/sessions/ic/step", "{\"steps\":10000000,\"async\":true}", 202));
     j = info("ic");
     cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "running");
     cr_assert_not_null(json_object_get(j, "job"));

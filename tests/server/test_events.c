@@ -159,8 +159,8 @@ Test(events, long_replay_reaches_a_fast_reader_whole)
     /* ~74,000 spikes: more than one batch (50,000 ids), each far larger than the queue. As
      * a job, polled: under ThreadSanitizer on a busy machine the run takes longer than the
      * client's 10 s wait for an answer. */
-    json_t *job = t_ok(p.port, "POST", "/v1/sessions/coba/step",
-                       "{\"steps\":10000,\"async\":true}", 202);
+    json_t *job =
+        t_ok(p.port, "POST", "/v1/sessions/coba/step", "{\"steps\":10000,\"async\":true}", 202);
     char jpath[96];
     snprintf(jpath, sizeof jpath, "/v1/sessions/coba/jobs/%lld",
              (long long)json_integer_value(json_object_get(json_object_get(job, "job"), "id")));
@@ -251,8 +251,8 @@ Test(events, progress_events_follow_jobs_answered_202)
     hc_sse_t *s = open_stream(p.port, "/v1/sessions/pj/events", NULL, NULL);
     for (int k = 0; k < 3; k++)
         json_decref(t_step(p.port, "pj", 1, 0));
-    json_t *j = t_ok(p.port, "POST", "/v1/sessions/pj/step", "{\"steps\":3000,\"async\":true}",
-                     202);
+    json_t *j =
+        t_ok(p.port, "POST", "/v1/sessions/pj/step", "{\"steps\":3000,\"async\":true}", 202);
     long id = (long)json_integer_value(json_object_get(json_object_get(j, "job"), "id"));
     json_decref(j);
     long last_to = 0;
