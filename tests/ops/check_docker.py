@@ -384,9 +384,9 @@ def dep_closure(roots):
     """Installed packages reachable from roots through Depends and Pre-Depends."""
     db = dpkg_db()
     seen = set()
-    todo = [r for r in roots if r in db]
-    while todo:
-        p = todo.pop()
+    pending = [r for r in roots if r in db]
+    while pending:
+        p = pending.pop()
         if p in seen:
             continue
         seen.add(p)
@@ -395,7 +395,7 @@ def dep_closure(roots):
                     if a.strip()]
             for a in alts:  # the first alternative that is installed
                 if a in db:
-                    todo.append(a)
+                    pending.append(a)
                     break
     return seen
 

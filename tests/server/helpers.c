@@ -171,3 +171,15 @@ void t_rmdir(const char *dir)
         closedir(d);
     rmdir(dir);
 }
+
+long t_metric(int port, const char *name)
+{
+    hc_resp_t r;
+    cr_assert_eq(hc_request(port, "GET", "/metrics", NULL, NULL, &r), 0);
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *p = strstr(r.body, key);
+    long v = p ? atol(p + strlen(key)) : -1;
+    hc_resp_free(&r);
+    return v;
+}

@@ -41,6 +41,9 @@ char *t_spikes_text(int port, const char *name, long from, long to);
 void t_spikes_append(char **text, size_t *len, const json_t *spikes);
 
 /* A unique temporary directory (created); static buffer per call site. */
+/* The value of an unlabelled metric in GET /metrics, or -1 when it is absent. */
+long t_metric(int port, const char *name);
+
 void t_tmpdir(char *out, size_t cap);
 void t_rmdir(const char *dir);
 

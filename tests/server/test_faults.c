@@ -94,18 +94,6 @@ static long open_fds(const sp_proc_t *p)
     return n;
 }
 
-static long metric(int port, const char *name)
-{
-    hc_resp_t r;
-    cr_assert_eq(hc_request(port, "GET", "/metrics", NULL, NULL, &r), 0);
-    char key[128];
-    snprintf(key, sizeof key, "\n%s ", name);
-    const char *p = strstr(r.body, key);
-    long v = p ? atol(p + strlen(key)) : -1;
-    hc_resp_free(&r);
-    return v;
-}
-
 static char *state_text(int port, const char *name)
 {
     char path[256];
@@ -261,7 +249,7 @@ Test(faults, a_full_disk_fails_the_checkpoint_and_keeps_the_previous_one)
     json_decref(t_ok(a.port, "POST", "/v1/sessions/s/checkpoint", NULL, 200)); /* write 1 */
     json_decref(t_step(a.port, "s", 30, 0));
     expect_full(a.port, "s", dir, path); /* write 2: the disk is full */
-    cr_assert_eq(metric(a.port, "spiked_checkpoints_failed_total"), 1);
+    cr_assert_eq(t_metric(a.port, "spiked_checkpoints_failed_total"), 1);
     /* the session is unharmed; the next checkpoint (space again) succeeds */
     json_t *j = t_ok(a.port, "POST", "/v1/sessions/s/checkpoint", NULL, 200);
     cr_assert_eq(json_int(j, "step"), 80);
@@ -373,7 +361,7 @@ Test(faults, corrupted_and_truncated_checkpoints_are_reported_and_skipped)
         cr_assert_eq(json_int(j, "step"), 30);
         json_decref(j);
     }
-    cr_assert_eq(metric(a.port, "spiked_checkpoints_rejected_total"), 5, "reported");
+    cr_assert_eq(t_metric(a.port, "spiked_checkpoints_rejected_total"), 5, "reported");
     const char *bad[] = {"flipped", "cut_half", "cut_crc", "empty", "header"};
     for (size_t i = 0; i < 5; i++) {
         struct stat st;

@@ -14,18 +14,6 @@
  * tests with different timeouts run in parallel. */
 TestSuite(slow, .timeout = 240);
 
-static long metric(int port, const char *name)
-{
-    hc_resp_t r;
-    cr_assert_eq(hc_request(port, "GET", "/metrics", NULL, NULL, &r), 0);
-    char key[128];
-    snprintf(key, sizeof key, "\n%s ", name);
-    const char *p = strstr(r.body, key);
-    long v = p ? atol(p + strlen(key)) : -1;
-    hc_resp_free(&r);
-    return v;
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 /* ASan keeps freed memory in a 256 MiB quarantine and adds shadow pages: shrink the
  * quarantine so RSS measures the server, and allow for the shadow. */
@@ -115,7 +103,7 @@ Test(slow, subscriber_drops_oldest_and_memory_stays_bounded)
         hc_event_free(&ev);
     }
     cr_assert_gt(dropped, 0, "no dropped event");
-    cr_assert_gt(metric(p.port, "spiked_subscriber_dropped_total"), 0);
+    cr_assert_gt(t_metric(p.port, "spiked_subscriber_dropped_total"), 0);
     hc_sse_close(slow);
     t_stop(&p);
 }
@@ -216,7 +204,7 @@ Test(slow, a_reader_that_catches_up_gets_every_batch_or_an_exact_dropped_range)
                 total);
     cr_assert_gt(dropped, 0, "the history cannot hold the whole run: a loss was expected");
     cr_assert_lt(resume, total - 50000, "the steps still in the history must be delivered");
-    cr_assert_geq(metric(p.port, "spiked_subscriber_dropped_total"), dropped);
+    cr_assert_geq(t_metric(p.port, "spiked_subscriber_dropped_total"), dropped);
     char *want = t_spikes_text(p.port, "lif-poisson", resume, total);
     cr_assert_str_eq(got, want, "the delivered batches differ from GET /spikes");
     free(want);

@@ -34,9 +34,9 @@ def test_the_server_serves_the_dashboard_and_every_module_it_imports(server):
     html = body.decode()
     refs = re.findall(r'(?:src|href)="([^":]+)"', html)
     assert "js/app.js" in refs and "style.css" in refs
-    seen, todo = set(), list(refs)
-    while todo:  # follow the ES module imports
-        ref = todo.pop()
+    seen, pending = set(), list(refs)
+    while pending:  # follow the ES module imports
+        ref = pending.pop()
         if ref in seen:
             continue
         seen.add(ref)
@@ -46,7 +46,7 @@ def test_the_server_serves_the_dashboard_and_every_module_it_imports(server):
             assert ctype.startswith("text/javascript"), (ref, ctype)
             base = os.path.dirname(ref)
             for imp in re.findall(r"from '(\./[^']+)'", body.decode()):
-                todo.append(os.path.normpath(os.path.join(base, imp)))
+                pending.append(os.path.normpath(os.path.join(base, imp)))
     assert {"js/api.js", "js/raster.js", "js/traces.js"} <= seen
     status, ctype, body = fetch(server.url + "/examples/index.json")
     assert json.loads(body)["examples"]
