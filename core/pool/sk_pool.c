@@ -10,10 +10,17 @@
  * disjoint data) but does for speed: a network gives each thread the same neurons every
  * step, and a task that moves to another core finds its data in the other core's cache.
  * So task k < n_threads is "at home" on thread k (the caller is thread 0, worker w thread
- * w + 1) and each thread first claims its home task; tasks past n_threads go to whoever
- * asks first (an atomic counter); then a thread with nothing left steals the home tasks
- * nobody has claimed yet, so a worker that is asleep or descheduled delays nothing. A
- * claim is a compare-and-swap of the task's slot to the run's generation.
+ * w + 1). The caller always runs task 0 itself; worker w claims its home task first; tasks
+ * past n_threads go to whoever asks first (an atomic counter); then a worker with nothing
+ * left steals the workers' home tasks nobody has claimed yet, and so does the caller once a
+ * worker is late (it was asleep at the fork, or the join outlasts a short spin), so a
+ * worker that is asleep or descheduled delays nothing for long. A claim is a
+ * compare-and-swap of the task's slot to the run's generation.
+ *
+ * Cache lines. At a few microseconds per step every line that moves between cores counts:
+ * what the caller writes for a run shares the generation's line (a worker that sees the new
+ * generation has the rest with it), the busy count has its own line, every home slot its
+ * own, and nobody touches another thread's home slot unless that thread is late.
  * Sleeping workers are woken under the mutex, so a worker that saw the old generation and
  * is about to sleep cannot miss the broadcast.
  */
@@ -21,15 +28,22 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sk_pool.h"
 
 #define SPIN_ROUNDS 4000 /* about 10-40 us of pause instructions before sleeping */
+#define STEAL_ROUNDS 400 /* about 1-4 us of a join's spin before the caller steals */
 
 typedef struct worker_arg {
     sk_pool_t *pool;
     uint32_t self; /* thread index: 1 + worker index */
 } worker_arg_t;
+
+/* A home slot: the generation in which home task k was claimed, alone on its line. */
+typedef struct home {
+    _Alignas(64) atomic_uint_fast64_t gen;
+} home_t;
 
 struct sk_pool {
     pthread_mutex_t mu;
@@ -38,16 +52,18 @@ struct sk_pool {
     pthread_t *threads;
     worker_arg_t *args; /* [n_workers] */
     uint32_t n_workers;
-    atomic_uint_fast64_t generation;
-    atomic_uint busy;  /* workers still in the current generation */
-    atomic_uint sleepers; /* workers waiting on `wake` (or about to) */
-    atomic_int stop;
-    sk_task_fn task;   /* written before the generation is bumped, read after */
+    home_t *home;       /* [threads]; slot 0 unused (the caller always runs task 0) */
+    /* The run: written by the caller before it bumps the generation, read by the workers
+     * after they see the bump (one line). */
+    _Alignas(64) atomic_uint_fast64_t generation;
+    sk_task_fn task;
     void *arg;
     uint32_t n_tasks;
-    atomic_uint next;  /* next task past the home tasks to claim (offset by n_home) */
-    uint32_t n_home;   /* min(n_tasks, threads): tasks with a home thread this run */
-    atomic_uint_fast64_t *home; /* [threads]: generation in which home task k was claimed */
+    uint32_t n_home;      /* min(n_tasks, threads): tasks with a home thread this run */
+    atomic_uint sleepers; /* workers waiting on `wake` (or about to) */
+    atomic_int stop;
+    _Alignas(64) atomic_uint busy; /* workers still in the current generation */
+    _Alignas(64) atomic_uint next; /* next task past the home tasks (offset by n_home) */
 };
 
 static inline void cpu_relax(void)
@@ -59,22 +75,25 @@ static inline void cpu_relax(void)
 
 static int claim_home(sk_pool_t *p, uint32_t k, uint64_t gen)
 {
-    uint_fast64_t seen = atomic_load_explicit(&p->home[k], memory_order_relaxed);
-    return seen != gen && atomic_compare_exchange_strong(&p->home[k], &seen, gen);
+    uint_fast64_t seen = atomic_load_explicit(&p->home[k].gen, memory_order_relaxed);
+    return seen != gen && atomic_compare_exchange_strong(&p->home[k].gen, &seen, gen);
 }
 
-/* Thread `self`'s share of run `gen`: its home task, the shared tail, then stealing. */
-static void drain(sk_pool_t *p, uint32_t self, uint64_t gen)
+/* The shared tail of a run: the tasks past the home tasks, to whoever asks first. */
+static void tail(sk_pool_t *p)
 {
-    if (self < p->n_home && claim_home(p, self, gen))
-        p->task(p->arg, self);
-    for (;;) {
+    while (p->n_tasks > p->n_home) {
         uint32_t k = p->n_home + atomic_fetch_add(&p->next, 1u);
         if (k >= p->n_tasks)
             break;
         p->task(p->arg, k);
     }
-    for (uint32_t k = 0; k < p->n_home; k++)
+}
+
+/* The workers' home tasks of run `gen` nobody has claimed yet, except `self`'s. */
+static void steal(sk_pool_t *p, uint32_t self, uint64_t gen)
+{
+    for (uint32_t k = 1; k < p->n_home; k++)
         if (k != self && claim_home(p, k, gen))
             p->task(p->arg, k);
 }
@@ -107,7 +126,10 @@ static void *worker(void *arg)
         seen = await_generation(p, seen);
         if (atomic_load(&p->stop))
             return NULL;
-        drain(p, self, seen);
+        if (self < p->n_home && claim_home(p, self, seen))
+            p->task(p->arg, self);
+        tail(p);
+        steal(p, self, seen);
         if (atomic_fetch_sub_explicit(&p->busy, 1u, memory_order_acq_rel) == 1u) {
             pthread_mutex_lock(&p->mu); /* the last worker wakes a caller that sleeps */
             pthread_cond_signal(&p->done);
@@ -120,9 +142,10 @@ int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
 {
     if (n_threads < 1 || !out)
         return SK_EINVAL;
-    sk_pool_t *p = calloc(1, sizeof *p);
+    sk_pool_t *p = aligned_alloc(64, sizeof *p); /* its lines are laid out (see the top) */
     if (!p)
         return SK_ENOMEM;
+    memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -133,13 +156,13 @@ int sk_pool_create(uint32_t n_threads, sk_pool_t **out)
     atomic_init(&p->next, 0u);
     p->threads = calloc(n_threads, sizeof *p->threads);
     p->args = calloc(n_threads, sizeof *p->args);
-    p->home = calloc(n_threads, sizeof *p->home);
+    p->home = aligned_alloc(64, n_threads * sizeof *p->home);
     if (!p->threads || !p->args || !p->home) {
         sk_pool_destroy(p);
         return SK_ENOMEM;
     }
     for (uint32_t k = 0; k < n_threads; k++)
-        atomic_init(&p->home[k], 0);
+        atomic_init(&p->home[k].gen, 0);
     for (uint32_t k = 0; k + 1 < n_threads; k++) {
         p->args[k] = (worker_arg_t){.pool = p, .self = k + 1};
         if (pthread_create(&p->threads[k], NULL, worker, &p->args[k]) != 0) {
@@ -192,13 +215,22 @@ void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
      * the new generation (and the broadcast under the mutex cannot fall between a
      * sleeper's check and its wait). */
     uint64_t gen = atomic_fetch_add(&p->generation, 1) + 1;
-    if (atomic_load(&p->sleepers)) {
+    const int late = atomic_load(&p->sleepers) != 0;
+    if (late) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->mu);
     }
-    drain(p, 0, gen);
-    /* join: spin briefly, then sleep (a worker may share this core and be descheduled) */
+    p->task(p->arg, 0);
+    tail(p);
+    /* join: spin briefly, then take what is left (a worker that slept at the fork or is
+     * slow to start), then spin and sleep (a worker may share this core and be descheduled) */
+    for (int spin = 0; !late && spin < STEAL_ROUNDS; spin++) {
+        if (!atomic_load_explicit(&p->busy, memory_order_acquire))
+            return;
+        cpu_relax();
+    }
+    steal(p, 0, gen);
     for (int spin = 0; spin < SPIN_ROUNDS; spin++) {
         if (!atomic_load_explicit(&p->busy, memory_order_acquire))
             return;

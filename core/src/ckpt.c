@@ -887,7 +887,7 @@ int sk_net_restore(const void *buf, uint64_t len, const sk_limits_t *limits, sk_
         return sk_err_set(err, SK_ECORRUPT, "checkpoint", "checksum mismatch");
     sk_limits_t caps;
     sk__limits_resolve(limits, &caps);
-    sk_net_t *net = sk_calloc(1, sizeof *net);
+    sk_net_t *net = sk_alloc_aligned(1, sizeof *net);
     if (!net)
         return sk_err_set(err, SK_ENOMEM, "", "out of memory");
     net->par.n_threads = 1;

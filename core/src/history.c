@@ -20,6 +20,7 @@ void sk__hist_clear(sk__hist_t *h)
     h->rec_head = h->rec_tail = 0;
     h->id_head = h->id_tail = 0;
     h->first_kept = 0;
+    h->unpublished = 0;
 }
 
 void sk__hist_free(sk__hist_t *h)
@@ -38,14 +39,14 @@ static void drop_oldest(sk__hist_t *h, uint64_t next_pos)
     h->id_tail = h->rec_tail < h->rec_head ? h->rec_pos[h->rec_tail % h->cap_recs] : next_pos;
 }
 
-void sk__hist_append(sk_net_t *net, uint64_t t)
+int sk__hist_reserve(sk_net_t *net, uint64_t t, uint64_t *at)
 {
     sk__hist_t *h = &net->hist;
     uint64_t total = 0;
     for (uint32_t k = 0; k < net->n_pops; k++)
         total += net->pops[k].n_ids;
     if (total == 0)
-        return;
+        return 0;
     uint64_t pos = h->id_head, off = pos % h->cap_ids;
     if (off + total > h->cap_ids) { /* restart at the beginning of the ring */
         pos += h->cap_ids - off;
@@ -59,15 +60,12 @@ void sk__hist_append(sk_net_t *net, uint64_t t)
     uint32_t r = (uint32_t)(h->rec_head % h->cap_recs);
     h->rec_step[r] = t;
     h->rec_pos[r] = pos;
-    uint32_t *dst = h->ids + off;
-    for (uint32_t k = 0; k < net->n_pops; k++) {
-        const sk__pop_t *pop = &net->pops[k];
-        memcpy(dst, pop->ids, (size_t)pop->n_ids * sizeof(uint32_t));
-        dst += pop->n_ids;
-        h->rec_count[(size_t)r * net->n_pops + k] = pop->n_ids;
-    }
+    for (uint32_t k = 0; k < net->n_pops; k++)
+        h->rec_count[(size_t)r * net->n_pops + k] = net->pops[k].n_ids;
     h->id_head = pos + total;
     h->rec_head++;
+    *at = off;
+    return 1;
 }
 
 /* First live record index with step >= step. */

@@ -53,6 +53,14 @@ typedef struct sk__init {
     float *values;    /* SK_INIT_VALUES: size floats, owned */
 } sk__init_t;
 
+/* The spike ids one part of the model phase collected at step t (count), and where they go in
+ * the history's id ring (at: index into sk__hist_t.ids), copied there at the start of the
+ * part's next model task or when sk_net_step returns (step.c, "Publishing"). */
+typedef struct sk__seg {
+    uint32_t n;
+    uint64_t at;
+} sk__seg_t;
+
 typedef struct sk__pop {
     char name[SK__NAME_MAX + 1];
     const sk_model_t *model;
@@ -67,9 +75,9 @@ typedef struct sk__pop {
     float *ring;        /* depth x n_inputs x n floats */
     uint32_t at;        /* the ring slot of the step being computed: step % depth */
     uint8_t *spiked;    /* n */
-    uint32_t *ids;      /* spikes of the current step, ascending, n_ids of them */
-    uint32_t *part_n;   /* [part start / 16]: spikes a part of the model phase collected at
-                           ids[part start] */
+    uint32_t *ids;      /* n: each part of the model phase collects the spike ids of its
+                           neurons at ids[part start] (a segment), ascending */
+    sk__seg_t *seg;     /* [part start / 64]: the segment of that part (sk__step_once) */
     uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
                            or injected into it since it was last cleared); 0: all +0 */
     uint16_t *refrac;   /* n, or NULL */
@@ -79,7 +87,7 @@ typedef struct sk__pop {
     /* Written by the stepping thread every step: a cache line of their own (the array of
      * populations is 64-byte aligned), so the model phase's other threads, which read the
      * fields above, do not miss on them at every step. */
-    _Alignas(64) uint32_t n_ids;
+    _Alignas(64) uint32_t n_ids; /* spikes of the current step, in its segments */
     int forced;         /* spikes were forced this step: collect again from the flags */
     uint64_t spikes_total;
 } sk__pop_t;
@@ -141,6 +149,8 @@ typedef struct sk__hist {
     uint64_t rec_head, rec_tail; /* monotonic record indices: live = [tail, head) */
     uint64_t id_head, id_tail;   /* monotonic id positions: live = [tail, head) */
     uint64_t first_kept;         /* smallest step whose spikes are all still here */
+    uint32_t unpublished;        /* the newest record's ids are still in the populations'
+                                    segments of this many parts (0: all in the ring) */
 } sk__hist_t;
 
 typedef struct sk__queue {
@@ -151,18 +161,20 @@ typedef struct sk__queue {
 struct sk_net {
     double dt_ms;
     uint64_t seed;
-    uint64_t step;
     sk_limits_t limits; /* resolved (no zero fields) */
     uint32_t n_pops, n_projs, n_stims, n_recs;
     sk__pop_t *pops;
     sk__proj_t *projs;
     sk__stim_t *stims;
     sk__rec_t *recs;
+    uint64_t n_neurons, n_synapses, bytes;
+    sk_parallel_t par;
+    /* Written by the stepping thread every step: lines of their own (the network is 64-byte
+     * aligned), away from the fields above that the model phase's other threads read. */
+    _Alignas(64) uint64_t step;
+    uint64_t spikes_total;
     sk__hist_t hist;
     sk__queue_t queue;
-    uint64_t n_neurons, n_synapses, bytes;
-    uint64_t spikes_total;
-    sk_parallel_t par;
 };
 
 /* net.c */
@@ -232,12 +244,17 @@ uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo
 /* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
 #define SK__BLOCK 2048u
 void sk__step_once(sk_net_t *net);
+/* Copies the ids of the last step still in the populations' segments into the history (what
+ * the next step's model tasks would have done); sk_net_step calls it before it returns. */
+void sk__step_publish(sk_net_t *net);
 
 /* history.c */
 void sk__hist_clear(sk__hist_t *h);
 void sk__hist_free(sk__hist_t *h);
-/* Appends the spikes of step t (pops' ids) to the history, dropping the oldest records. */
-void sk__hist_append(sk_net_t *net, uint64_t t);
+/* Adds the record of step t (the pops' n_ids), dropping the oldest records, and sets *at to
+ * the ring index of its first id: the caller copies the ids there (pops in order). Returns 0
+ * when step t had no spikes (no record). */
+int sk__hist_reserve(sk_net_t *net, uint64_t t, uint64_t *at);
 void sk__rec_clear(sk__rec_t *r);
 void sk__rec_free(sk__rec_t *r);
 void sk__rec_sample(sk_net_t *net, sk__rec_t *r, uint64_t t);

@@ -203,9 +203,9 @@ int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes)
     pop->ring = sk_alloc_aligned(ring * n, sizeof(float));
     pop->spiked = sk_alloc_aligned(n, 1);
     pop->ids = sk_alloc_aligned(n, sizeof(uint32_t));
-    pop->part_n = sk_calloc(n / 16 + 1, sizeof(uint32_t)); /* indexed by part start / 16 */
+    pop->seg = sk_calloc(n / 64 + 1, sizeof(sk__seg_t)); /* indexed by part start / 64 */
     pop->written = sk_calloc(pop->depth, 1); /* the ring starts zeroed */
-    if (!pop->ring || !pop->spiked || !pop->ids || !pop->part_n || !pop->written)
+    if (!pop->ring || !pop->spiked || !pop->ids || !pop->seg || !pop->written)
         return SK_ENOMEM;
     if (pop->refrac_steps && !(pop->refrac = sk_alloc_aligned(n, sizeof(uint16_t))))
         return SK_ENOMEM;
@@ -431,7 +431,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
         sk_free(plan);
         return rc;
     }
-    sk_net_t *net = sk_calloc(1, sizeof *net);
+    sk_net_t *net = sk_alloc_aligned(1, sizeof *net);
     if (!net) {
         sk_free(plan);
         return sk_err_set(err, SK_ENOMEM, "", "out of memory");
@@ -505,7 +505,7 @@ void sk__net_free(sk_net_t *net)
         sk_free_aligned(pop->ring);
         sk_free_aligned(pop->spiked);
         sk_free_aligned(pop->ids);
-        sk_free(pop->part_n);
+        sk_free(pop->seg);
         sk_free(pop->written);
         sk_free_aligned(pop->refrac);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)
@@ -524,7 +524,7 @@ void sk__net_free(sk_net_t *net)
     sk_free(net->projs);
     sk_free(net->stims);
     sk_free(net->recs);
-    sk_free(net);
+    sk_free_aligned(net);
 }
 
 void sk_net_destroy(sk_net_t *net)
@@ -571,6 +571,7 @@ void sk_net_reset(sk_net_t *net)
         memset(pop->written, 0, pop->depth);
         memset(pop->spiked, 0, pop->n);
         pop->n_ids = 0;
+        pop->forced = 0;
         pop->spikes_total = 0;
     }
     for (uint32_t k = 0; k < net->n_recs; k++)
@@ -602,6 +603,7 @@ int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uin
         }
         sk__step_once(net);
     }
+    sk__step_publish(net);
     if (done)
         *done = k;
     return rc;

@@ -1,7 +1,7 @@
 /* step.c: one step of the whole network, in the fixed order of sk_net.h:
  *   injected currents into the ring slot -> per block of neurons: stimuli, model step, clear
- *   of the consumed slot, spike ids -> forced spikes -> spike ids gathered, history ->
- *   delivery -> recorders.
+ *   of the consumed slot, spike ids -> forced spikes -> history record -> delivery ->
+ *   recorders.
  *
  * Blocks. The model phase walks each population in blocks of SK__BLOCK neurons and does all
  * per-neuron work of the step on one block before the next (stimuli, the model, the clear
@@ -24,13 +24,23 @@
  * each task walks all spikes but writes only its own targets. Each target therefore sums
  * its inputs in the same order (projection, source id, synapse) whatever the thread
  * count, and results are bit-identical to one thread.
+ *
+ * Publishing. Each part of the model phase collects its spike ids into its own segment of
+ * pop->ids (at the part's first neuron; pop->seg says how many), and nothing gathers them:
+ * delivery walks the segments in order, which is ascending id order. The stepping thread
+ * only counts them, reserves the step's history record and writes each segment's place in
+ * it; the part copies its segment there at the start of its next model task, when its ids
+ * are still in its core's cache, and sk_net_step copies what is left (sk__step_publish)
+ * before it returns. So no thread reads another's ids, and between two model phases the
+ * stepping thread works only on counts. The part ranges are the same in every step of one
+ * sk_net_step call, so part k of the next step is the one that wrote the segment.
  */
 #include <string.h>
 
 #include "internal.h"
 
-/* [lo, hi) of part k of n items split into `parts`, boundaries on multiples of 16 neurons
- * (a cache line of floats) so tasks never share a line. */
+/* [lo, hi) of part k of n items split into `parts`, boundaries on multiples of 64 neurons
+ * (a cache line of spike flags, four of floats) so tasks never share a line. */
 static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t *lo, uint32_t *hi)
 {
     if (parts == 1) {
@@ -38,8 +48,8 @@ static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t *lo, uin
         *hi = n;
         return;
     }
-    uint64_t a = ((uint64_t)n * k / parts) & ~UINT64_C(15);
-    uint64_t b = k + 1 == parts ? n : (((uint64_t)n * (k + 1) / parts) & ~UINT64_C(15));
+    uint64_t a = ((uint64_t)n * k / parts) & ~UINT64_C(63);
+    uint64_t b = k + 1 == parts ? n : (((uint64_t)n * (k + 1) / parts) & ~UINT64_C(63));
     *lo = (uint32_t)(a < n ? a : n);
     *hi = (uint32_t)(b < n ? b : n);
     if (*hi < *lo)
@@ -49,8 +59,21 @@ static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t *lo, uin
 typedef struct phase {
     sk_net_t *net;
     uint64_t t;
-    uint32_t parts;
+    uint32_t parts;   /* of the phase being run */
+    uint32_t segs;    /* parts of this step's model phase: the segments of the spike ids */
+    uint32_t publish; /* the model tasks first copy the previous step's segments */
 } phase_t;
+
+/* Copies segment `part` (of `parts`) of population k into its place in the history. */
+static void publish_seg(sk_net_t *net, uint32_t k, uint32_t part, uint32_t parts)
+{
+    const sk__pop_t *pop = &net->pops[k];
+    uint32_t lo, hi;
+    part_range(pop->n, part, parts, &lo, &hi);
+    const sk__seg_t *seg = &pop->seg[lo / 64];
+    if (lo < hi && seg->n)
+        memcpy(net->hist.ids + seg->at, pop->ids + lo, (size_t)seg->n * sizeof(uint32_t));
+}
 
 /* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
  * block's spike ids while its flags are in cache, written at ids (block starts are
@@ -90,10 +113,10 @@ static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t h
     return sk__collect(pop->spiked, lo, hi, ids);
 }
 
-/* Part `part` of every population. Its blocks run in ascending order and append their spike
- * ids at ids[lo + n) (n: spikes so far; a block's collection writes only below its own end,
- * sk__collect), so the part's ids end up contiguous at ids[lo] and part_n[lo / 16] says how
- * many. */
+/* Part `part` of every population: first the copy of its previous segment (Publishing),
+ * then its blocks in ascending order, which append their spike ids at ids[lo + n) (n:
+ * spikes so far; a block's collection writes only below its own end, sk__collect), so the
+ * part's ids end up contiguous at ids[lo], its segment. */
 static void models_task(void *arg, uint32_t part)
 {
     const phase_t *ph = arg;
@@ -104,12 +127,30 @@ static void models_task(void *arg, uint32_t part)
         sk__pop_t *pop = &net->pops[k];
         uint32_t lo, hi, n = 0;
         part_range(pop->n, part, ph->parts, &lo, &hi);
+        if (lo == hi) /* an empty part may share its start with the next one */
+            continue;
+        if (ph->publish)
+            publish_seg(net, k, part, ph->parts);
         for (uint32_t b = lo; b < hi; b += SK__BLOCK)
             n += pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi, scratch,
                            pop->ids + lo + n);
-        if (lo < hi) /* an empty part may share its start with the next one */
-            pop->part_n[lo / 16] = n;
+        pop->seg[lo / 64].n = n;
     }
+}
+
+/* Segment q of the spike ids of population `pop` in a step of `segs` model parts (a
+ * population with forced spikes has all of them in segment 0, record()). */
+static inline const uint32_t *segment(const sk__pop_t *pop, uint32_t q, uint32_t segs,
+                                      uint32_t *n)
+{
+    if (pop->forced) {
+        *n = q == 0 ? pop->n_ids : 0;
+        return pop->ids;
+    }
+    uint32_t lo, hi;
+    part_range(pop->n, q, segs, &lo, &hi);
+    *n = lo < hi ? pop->seg[lo / 64].n : 0;
+    return pop->ids + lo;
 }
 
 /* First position in [a, b) of cols with cols[k] >= x (cols ascending). */
@@ -125,13 +166,13 @@ static uint64_t lower_col(const uint32_t *cols, uint64_t a, uint64_t b, uint32_t
     return a;
 }
 
-static void deliver_dense(const sk__proj_t *p, const sk__pop_t *src, sk__pop_t *dst,
-                          uint64_t t, uint32_t lo, uint32_t hi)
+static void deliver_dense(const sk__proj_t *p, const uint32_t *ids, uint32_t n_ids,
+                          sk__pop_t *dst, uint64_t t, uint32_t lo, uint32_t hi)
 {
     const uint32_t slot = (uint32_t)((t + p->delay) % dst->depth);
     float *base = dst->ring + (size_t)slot * dst->model->n_inputs * dst->n;
-    for (uint32_t s = 0; s < src->n_ids; s++) {
-        const float *restrict row = p->w + (size_t)src->ids[s] * dst->n;
+    for (uint32_t s = 0; s < n_ids; s++) {
+        const float *restrict row = p->w + (size_t)ids[s] * dst->n;
         if (p->channel >= 0) {
             float *restrict acc = base + (size_t)p->channel * dst->n;
             for (uint32_t j = lo; j < hi; j++)
@@ -147,12 +188,12 @@ static void deliver_dense(const sk__proj_t *p, const sk__pop_t *src, sk__pop_t *
     }
 }
 
-static void deliver_sparse(const sk__proj_t *p, const sk__pop_t *src, sk__pop_t *dst,
-                           uint64_t t, uint32_t lo, uint32_t hi)
+static void deliver_sparse(const sk__proj_t *p, const uint32_t *ids, uint32_t n_ids,
+                            sk__pop_t *dst, uint64_t t, uint32_t lo, uint32_t hi)
 {
     const int whole = lo == 0 && hi == dst->n;
-    for (uint32_t s = 0; s < src->n_ids; s++) {
-        const uint32_t pre = src->ids[s];
+    for (uint32_t s = 0; s < n_ids; s++) {
+        const uint32_t pre = ids[s];
         uint64_t a = p->row[pre], b = p->row[pre + 1];
         if (!whole) {
             a = lower_col(p->col, a, b, lo);
@@ -188,22 +229,29 @@ static void deliver_task(void *arg, uint32_t part)
         part_range(dst->n, part, ph->parts, &lo, &hi);
         if (lo == hi)
             continue;
-        if (p->dense)
-            deliver_dense(p, src, dst, ph->t, lo, hi);
-        else
-            deliver_sparse(p, src, dst, ph->t, lo, hi);
+        for (uint32_t q = 0; q < ph->segs; q++) { /* the segments in order: ascending ids */
+            uint32_t n;
+            const uint32_t *ids = segment(src, q, ph->segs, &n);
+            if (n && p->dense)
+                deliver_dense(p, ids, n, dst, ph->t, lo, hi);
+            else if (n)
+                deliver_sparse(p, ids, n, dst, ph->t, lo, hi);
+        }
     }
 }
 
 /* Parallel grain (sk_parallel_t.grain): a phase is split only into parts of at least that
- * much work. The part count never changes results, only speed. */
-#define SK__GRAIN 16384u
+ * much work. The part count never changes results, only speed. Defaults: a fork/join with
+ * its cache-line traffic costs about 0.5 us here, as much as updating ~2000 neurons or
+ * delivering ~10^4 synaptic events (tests/bench/bench_ff_lif, bench_coba). */
+#define SK__GRAIN_NEURONS 4096u
+#define SK__GRAIN_EVENTS 16384u
 
-static uint32_t parts_for(const sk_net_t *net, uint64_t work)
+static uint32_t parts_for(const sk_net_t *net, uint64_t work, uint32_t grain)
 {
     if (net->par.n_threads <= 1)
         return 1;
-    uint64_t parts = work / (net->par.grain ? net->par.grain : SK__GRAIN);
+    uint64_t parts = work / (net->par.grain ? net->par.grain : grain);
     uint32_t threads = net->par.n_threads ? net->par.n_threads : 1;
     return parts < 1 ? 1u : parts > threads ? threads : (uint32_t)parts;
 }
@@ -245,31 +293,56 @@ static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
         fn(ph, 0);
 }
 
-/* Spike ids of population k, ascending, from what the parts collected: the segments at
- * ids[part start] are moved together in neuron order (one part: already in place). A
- * population with forced spikes is collected again from its flags. */
-static void gather(sk_net_t *net, uint32_t parts)
+/* Counts the spikes of step t in the segments, reserves the step's history record and writes
+ * each segment's place in it (Publishing). A population with forced spikes is collected
+ * again from its flags, all of it, so its ids can cross the parts' ranges: they are copied
+ * into the record here and its segments emptied; until the next step starts, `forced` says
+ * that its ids are all at pop->ids (segment()). */
+static void record(sk_net_t *net, uint64_t t, uint32_t segs)
 {
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
-        uint32_t n = 0;
-        if (pop->forced) {
-            n = sk__collect(pop->spiked, 0, pop->n, pop->ids);
-            pop->forced = 0;
-        } else {
-            for (uint32_t part = 0; part < parts; part++) {
-                uint32_t lo, hi;
-                part_range(pop->n, part, parts, &lo, &hi);
-                uint32_t c = lo < hi ? pop->part_n[lo / 16] : 0;
-                if (n != lo)
-                    memmove(pop->ids + n, pop->ids + lo, (size_t)c * sizeof(uint32_t));
-                n += c;
-            }
+        uint32_t n = 0, c;
+        for (uint32_t q = 0; !pop->forced && q < segs; q++) {
+            segment(pop, q, segs, &c);
+            n += c;
         }
+        if (pop->forced)
+            n = sk__collect(pop->spiked, 0, pop->n, pop->ids);
         pop->n_ids = n;
         pop->spikes_total += n;
         net->spikes_total += n;
     }
+    uint64_t at = 0;
+    int kept = sk__hist_reserve(net, t, &at);
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        sk__pop_t *pop = &net->pops[k];
+        if (pop->forced && kept)
+            memcpy(net->hist.ids + at, pop->ids, (size_t)pop->n_ids * sizeof(uint32_t));
+        if (pop->forced)
+            at += pop->n_ids;
+        for (uint32_t q = 0; q < segs; q++) {
+            uint32_t lo, hi;
+            part_range(pop->n, q, segs, &lo, &hi);
+            if (lo == hi)
+                continue;
+            sk__seg_t *seg = &pop->seg[lo / 64];
+            if (pop->forced)
+                seg->n = 0;
+            seg->at = at;
+            at += seg->n;
+        }
+    }
+    net->hist.unpublished = kept ? segs : 0;
+}
+
+void sk__step_publish(sk_net_t *net)
+{
+    const uint32_t segs = net->hist.unpublished;
+    for (uint32_t k = 0; segs && k < net->n_pops; k++)
+        for (uint32_t q = 0; q < segs; q++)
+            publish_seg(net, k, q, segs);
+    net->hist.unpublished = 0;
 }
 
 void sk__step_once(sk_net_t *net)
@@ -281,9 +354,14 @@ void sk__step_once(sk_net_t *net)
         sk__pop_t *pop = &net->pops[k];
         if (pop->depth > 1) /* depth 1: always slot 0, and the line stays clean */
             pop->at = (uint32_t)(t % pop->depth);
+        pop->forced = 0;
     }
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
-    ph.parts = parts_for(net, net->n_neurons);
+    ph.parts = parts_for(net, net->n_neurons, SK__GRAIN_NEURONS);
+    if (net->hist.unpublished && net->hist.unpublished != ph.parts)
+        sk__step_publish(net); /* the parts changed: the tasks would not find their segments */
+    ph.segs = ph.parts;
+    ph.publish = net->hist.unpublished;
     run_phase(net, models_task, &ph);
     for (uint32_t k = 0; k < net->n_pops; k++) /* the slots of step t are clear again */
         if (net->pops[k].written[net->pops[k].at])
@@ -291,11 +369,10 @@ void sk__step_once(sk_net_t *net)
     sk__stims_spikes(net, t);
     sk__queue_apply(net, t, SK_INJECT_SPIKE);
     sk__queue_pop(&net->queue, t);
-    gather(net, ph.parts);
-    sk__hist_append(net, t);
+    record(net, t, ph.segs);
     if (net->n_projs) {
         mark_written(net, t);
-        ph.parts = parts_for(net, delivery_work(net));
+        ph.parts = parts_for(net, delivery_work(net), SK__GRAIN_EVENTS);
         run_phase(net, deliver_task, &ph);
     }
     for (uint32_t k = 0; k < net->n_recs; k++)

@@ -390,6 +390,68 @@ static int collect_ids(void *ctx, uint64_t step, uint32_t pop, const uint32_t *i
     return 0;
 }
 
+/* Forced spikes (spike times, injected spikes) are collected again from the flags of the
+ * whole population, across the parts' ranges; their projection must deliver them and the
+ * history keep them, the same for any thread count and any chunking of the steps. */
+static uint64_t forced_times[] = {3, 3, 3, 10, 40, 41, 90};
+static uint32_t forced_who[] = {0, 250, 299, 130, 64, 65, 200};
+static float forced_amps[300];
+
+static int find_forced(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, uint32_t n)
+{
+    uint32_t *found = ctx;
+    for (uint32_t j = 0; j < n && pop == 0; j++)
+        for (uint32_t k = 0; k < 3; k++)
+            *found |= (ids[j] == forced_who[k] && step == forced_times[k]) << k;
+    return 0;
+}
+
+static sk_net_t *forced_net(void)
+{
+    for (uint32_t j = 0; j < 300; j++)
+        forced_amps[j] = j % 3 == 0 ? 0.25f : 0.05f; /* a third fire by themselves */
+    sk_pop_spec_t pops[2] = {pop_spec("src", "lif", 300), pop_spec("dst", "lif", 200)};
+    sk_stim_spec_t st[2] = {{.kind = SK_STIM_CURRENT, .target = "src", .amplitudes = forced_amps},
+                            {.kind = SK_STIM_SPIKE_TIMES, .target = "src", .times = forced_times,
+                             .spike_neurons = forced_who, .n_times = 7}};
+    sk_proj_spec_t pr = proj_spec("src", "dst", SK_RULE_FIXED_PROBABILITY, 0.3f, 2);
+    pr.rule.p = 0.1;
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 9, .pops = pops, .n_pops = 2, .projs = &pr,
+                          .n_projs = 1, .stims = st, .n_stims = 2};
+    sk_net_t *net = make(&spec);
+    sk_inject_t inj[3] = {{.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 1, .step = 7},
+                          {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 290, .step = 7},
+                          {.kind = SK_INJECT_SPIKE, .pop = 1, .neuron = 150, .step = 55}};
+    sk_err_t err;
+    cr_assert_eq(sk_net_inject(net, inj, 3, &err), 0, "%s", err.msg);
+    return net;
+}
+
+Test(net, parallel_stepping_with_forced_spikes_is_bit_identical_to_one_thread)
+{
+    static const uint64_t chunks[] = {1, 2, 1, 7, 50, 3, 36};
+    sk_net_t *seq = forced_net();
+    sk_net_step(seq, 100, NULL, NULL);
+    for (uint32_t threads = 2; threads <= 4; threads++) {
+        sk_pool_t *pool;
+        cr_assert_eq(sk_pool_create(threads, &pool), 0);
+        sk_parallel_t par;
+        sk_pool_parallel(pool, &par);
+        par.grain = 1;
+        sk_net_t *net = forced_net();
+        sk_net_set_parallel(net, &par);
+        for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++)
+            sk_net_step(net, chunks[k], NULL, NULL);
+        cr_expect(nets_equal(seq, net), "%u threads differ from one", threads);
+        sk_net_destroy(net);
+        sk_pool_destroy(pool);
+    }
+    uint32_t found = 0; /* bit k: forced_who[k] is in the history at step 3 */
+    cr_assert_eq(sk_net_spikes(seq, 3, 4, NULL, find_forced, &found), 0);
+    cr_expect_eq(found, 7u, "the spikes forced at step 3 are in the history (found %#x)", found);
+    sk_net_destroy(seq);
+}
+
 Test(net, injected_spikes_and_currents_land_on_their_step)
 {
     sk_param_t silent[] = {{"v_th", 1e5f}, {"tau_syn_inv", 0.0f}};

@@ -229,9 +229,10 @@ typedef struct sk_parallel {
     void *pool;
     uint32_t n_threads; /* most parts a phase is split into; 1 = sequential */
     uint32_t grain;     /* least work per part (neurons, or synaptic events for delivery);
-                           0 = 16384. A phase with less work than 2 grains runs on the
-                           caller alone: a fork/join costs about as much as updating a few
-                           thousand neurons. Never changes results, only speed. */
+                           0 = 4096 neurons, 16384 events. A phase with less work than 2
+                           grains runs on the caller alone: a fork/join costs about as much
+                           as updating a few thousand neurons. Never changes results, only
+                           speed. */
 } sk_parallel_t;
 
 /* Uses par for the following steps (NULL or n_threads <= 1: sequential). Results are
