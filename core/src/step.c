@@ -39,17 +39,25 @@
 
 #include "internal.h"
 
-/* [lo, hi) of part k of n items split into `parts`, boundaries on multiples of 64 neurons
- * (a cache line of spike flags, four of floats) so tasks never share a line. */
-static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t *lo, uint32_t *hi)
+/* The caller's head start in the model phase, in neurons: it runs part 0 and starts at once,
+ * while a worker sees the fork, and the lines the caller wrote for it, some 0.1-0.3 us later
+ * (about 500 lif updates here; tests/bench/NOTES.md). */
+#define SK__HEAD 512u
+
+/* [lo, hi) of part k of n items split into `parts`, part 0 `head` items longer (at most twice
+ * the others), boundaries on multiples of 64 neurons (a cache line of spike flags, four of
+ * floats) so tasks never share a line. */
+static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t head, uint32_t *lo,
+                       uint32_t *hi)
 {
     if (parts == 1) {
         *lo = 0;
         *hi = n;
         return;
     }
-    uint64_t a = ((uint64_t)n * k / parts) & ~UINT64_C(63);
-    uint64_t b = k + 1 == parts ? n : (((uint64_t)n * (k + 1) / parts) & ~UINT64_C(63));
+    const uint64_t h = head < n / parts ? head : n / parts, rest = n - h;
+    uint64_t a = k == 0 ? 0 : (h + rest * k / parts) & ~UINT64_C(63);
+    uint64_t b = k + 1 == parts ? n : ((h + rest * (k + 1) / parts) & ~UINT64_C(63));
     *lo = (uint32_t)(a < n ? a : n);
     *hi = (uint32_t)(b < n ? b : n);
     if (*hi < *lo)
@@ -69,7 +77,7 @@ static void publish_seg(sk_net_t *net, uint32_t k, uint32_t part, uint32_t parts
 {
     const sk__pop_t *pop = &net->pops[k];
     uint32_t lo, hi;
-    part_range(pop->n, part, parts, &lo, &hi);
+    part_range(pop->n, part, parts, SK__HEAD, &lo, &hi);
     const sk__seg_t *seg = &pop->seg[lo / 64];
     if (lo < hi && seg->n)
         memcpy(net->hist.ids + seg->at, pop->ids + lo, (size_t)seg->n * sizeof(uint32_t));
@@ -126,7 +134,7 @@ static void models_task(void *arg, uint32_t part)
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
         uint32_t lo, hi, n = 0;
-        part_range(pop->n, part, ph->parts, &lo, &hi);
+        part_range(pop->n, part, ph->parts, SK__HEAD, &lo, &hi);
         if (lo == hi) /* an empty part may share its start with the next one */
             continue;
         if (ph->publish)
@@ -148,7 +156,7 @@ static inline const uint32_t *segment(const sk__pop_t *pop, uint32_t q, uint32_t
         return pop->ids;
     }
     uint32_t lo, hi;
-    part_range(pop->n, q, segs, &lo, &hi);
+    part_range(pop->n, q, segs, SK__HEAD, &lo, &hi);
     *n = lo < hi ? pop->seg[lo / 64].n : 0;
     return pop->ids + lo;
 }
@@ -226,7 +234,7 @@ static void deliver_task(void *arg, uint32_t part)
         if (src->n_ids == 0)
             continue;
         uint32_t lo, hi;
-        part_range(dst->n, part, ph->parts, &lo, &hi);
+        part_range(dst->n, part, ph->parts, 0, &lo, &hi);
         if (lo == hi)
             continue;
         for (uint32_t q = 0; q < ph->segs; q++) { /* the segments in order: ascending ids */
@@ -323,7 +331,7 @@ static void record(sk_net_t *net, uint64_t t, uint32_t segs)
             at += pop->n_ids;
         for (uint32_t q = 0; q < segs; q++) {
             uint32_t lo, hi;
-            part_range(pop->n, q, segs, &lo, &hi);
+            part_range(pop->n, q, segs, SK__HEAD, &lo, &hi);
             if (lo == hi)
                 continue;
             sk__seg_t *seg = &pop->seg[lo / 64];
