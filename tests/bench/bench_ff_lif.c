@@ -28,6 +28,11 @@
  * that counts) and, for comparison, on a spinning fork/join (bench_team, bench_util.h). The
  * peers run on the spinning fork/join, one fork/join per step; the 2-thread bound (b) is the
  * better of the fused loop on 1 and on 2 threads (a sane runtime does not split tiny work).
+ * "halves": two independent networks of N/2 neurons (the same amplitudes), each stepped by
+ * one thread, one step per fork/join of the spinning team: what 2 threads give the core when
+ * no data passes between them, so core / halves is the cost of the hand-offs of a split step
+ * (spike counts, history positions, the fork and join), which depends on where the host puts
+ * the two vCPUs (tests/bench/NOTES.md §2).
  *
  * Bytes per update the core moves to and from memory, counted from core/src/step.c and
  * stim.c for N far larger than the cache. Nothing is delivered or injected here, so the ring
@@ -63,6 +68,17 @@ typedef struct opts {
     int threads;     /* 0: 1 and 2 */
     int no_bw;
 } opts_t;
+
+/* Two independent networks stepped side by side (see "halves" above). */
+typedef struct halves {
+    sk_net_t *net[2];
+} halves_t;
+
+static void step_half(void *arg, uint32_t k)
+{
+    halves_t *h = arg;
+    bench_check(sk_net_step(h->net[k], 1, NULL, NULL), NULL, "sk_net_step");
+}
 
 /* The runners: sequential (NULL), the core's pool, the spin team. */
 typedef struct runners {
@@ -194,6 +210,7 @@ typedef struct row {
     uint64_t n;
     uint32_t steps, threads;
     bench_stat_t core, core_team, fused, base; /* updates per second */
+    bench_stat_t halves; /* 2 threads: two networks of N/2, no data shared */
     bench_stat_t bw; /* DRAM-resident N: bandwidth samples interleaved with the others */
     double spikes_per_update;
     int identical; /* fused v == core v, bit for bit */
@@ -213,6 +230,14 @@ static double time_loop(const sk_parallel_t *par, bench_range_fn fn, fused_t *f,
     double t0 = bench_now();
     for (uint32_t s = 0; s < steps; s++)
         bench_par_for(par, fn, f, n);
+    return bench_now() - t0;
+}
+
+static double time_halves(const sk_parallel_t *team, halves_t *h, uint32_t steps)
+{
+    double t0 = bench_now();
+    for (uint32_t s = 0; s < steps; s++)
+        team->run(team->pool, step_half, h, 2);
     return bench_now() - t0;
 }
 
@@ -242,6 +267,12 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     w.spiked = bench_alloc(n, 1);
     const sk_parallel_t *core_par = threads > 1 ? &rn->par_pool : NULL;
     const sk_parallel_t *team_par = threads > 1 ? &rn->par_team : NULL;
+    halves_t halves = {{NULL, NULL}};
+    if (threads > 1) {
+        halves.net[0] = make_net(n / 2, amp);
+        halves.net[1] = make_net(n - n / 2, amp + n / 2);
+        time_halves(team_par, &halves, steps);
+    }
 
     /* warm-up: first touch of every page, caches, branch history */
     time_core(net, core_par, steps);
@@ -255,8 +286,10 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     const double work = (double)n * steps;
     for (int r = 0; r < reps; r++) {
         stat_add(&row->core, work / time_core(net, core_par, steps));
-        if (threads > 1)
+        if (threads > 1) {
             stat_add(&row->core_team, work / time_core(net, team_par, steps));
+            stat_add(&row->halves, work / time_halves(team_par, &halves, steps));
+        }
         stat_add(&row->fused, work / time_loop(team_par, fused_range, &f, n, steps));
         if (threads > 1) /* keep the fused state in step with the core's */
             time_loop(team_par, fused_range, &f, n, steps);
@@ -274,6 +307,8 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     sk_net_state(net, 0, "v", &v);
     row->identical = memcmp(v, f.v, (size_t)n * sizeof(float)) == 0;
     sk_net_destroy(net);
+    sk_net_destroy(halves.net[0]);
+    sk_net_destroy(halves.net[1]);
     free(f.v);
     free(f.i);
     free(f.spiked);
@@ -321,6 +356,8 @@ static void print_row(const row_t *r, const limits_t *lim, bench_json_t *j)
     json_stat(j, "core", &r->core, 1.0);
     if (r->core_team.n)
         json_stat(j, "core_spin_team", &r->core_team, 1.0);
+    if (r->halves.n)
+        json_stat(j, "core_halves", &r->halves, 1.0);
     json_stat(j, "fused", &r->fused, 1.0);
     json_stat(j, "fused_baseline_isa", &r->base, 1.0);
     json_num(j, "bound_fused", bound_b);

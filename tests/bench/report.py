@@ -57,21 +57,23 @@ def ff_section(ff, brian_ff, out, summary):
     out.append("   bytes per update: core %.1f (21 + 12 per spike), fused loop 21; last-level cache "
                "%d MiB" % (ff["rows"][0]["bytes_per_update_core"], ff["llc_bytes"] / 2**20))
     out.append("")
-    out.append("   %9s %2s  %-24s %-24s %7s %7s  %-5s %7s  %s  %7s %7s" % (
+    out.append("   %9s %2s  %-24s %-24s %7s %7s  %-5s %7s  %s  %7s %7s %7s" % (
         "N", "th", "core", "fused (b)", "bw (a)", "", "bound", "core/bd", "70%", "sse2",
-        "c+spin"))
+        "c+spin", "halves"))
     rows = []
     for r in ff["rows"]:
         ok = r["ratio_to_bound"] >= TARGET_FF
         rows.append(ok)
-        out.append("   %9d %2d  %-24s %-24s %7.3f %7s  %-5s %6.1f%%  %s  %7.3f %7s" % (
+        out.append("   %9d %2d  %-24s %-24s %7.3f %7s  %-5s %6.1f%%  %s  %7.3f %7s %7s" % (
             r["n"], r["threads"], stat_spread(r["core"], 1e-9), stat_spread(r["fused"], 1e-9),
             r["bound_bw"] * 1e-9, "", r["resident"], 100 * r["ratio_to_bound"],
             "ok  " if ok else "MISS", r["fused_baseline_isa"]["median"] * 1e-9,
-            "%.3f" % (r["core_spin_team"]["median"] * 1e-9) if "core_spin_team" in r else "-"))
+            "%.3f" % (r["core_spin_team"]["median"] * 1e-9) if "core_spin_team" in r else "-",
+            "%.3f" % (r["core_halves"]["median"] * 1e-9) if "core_halves" in r else "-"))
     out.append("   (fused (b): the fused loop dispatched like the core's model loops (SK_MODEL_CLONES);"
                " sse2: the same loop at the baseline ISA; c+spin: the core on a spinning "
-               "fork/join. bound = (b) on 1 thread, or the better of 1 and 2 threads, while the "
+               "fork/join; halves: two independent networks of N/2 stepped side by side, one "
+               "per thread (no data passed between the threads). bound = (b) on 1 thread, or the better of 1 and 2 threads, while the "
                "core's 13 B/neuron fit in the LLC, else (a) = bandwidth / bytes per update; "
                "fused v bit-identical to the core's: %s)" % (
                    "yes" if all(r["fused_v_identical"] for r in ff["rows"]) else "NO"))
