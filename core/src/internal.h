@@ -158,6 +158,14 @@ typedef struct sk__queue {
     uint64_t head, n, cap;
 } sk__queue_t;
 
+/* Whether the model phase splits when the grain allows it, chosen by timing both (step.c,
+ * "Tuning"). Not part of the network's state: results are the same either way. */
+typedef struct sk__tune {
+    uint32_t whole;      /* 1: the model phase runs on the stepping thread alone */
+    uint64_t next_probe; /* the step from which to time both again */
+    uint64_t interval;   /* steps between probes; doubles while the choice holds */
+} sk__tune_t;
+
 struct sk_net {
     double dt_ms;
     uint64_t seed;
@@ -172,6 +180,7 @@ struct sk_net {
     /* Written by the stepping thread every step: lines of their own (the network is 64-byte
      * aligned), away from the fields above that the model phase's other threads read. */
     _Alignas(64) uint64_t step;
+    sk__tune_t tune;
     uint64_t spikes_total;
     sk__hist_t hist;
     sk__queue_t queue;

@@ -590,23 +590,7 @@ void sk_net_set_parallel(sk_net_t *net, const sk_parallel_t *par)
         return;
     }
     net->par = *par;
-}
-
-int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uint64_t *done)
-{
-    uint64_t k = 0;
-    int rc = 0;
-    for (; k < n_steps; k++) {
-        if (cancel && *cancel) {
-            rc = SK_ECANCELED;
-            break;
-        }
-        sk__step_once(net);
-    }
-    sk__step_publish(net);
-    if (done)
-        *done = k;
-    return rc;
+    memset(&net->tune, 0, sizeof net->tune); /* time both again at the next step */
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -34,8 +34,19 @@
  * before it returns. So no thread reads another's ids, and between two model phases the
  * stepping thread works only on counts. The part ranges are the same in every step of one
  * sk_net_step call, so part k of the next step is the one that wrote the segment.
+ *
+ * Tuning. Whether splitting the model phase pays depends on the machine more than on the
+ * network: a split step passes a few cache lines between the threads (the fork, the join,
+ * the spike counts and history positions), and what that costs varies tenfold with where the
+ * host puts the threads (tests/bench/NOTES.md §2). So when the grain allows a split,
+ * sk_net_step times TUNE_STEPS steps split and TUNE_STEPS whole (each after TUNE_WARM
+ * untimed steps in that mode) and runs the faster until the next probe, TUNE_EVERY steps
+ * later, twice as long after each probe that confirms the choice. Only steps within one
+ * sk_net_step call are timed (the caller's time between calls is not the network's). The
+ * choice changes no result, only speed.
  */
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -365,7 +376,7 @@ void sk__step_once(sk_net_t *net)
         pop->forced = 0;
     }
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
-    ph.parts = parts_for(net, net->n_neurons, SK__GRAIN_NEURONS);
+    ph.parts = net->tune.whole ? 1 : parts_for(net, net->n_neurons, SK__GRAIN_NEURONS);
     if (net->hist.unpublished && net->hist.unpublished != ph.parts)
         sk__step_publish(net); /* the parts changed: the tasks would not find their segments */
     ph.segs = ph.parts;
@@ -387,4 +398,74 @@ void sk__step_once(sk_net_t *net)
         if (t % net->recs[k].every == 0)
             sk__rec_sample(net, &net->recs[k], t);
     net->step = t + 1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Tuning                                                                                */
+
+#define TUNE_STEPS 64u
+#define TUNE_WARM 16u
+#define TUNE_EVERY 8192u
+#define TUNE_EVERY_MAX (UINT64_C(1) << 20)
+
+static double seconds(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Steps n times in mode `whole`, counting them in *k and stopping early on cancel; returns
+ * the seconds the last `timed` of them took, or -1 if canceled. */
+static double steps_in_mode(sk_net_t *net, uint32_t whole, uint64_t n, uint64_t timed,
+                            const volatile int *cancel, uint64_t *k)
+{
+    net->tune.whole = whole;
+    double t0 = 0.0;
+    for (uint64_t s = 0; s < n; s++) {
+        if (cancel && *cancel)
+            return -1.0;
+        if (s == n - timed)
+            t0 = seconds();
+        sk__step_once(net);
+        ++*k;
+    }
+    return seconds() - t0;
+}
+
+int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uint64_t *done)
+{
+    const uint64_t probe = 2 * (TUNE_WARM + TUNE_STEPS);
+    const int tunable = parts_for(net, net->n_neurons, SK__GRAIN_NEURONS) > 1;
+    sk__tune_t *tu = &net->tune;
+    uint64_t k = 0;
+    int rc = 0;
+    while (k < n_steps) {
+        if (cancel && *cancel) {
+            rc = SK_ECANCELED;
+            break;
+        }
+        if (tunable && net->step >= tu->next_probe && n_steps - k >= probe) {
+            const uint32_t was = tu->whole;
+            double split = steps_in_mode(net, 0, TUNE_WARM + TUNE_STEPS, TUNE_STEPS, cancel, &k);
+            double whole = split < 0 ? -1 : steps_in_mode(net, 1, TUNE_WARM + TUNE_STEPS,
+                                                          TUNE_STEPS, cancel, &k);
+            if (whole < 0) {
+                tu->whole = was;
+                continue; /* canceled: reported above */
+            }
+            tu->whole = whole < split;
+            tu->interval = tu->whole == was && tu->interval ? tu->interval * 2 : TUNE_EVERY;
+            if (tu->interval > TUNE_EVERY_MAX)
+                tu->interval = TUNE_EVERY_MAX;
+            tu->next_probe = net->step + tu->interval;
+            continue;
+        }
+        sk__step_once(net);
+        k++;
+    }
+    sk__step_publish(net);
+    if (done)
+        *done = k;
+    return rc;
 }
