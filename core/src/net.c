@@ -589,8 +589,9 @@ void sk_net_set_parallel(sk_net_t *net, const sk_parallel_t *par)
         net->par.n_threads = 1;
         return;
     }
+    if (par->n_threads != net->par.n_threads) /* time both again at the next step */
+        memset(&net->tune, 0, sizeof net->tune);
     net->par = *par;
-    memset(&net->tune, 0, sizeof net->tune); /* time both again at the next step */
 }
 
 /* ------------------------------------------------------------------------------------ */

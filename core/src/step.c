@@ -38,13 +38,14 @@
  * Tuning. Whether splitting the model phase pays depends on the machine more than on the
  * network: a split step passes a few cache lines between the threads (the fork, the join,
  * the spike counts and history positions), and what that costs varies tenfold with where the
- * host puts the threads (tests/bench/NOTES.md §2). So when the grain allows a split,
- * sk_net_step times TUNE_STEPS steps split and TUNE_STEPS whole (each after TUNE_WARM
- * untimed steps in that mode) and runs the faster until the next probe, TUNE_EVERY steps
- * later, twice as long after each probe that confirms the choice. Only steps within one
- * sk_net_step call are timed (the caller's time between calls is not the network's). The
- * choice changes no result, only speed.
+ * host puts the threads and whether it preempts one of them (tests/bench/NOTES.md §2). So
+ * when the grain allows a split, sk_net_step times short groups of steps split and whole,
+ * alternating, and runs the mode whose median group was faster until the next probe,
+ * TUNE_EVERY steps later, twice as long after each probe that confirms the choice. Only
+ * steps within one sk_net_step call are timed (the caller's time between calls is not the
+ * network's). The choice changes no result, only speed.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -403,9 +404,12 @@ void sk__step_once(sk_net_t *net)
 /* ------------------------------------------------------------------------------------ */
 /* Tuning                                                                                */
 
-#define TUNE_STEPS 64u
-#define TUNE_WARM 16u
-#define TUNE_EVERY 8192u
+#define TUNE_GROUPS 6u  /* groups per mode and probe, the modes alternating */
+#define TUNE_WARM 4u    /* untimed steps at the start of a group (the parts' data moves) */
+#define TUNE_TIMED 12u  /* timed steps per group */
+#define TUNE_MARGIN 0.85 /* whole only when clearly faster: split is the usual winner */
+#define TUNE_EVERY 8192u    /* steps to the next probe after one that chose split */
+#define TUNE_RECHECK 1024u  /* ... that chose whole (contention passes) */
 #define TUNE_EVERY_MAX (UINT64_C(1) << 20)
 
 static double seconds(void)
@@ -415,27 +419,44 @@ static double seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Steps n times in mode `whole`, counting them in *k and stopping early on cancel; returns
- * the seconds the last `timed` of them took, or -1 if canceled. */
-static double steps_in_mode(sk_net_t *net, uint32_t whole, uint64_t n, uint64_t timed,
-                            const volatile int *cancel, uint64_t *k)
+static int cmp_double(const void *a, const void *b)
 {
-    net->tune.whole = whole;
-    double t0 = 0.0;
-    for (uint64_t s = 0; s < n; s++) {
-        if (cancel && *cancel)
-            return -1.0;
-        if (s == n - timed)
-            t0 = seconds();
-        sk__step_once(net);
-        ++*k;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Times the two modes: TUNE_GROUPS groups each, alternating, every group TUNE_WARM untimed
+ * steps and TUNE_TIMED timed ones, counted in *k. Sets tune.whole to the mode whose median
+ * group was faster (a preempted thread spoils a group, not the choice). Returns -1 if
+ * canceled (tune.whole unchanged), else 0. */
+static int probe(sk_net_t *net, const volatile int *cancel, uint64_t *k)
+{
+    const uint32_t was = net->tune.whole;
+    double t[2][TUNE_GROUPS];
+    for (uint32_t g = 0; g < 2 * TUNE_GROUPS; g++) {
+        net->tune.whole = g & 1u;
+        double t0 = 0.0;
+        for (uint32_t s = 0; s < TUNE_WARM + TUNE_TIMED; s++) {
+            if (cancel && *cancel) {
+                net->tune.whole = was;
+                return -1;
+            }
+            if (s == TUNE_WARM)
+                t0 = seconds();
+            sk__step_once(net);
+            ++*k;
+        }
+        t[g & 1u][g / 2] = seconds() - t0;
     }
-    return seconds() - t0;
+    qsort(t[0], TUNE_GROUPS, sizeof(double), cmp_double);
+    qsort(t[1], TUNE_GROUPS, sizeof(double), cmp_double);
+    net->tune.whole = t[1][TUNE_GROUPS / 2] < TUNE_MARGIN * t[0][TUNE_GROUPS / 2];
+    return 0;
 }
 
 int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uint64_t *done)
 {
-    const uint64_t probe = 2 * (TUNE_WARM + TUNE_STEPS);
+    const uint64_t probe_steps = 2u * TUNE_GROUPS * (TUNE_WARM + TUNE_TIMED);
     const int tunable = parts_for(net, net->n_neurons, SK__GRAIN_NEURONS) > 1;
     sk__tune_t *tu = &net->tune;
     uint64_t k = 0;
@@ -445,17 +466,12 @@ int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uin
             rc = SK_ECANCELED;
             break;
         }
-        if (tunable && net->step >= tu->next_probe && n_steps - k >= probe) {
+        if (tunable && net->step >= tu->next_probe && n_steps - k >= probe_steps) {
             const uint32_t was = tu->whole;
-            double split = steps_in_mode(net, 0, TUNE_WARM + TUNE_STEPS, TUNE_STEPS, cancel, &k);
-            double whole = split < 0 ? -1 : steps_in_mode(net, 1, TUNE_WARM + TUNE_STEPS,
-                                                          TUNE_STEPS, cancel, &k);
-            if (whole < 0) {
-                tu->whole = was;
+            if (probe(net, cancel, &k))
                 continue; /* canceled: reported above */
-            }
-            tu->whole = whole < split;
-            tu->interval = tu->whole == was && tu->interval ? tu->interval * 2 : TUNE_EVERY;
+            tu->interval = tu->whole ? TUNE_RECHECK
+                           : tu->whole == was && tu->interval ? tu->interval * 2 : TUNE_EVERY;
             if (tu->interval > TUNE_EVERY_MAX)
                 tu->interval = TUNE_EVERY_MAX;
             tu->next_probe = net->step + tu->interval;

@@ -236,7 +236,10 @@ typedef struct sk_parallel {
 } sk_parallel_t;
 
 /* Uses par for the following steps (NULL or n_threads <= 1: sequential). Results are
- * bit-identical to sequential stepping. par is copied; the pool must outlive its use. */
+ * bit-identical to sequential stepping. par is copied; the pool must outlive its use.
+ * Within an sk_net_step call of a few hundred steps or more, the core times the model phase
+ * split and on the caller alone now and then, and keeps the faster (the cost of handing a
+ * step between threads depends on the machine's load); it reads the clock only for that. */
 void sk_net_set_parallel(sk_net_t *net, const sk_parallel_t *par);
 
 /* ---------------------------------------------------------------------------------------
