@@ -145,6 +145,27 @@ Test(net, parallel_stepping_is_bit_identical_to_one_thread)
     sk_net_destroy(seq);
 }
 
+/* Steps a network from make_net() on 2, 3 and 4 threads (grain 1: even tiny networks
+ * split) in the given chunks of steps and expects it equal to seq, stepped on one. */
+static void expect_same_on_threads(sk_net_t *(*make_net)(void), const sk_net_t *seq,
+                                   const uint64_t *chunks, size_t n_chunks)
+{
+    for (uint32_t threads = 2; threads <= 4; threads++) {
+        sk_pool_t *pool;
+        cr_assert_eq(sk_pool_create(threads, &pool), 0);
+        sk_parallel_t par;
+        sk_pool_parallel(pool, &par);
+        par.grain = 1;
+        sk_net_t *net = make_net();
+        sk_net_set_parallel(net, &par);
+        for (size_t k = 0; k < n_chunks; k++)
+            sk_net_step(net, chunks[k], NULL, NULL);
+        cr_expect(nets_equal(seq, net), "%u threads differ from one", threads);
+        sk_net_destroy(net);
+        sk_pool_destroy(pool);
+    }
+}
+
 /* Populations smaller than the parts they are split into: some parts are empty and start
  * where the next part starts; the spikes each part collected must still all be kept. */
 static sk_net_t *tiny_net(void)
@@ -169,19 +190,8 @@ Test(net, parallel_stepping_of_populations_smaller_than_the_parts_keeps_every_sp
     sk_net_info_t info;
     sk_net_info(seq, &info);
     cr_assert_gt(info.spikes_total, 500, "the test network should spike");
-    for (uint32_t threads = 2; threads <= 4; threads++) {
-        sk_pool_t *pool;
-        cr_assert_eq(sk_pool_create(threads, &pool), 0);
-        sk_parallel_t par;
-        sk_pool_parallel(pool, &par);
-        par.grain = 1;
-        sk_net_t *net = tiny_net();
-        sk_net_set_parallel(net, &par);
-        sk_net_step(net, 200, NULL, NULL);
-        cr_expect(nets_equal(seq, net), "%u threads differ from one", threads);
-        sk_net_destroy(net);
-        sk_pool_destroy(pool);
-    }
+    static const uint64_t chunks[] = {200};
+    expect_same_on_threads(tiny_net, seq, chunks, 1);
     sk_net_destroy(seq);
 }
 
@@ -432,20 +442,7 @@ Test(net, parallel_stepping_with_forced_spikes_is_bit_identical_to_one_thread)
     static const uint64_t chunks[] = {1, 2, 1, 7, 50, 3, 36};
     sk_net_t *seq = forced_net();
     sk_net_step(seq, 100, NULL, NULL);
-    for (uint32_t threads = 2; threads <= 4; threads++) {
-        sk_pool_t *pool;
-        cr_assert_eq(sk_pool_create(threads, &pool), 0);
-        sk_parallel_t par;
-        sk_pool_parallel(pool, &par);
-        par.grain = 1;
-        sk_net_t *net = forced_net();
-        sk_net_set_parallel(net, &par);
-        for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++)
-            sk_net_step(net, chunks[k], NULL, NULL);
-        cr_expect(nets_equal(seq, net), "%u threads differ from one", threads);
-        sk_net_destroy(net);
-        sk_pool_destroy(pool);
-    }
+    expect_same_on_threads(forced_net, seq, chunks, sizeof chunks / sizeof chunks[0]);
     uint32_t found = 0; /* bit k: forced_who[k] is in the history at step 3 */
     cr_assert_eq(sk_net_spikes(seq, 3, 4, NULL, find_forced, &found), 0);
     cr_expect_eq(found, 7u, "the spikes forced at step 3 are in the history (found %#x)", found);
