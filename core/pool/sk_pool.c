@@ -33,7 +33,7 @@
 #include "sk_pool.h"
 
 #define SPIN_ROUNDS 4000 /* about 10-40 us of pause instructions before sleeping */
-#define STEAL_ROUNDS 400 /* about 1-4 us of a join's spin before the caller steals */
+#define STEAL_ROUNDS 400  /* about 1-4 us of a join's spin before the caller steals */
 
 typedef struct worker_arg {
     sk_pool_t *pool;
@@ -52,7 +52,7 @@ struct sk_pool {
     pthread_t *threads;
     worker_arg_t *args; /* [n_workers] */
     uint32_t n_workers;
-    home_t *home;       /* [threads]; slot 0 unused (the caller always runs task 0) */
+    home_t *home; /* [threads]; slot 0 unused (the caller always runs task 0) */
     /* The run: written by the caller before it bumps the generation, read by the workers
      * after they see the bump (one line). */
     _Alignas(64) atomic_uint_fast64_t generation;

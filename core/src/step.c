@@ -160,8 +160,7 @@ static void models_task(void *arg, uint32_t part)
 
 /* Segment q of the spike ids of population `pop` in a step of `segs` model parts (a
  * population with forced spikes has all of them in segment 0, record()). */
-static inline const uint32_t *segment(const sk__pop_t *pop, uint32_t q, uint32_t segs,
-                                      uint32_t *n)
+static inline const uint32_t *segment(const sk__pop_t *pop, uint32_t q, uint32_t segs, uint32_t *n)
 {
     if (pop->forced) {
         *n = q == 0 ? pop->n_ids : 0;
@@ -186,8 +185,8 @@ static uint64_t lower_col(const uint32_t *cols, uint64_t a, uint64_t b, uint32_t
     return a;
 }
 
-static void deliver_dense(const sk__proj_t *p, const uint32_t *ids, uint32_t n_ids,
-                          sk__pop_t *dst, uint64_t t, uint32_t lo, uint32_t hi)
+static void deliver_dense(const sk__proj_t *p, const uint32_t *ids, uint32_t n_ids, sk__pop_t *dst,
+                          uint64_t t, uint32_t lo, uint32_t hi)
 {
     const uint32_t slot = (uint32_t)((t + p->delay) % dst->depth);
     float *base = dst->ring + (size_t)slot * dst->model->n_inputs * dst->n;
@@ -208,8 +207,8 @@ static void deliver_dense(const sk__proj_t *p, const uint32_t *ids, uint32_t n_i
     }
 }
 
-static void deliver_sparse(const sk__proj_t *p, const uint32_t *ids, uint32_t n_ids,
-                            sk__pop_t *dst, uint64_t t, uint32_t lo, uint32_t hi)
+static void deliver_sparse(const sk__proj_t *p, const uint32_t *ids, uint32_t n_ids, sk__pop_t *dst,
+                           uint64_t t, uint32_t lo, uint32_t hi)
 {
     const int whole = lo == 0 && hi == dst->n;
     for (uint32_t s = 0; s < n_ids; s++) {
@@ -265,7 +264,7 @@ static void deliver_task(void *arg, uint32_t part)
  * its cache-line traffic costs about 0.5 us here, as much as updating ~2000 neurons or
  * delivering ~10^4 synaptic events (tests/bench/bench_ff_lif, bench_coba). */
 #define SK__GRAIN_NEURONS 4096u
-#define SK__GRAIN_EVENTS 16384u
+#define SK__GRAIN_EVENTS  16384u
 
 static uint32_t parts_for(const sk_net_t *net, uint64_t work, uint32_t grain)
 {
@@ -404,12 +403,12 @@ void sk__step_once(sk_net_t *net)
 /* ------------------------------------------------------------------------------------ */
 /* Tuning                                                                                */
 
-#define TUNE_GROUPS 6u  /* groups per mode and probe, the modes alternating */
-#define TUNE_WARM 4u    /* untimed steps at the start of a group (the parts' data moves) */
-#define TUNE_TIMED 12u  /* timed steps per group */
-#define TUNE_MARGIN 0.85 /* whole only when clearly faster: split is the usual winner */
-#define TUNE_EVERY 8192u    /* steps to the next probe after one that chose split */
-#define TUNE_RECHECK 1024u  /* ... that chose whole (contention passes) */
+#define TUNE_GROUPS    6u    /* groups per mode and probe, the modes alternating */
+#define TUNE_WARM      4u    /* untimed steps at the start of a group (the parts' data moves) */
+#define TUNE_TIMED     12u   /* timed steps per group */
+#define TUNE_MARGIN    0.85  /* whole only when clearly faster: split is the usual winner */
+#define TUNE_EVERY     8192u /* steps to the next probe after one that chose split */
+#define TUNE_RECHECK   1024u /* ... that chose whole (contention passes) */
 #define TUNE_EVERY_MAX (UINT64_C(1) << 20)
 
 static double seconds(void)
@@ -470,8 +469,9 @@ int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uin
             const uint32_t was = tu->whole;
             if (probe(net, cancel, &k))
                 continue; /* canceled: reported above */
-            tu->interval = tu->whole ? TUNE_RECHECK
-                           : tu->whole == was && tu->interval ? tu->interval * 2 : TUNE_EVERY;
+            tu->interval = tu->whole                          ? TUNE_RECHECK
+                           : tu->whole == was && tu->interval ? tu->interval * 2
+                                                              : TUNE_EVERY;
             if (tu->interval > TUNE_EVERY_MAX)
                 tu->interval = TUNE_EVERY_MAX;
             tu->next_probe = net->step + tu->interval;

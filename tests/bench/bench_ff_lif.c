@@ -210,7 +210,7 @@ typedef struct row {
     uint64_t n;
     uint32_t steps, threads;
     bench_stat_t core, core_team, fused, base; /* updates per second */
-    bench_stat_t halves; /* 2 threads: two networks of N/2, no data shared */
+    bench_stat_t halves;                       /* 2 threads: two networks of N/2, no data shared */
     bench_stat_t bw; /* DRAM-resident N: bandwidth samples interleaved with the others */
     double spikes_per_update;
     int identical; /* fused v == core v, bit for bit */

@@ -422,12 +422,21 @@ static sk_net_t *forced_net(void)
         forced_amps[j] = j % 3 == 0 ? 0.25f : 0.05f; /* a third fire by themselves */
     sk_pop_spec_t pops[2] = {pop_spec("src", "lif", 300), pop_spec("dst", "lif", 200)};
     sk_stim_spec_t st[2] = {{.kind = SK_STIM_CURRENT, .target = "src", .amplitudes = forced_amps},
-                            {.kind = SK_STIM_SPIKE_TIMES, .target = "src", .times = forced_times,
-                             .spike_neurons = forced_who, .n_times = 7}};
+                            {.kind = SK_STIM_SPIKE_TIMES,
+                             .target = "src",
+                             .times = forced_times,
+                             .spike_neurons = forced_who,
+                             .n_times = 7}};
     sk_proj_spec_t pr = proj_spec("src", "dst", SK_RULE_FIXED_PROBABILITY, 0.3f, 2);
     pr.rule.p = 0.1;
-    sk_net_spec_t spec = {.dt_ms = 1, .seed = 9, .pops = pops, .n_pops = 2, .projs = &pr,
-                          .n_projs = 1, .stims = st, .n_stims = 2};
+    sk_net_spec_t spec = {.dt_ms = 1,
+                          .seed = 9,
+                          .pops = pops,
+                          .n_pops = 2,
+                          .projs = &pr,
+                          .n_projs = 1,
+                          .stims = st,
+                          .n_stims = 2};
     sk_net_t *net = make(&spec);
     sk_inject_t inj[3] = {{.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 1, .step = 7},
                           {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 290, .step = 7},

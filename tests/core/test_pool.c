@@ -44,8 +44,8 @@ static void runs(uint32_t threads, uint32_t n_tasks, int n_runs, long pause_ns)
     sk_pool_destroy(pool);
     for (uint32_t k = 0; k < MAX_TASKS; k++)
         cr_expect_eq(atomic_load(&c.ran[k]), k < n_tasks ? (unsigned)n_runs : 0u,
-                     "%u threads, %u tasks: task %u ran %u times in %d runs", threads, n_tasks,
-                     k, atomic_load(&c.ran[k]), n_runs);
+                     "%u threads, %u tasks: task %u ran %u times in %d runs", threads, n_tasks, k,
+                     atomic_load(&c.ran[k]), n_runs);
     cr_expect_not(atomic_load(&c.task0_elsewhere), "task 0 ran on a worker");
 }
 
