@@ -458,6 +458,57 @@ Test(net, parallel_stepping_with_forced_spikes_is_bit_identical_to_one_thread)
     sk_net_destroy(seq);
 }
 
+/* A network without projections whose steps have forced spikes (spike times, an injected
+ * spike), injected currents and recorder samples at scattered steps, Poisson input and a
+ * step current: the same on 2-4 threads as on one, in any chunking of the steps. */
+static uint64_t ff_times[] = {5, 6, 31, 32, 33, 80};
+static uint32_t ff_who[] = {3, 700, 64, 65, 1000, 1199};
+static uint64_t ff_step_times[] = {0, 17, 60};
+static float ff_step_amps[] = {0.1f, 0.3f, 0.05f};
+static uint32_t ff_rec_neurons[] = {0, 640, 1199};
+static const char *ff_rec_vars[] = {"v"};
+
+static sk_net_t *ff_net(void)
+{
+    sk_pop_spec_t pops[2] = {pop_spec("a", "lif", 1200), pop_spec("b", "lif_refrac", 700)};
+    sk_stim_spec_t st[3] = {
+        {.kind = SK_STIM_POISSON, .target = "a", .rate_hz = 900, .n_sources = 2, .weight = 0.4f},
+        {.kind = SK_STIM_STEP_CURRENT, .target = "b", .times = ff_step_times,
+         .amplitudes = ff_step_amps, .n_times = 3},
+        {.kind = SK_STIM_SPIKE_TIMES, .target = "a", .times = ff_times, .spike_neurons = ff_who,
+         .n_times = 6}};
+    sk_rec_spec_t rec = {.population = "a", .variables = ff_rec_vars, .n_variables = 1,
+                         .neurons = ff_rec_neurons, .n_neurons = 3, .every = 7};
+    sk_net_spec_t spec = {.dt_ms = 1, .seed = 77, .pops = pops, .n_pops = 2, .stims = st,
+                          .n_stims = 3, .recs = &rec, .n_recs = 1};
+    sk_net_t *net = make(&spec);
+    sk_inject_t inj[4] = {{.kind = SK_INJECT_CURRENT, .pop = 1, .channel = -1, .neuron = 9,
+                           .step = 12, .value = 2.0f},
+                          {.kind = SK_INJECT_CURRENT, .pop = 0, .channel = -1, .neuron = 800,
+                           .step = 45, .value = 3.0f},
+                          {.kind = SK_INJECT_SPIKE, .pop = 1, .neuron = 699, .step = 52},
+                          {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 0, .step = 99}};
+    sk_err_t err;
+    cr_assert_eq(sk_net_inject(net, inj, 4, &err), 0, "%s", err.msg);
+    return net;
+}
+
+Test(net, parallel_stepping_without_projections_is_bit_identical_to_one_thread)
+{
+    static const uint64_t chunks[] = {1, 2, 3, 1, 9, 40, 4, 1, 59, 2, 178};
+    sk_net_t *seq = ff_net();
+    sk_net_step(seq, 300, NULL, NULL);
+    sk_net_info_t info;
+    sk_net_info(seq, &info);
+    cr_assert_gt(info.spikes_total, 1000, "the test network should spike (%llu)",
+                 (unsigned long long)info.spikes_total);
+    expect_same_on_threads(ff_net, seq, chunks, sizeof chunks / sizeof chunks[0]);
+    /* and as one call, long enough for the tuning to time both modes (step.c, Tuning) */
+    static const uint64_t whole[] = {300};
+    expect_same_on_threads(ff_net, seq, whole, 1);
+    sk_net_destroy(seq);
+}
+
 Test(net, injected_spikes_and_currents_land_on_their_step)
 {
     sk_param_t silent[] = {{"v_th", 1e5f}, {"tau_syn_inv", 0.0f}};
