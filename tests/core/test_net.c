@@ -400,6 +400,15 @@ static int collect_ids(void *ctx, uint64_t step, uint32_t pop, const uint32_t *i
     return 0;
 }
 
+/* A network from spec with n injections queued. */
+static sk_net_t *make_injected(const sk_net_spec_t *spec, const sk_inject_t *inj, uint32_t n)
+{
+    sk_net_t *net = make(spec);
+    sk_err_t err;
+    cr_assert_eq(sk_net_inject(net, inj, n, &err), 0, "%s", err.msg);
+    return net;
+}
+
 /* Forced spikes (spike times, injected spikes) are collected again from the flags of the
  * whole population, across the parts' ranges; their projection must deliver them and the
  * history keep them, the same for any thread count and any chunking of the steps. */
@@ -437,13 +446,10 @@ static sk_net_t *forced_net(void)
                           .n_projs = 1,
                           .stims = st,
                           .n_stims = 2};
-    sk_net_t *net = make(&spec);
     sk_inject_t inj[3] = {{.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 1, .step = 7},
                           {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 290, .step = 7},
                           {.kind = SK_INJECT_SPIKE, .pop = 1, .neuron = 150, .step = 55}};
-    sk_err_t err;
-    cr_assert_eq(sk_net_inject(net, inj, 3, &err), 0, "%s", err.msg);
-    return net;
+    return make_injected(&spec, inj, 3);
 }
 
 Test(net, parallel_stepping_with_forced_spikes_is_bit_identical_to_one_thread)
@@ -481,16 +487,13 @@ static sk_net_t *ff_net(void)
                          .neurons = ff_rec_neurons, .n_neurons = 3, .every = 7};
     sk_net_spec_t spec = {.dt_ms = 1, .seed = 77, .pops = pops, .n_pops = 2, .stims = st,
                           .n_stims = 3, .recs = &rec, .n_recs = 1};
-    sk_net_t *net = make(&spec);
     sk_inject_t inj[4] = {{.kind = SK_INJECT_CURRENT, .pop = 1, .channel = -1, .neuron = 9,
                            .step = 12, .value = 2.0f},
                           {.kind = SK_INJECT_CURRENT, .pop = 0, .channel = -1, .neuron = 800,
                            .step = 45, .value = 3.0f},
                           {.kind = SK_INJECT_SPIKE, .pop = 1, .neuron = 699, .step = 52},
                           {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 0, .step = 99}};
-    sk_err_t err;
-    cr_assert_eq(sk_net_inject(net, inj, 4, &err), 0, "%s", err.msg);
-    return net;
+    return make_injected(&spec, inj, 4);
 }
 
 Test(net, parallel_stepping_without_projections_is_bit_identical_to_one_thread)
