@@ -479,18 +479,42 @@ static sk_net_t *ff_net(void)
     sk_pop_spec_t pops[2] = {pop_spec("a", "lif", 1200), pop_spec("b", "lif_refrac", 700)};
     sk_stim_spec_t st[3] = {
         {.kind = SK_STIM_POISSON, .target = "a", .rate_hz = 900, .n_sources = 2, .weight = 0.4f},
-        {.kind = SK_STIM_STEP_CURRENT, .target = "b", .times = ff_step_times,
-         .amplitudes = ff_step_amps, .n_times = 3},
-        {.kind = SK_STIM_SPIKE_TIMES, .target = "a", .times = ff_times, .spike_neurons = ff_who,
+        {.kind = SK_STIM_STEP_CURRENT,
+         .target = "b",
+         .times = ff_step_times,
+         .amplitudes = ff_step_amps,
+         .n_times = 3},
+        {.kind = SK_STIM_SPIKE_TIMES,
+         .target = "a",
+         .times = ff_times,
+         .spike_neurons = ff_who,
          .n_times = 6}};
-    sk_rec_spec_t rec = {.population = "a", .variables = ff_rec_vars, .n_variables = 1,
-                         .neurons = ff_rec_neurons, .n_neurons = 3, .every = 7};
-    sk_net_spec_t spec = {.dt_ms = 1, .seed = 77, .pops = pops, .n_pops = 2, .stims = st,
-                          .n_stims = 3, .recs = &rec, .n_recs = 1};
-    sk_inject_t inj[4] = {{.kind = SK_INJECT_CURRENT, .pop = 1, .channel = -1, .neuron = 9,
-                           .step = 12, .value = 2.0f},
-                          {.kind = SK_INJECT_CURRENT, .pop = 0, .channel = -1, .neuron = 800,
-                           .step = 45, .value = 3.0f},
+    sk_rec_spec_t rec = {.population = "a",
+                         .variables = ff_rec_vars,
+                         .n_variables = 1,
+                         .neurons = ff_rec_neurons,
+                         .n_neurons = 3,
+                         .every = 7};
+    sk_net_spec_t spec = {.dt_ms = 1,
+                          .seed = 77,
+                          .pops = pops,
+                          .n_pops = 2,
+                          .stims = st,
+                          .n_stims = 3,
+                          .recs = &rec,
+                          .n_recs = 1};
+    sk_inject_t inj[4] = {{.kind = SK_INJECT_CURRENT,
+                           .pop = 1,
+                           .channel = -1,
+                           .neuron = 9,
+                           .step = 12,
+                           .value = 2.0f},
+                          {.kind = SK_INJECT_CURRENT,
+                           .pop = 0,
+                           .channel = -1,
+                           .neuron = 800,
+                           .step = 45,
+                           .value = 3.0f},
                           {.kind = SK_INJECT_SPIKE, .pop = 1, .neuron = 699, .step = 52},
                           {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 0, .step = 99}};
     return make_injected(&spec, inj, 4);
