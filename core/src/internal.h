@@ -77,7 +77,7 @@ typedef struct sk__pop {
     uint8_t *spiked;    /* n */
     uint32_t *ids;      /* n: each part of the model phase collects the spike ids of its
                            neurons at ids[part start] (a segment), ascending */
-    sk__seg_t *seg;     /* [part start / 64]: the segment of that part (sk__step_once) */
+    sk__seg_t *seg;     /* [part start / 64]: the segment of that part (step.c) */
     uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
                            or injected into it since it was last cleared); 0: all +0 */
     uint16_t *refrac;   /* n, or NULL */
@@ -252,10 +252,6 @@ uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo
 
 /* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
 #define SK__BLOCK 2048u
-void sk__step_once(sk_net_t *net);
-/* Copies the ids of the last step still in the populations' segments into the history (what
- * the next step's model tasks would have done); sk_net_step calls it before it returns. */
-void sk__step_publish(sk_net_t *net);
 
 /* history.c */
 void sk__hist_clear(sk__hist_t *h);

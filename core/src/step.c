@@ -30,7 +30,7 @@
  * delivery walks the segments in order, which is ascending id order. The stepping thread
  * only counts them, reserves the step's history record and writes each segment's place in
  * it; the part copies its segment there at the start of its next model task, when its ids
- * are still in its core's cache, and sk_net_step copies what is left (sk__step_publish)
+ * are still in its core's cache, and sk_net_step copies what is left (publish_all)
  * before it returns. So no thread reads another's ids, and between two model phases the
  * stepping thread works only on counts. The part ranges are the same in every step of one
  * sk_net_step call, so part k of the next step is the one that wrote the segment.
@@ -355,7 +355,9 @@ static void record(sk_net_t *net, uint64_t t, uint32_t segs)
     net->hist.unpublished = kept ? segs : 0;
 }
 
-void sk__step_publish(sk_net_t *net)
+/* Copies the ids of the last step still in the populations' segments into the history (what
+ * the next step's model tasks would have done). */
+static void publish_all(sk_net_t *net)
 {
     const uint32_t segs = net->hist.unpublished;
     for (uint32_t k = 0; segs && k < net->n_pops; k++)
@@ -364,7 +366,7 @@ void sk__step_publish(sk_net_t *net)
     net->hist.unpublished = 0;
 }
 
-void sk__step_once(sk_net_t *net)
+static void step_once(sk_net_t *net)
 {
     const uint64_t t = net->step;
     phase_t ph = {.net = net, .t = t};
@@ -378,7 +380,7 @@ void sk__step_once(sk_net_t *net)
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
     ph.parts = net->tune.whole ? 1 : parts_for(net, net->n_neurons, SK__GRAIN_NEURONS);
     if (net->hist.unpublished && net->hist.unpublished != ph.parts)
-        sk__step_publish(net); /* the parts changed: the tasks would not find their segments */
+        publish_all(net); /* the parts changed: the tasks would not find their segments */
     ph.segs = ph.parts;
     ph.publish = net->hist.unpublished;
     run_phase(net, models_task, &ph);
@@ -442,7 +444,7 @@ static int probe(sk_net_t *net, const volatile int *cancel, uint64_t *k)
             }
             if (s == TUNE_WARM)
                 t0 = seconds();
-            sk__step_once(net);
+            step_once(net);
             ++*k;
         }
         t[g & 1u][g / 2] = seconds() - t0;
@@ -477,10 +479,10 @@ int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uin
             tu->next_probe = net->step + tu->interval;
             continue;
         }
-        sk__step_once(net);
+        step_once(net);
         k++;
     }
-    sk__step_publish(net);
+    publish_all(net);
     if (done)
         *done = k;
     return rc;
