@@ -260,9 +260,10 @@ static void deliver_task(void *arg, uint32_t part)
 }
 
 /* Parallel grain (sk_parallel_t.grain): a phase is split only into parts of at least that
- * much work. The part count never changes results, only speed. Defaults: a fork/join with
- * its cache-line traffic costs about 0.5 us here, as much as updating ~2000 neurons or
- * delivering ~10^4 synaptic events (tests/bench/bench_ff_lif, bench_coba). */
+ * much work. The part count never changes results, only speed. Neurons: a split model step
+ * hands 0.3-0.5 us of cache-line traffic between the threads here, about 1000 lif updates,
+ * and 2 x 4096 neurons was the smallest split that paid (tests/bench/NOTES.md §2). Synaptic
+ * events: the earlier value, not re-measured since. */
 #define SK__GRAIN_NEURONS 4096u
 #define SK__GRAIN_EVENTS  16384u
 

@@ -44,7 +44,8 @@ static void expect_over(const char *field, uint64_t ceiling, const sk_proto_caps
     sk_proto_session_free(s);
 }
 
-Test(limits, a_request_above_a_ceiling_is_413_naming_the_field)
+/* Default caps with a 1 GiB memory limit and these ceilings. */
+static sk_proto_caps_t ceiling_caps(uint64_t max_pending)
 {
     sk_proto_caps_t caps;
     sk_proto_caps_default(&caps);
@@ -52,7 +53,13 @@ Test(limits, a_request_above_a_ceiling_is_413_naming_the_field)
     caps.max_limits = (sk_limits_t){.spike_history = 5000000,
                                     .history_steps = 200000,
                                     .max_record_values = 3000000,
-                                    .max_pending = 40000};
+                                    .max_pending = max_pending};
+    return caps;
+}
+
+Test(limits, a_request_above_a_ceiling_is_413_naming_the_field)
+{
+    sk_proto_caps_t caps = ceiling_caps(40000);
     expect_over("max_bytes", 1u << 30, &caps);
     expect_over("spike_history", 5000000, &caps);
     expect_over("history_steps", 200000, &caps);
@@ -62,13 +69,7 @@ Test(limits, a_request_above_a_ceiling_is_413_naming_the_field)
 
 Test(limits, a_ceiling_does_not_become_the_default)
 {
-    sk_proto_caps_t caps;
-    sk_proto_caps_default(&caps);
-    caps.limits.max_bytes = 1u << 30;
-    caps.max_limits = (sk_limits_t){.spike_history = 5000000,
-                                    .history_steps = 200000,
-                                    .max_record_values = 3000000,
-                                    .max_pending = 4000000};
+    sk_proto_caps_t caps = ceiling_caps(4000000);
     sk_proto_session_t *s = NULL;
     sk_proto_error_t e = {0};
     cr_assert_eq(decode("", &caps, &s, &e), 0, "%s", e.message);
