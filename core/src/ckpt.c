@@ -854,6 +854,18 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     if (get_hist(r, net) || get_queue(r, net))
         return SK_ECORRUPT;
     expect_tag(r, TAG_END);
+    if (!r->bad) {
+        int rc = sk__net_alloc_ids(net);
+        if (rc == SK_ELIMIT) {
+            r->bad = 3;
+            return sk_err_set(r->err, SK_ELIMIT, "checkpoint", "the network exceeds the memory "
+                              "limit");
+        }
+        if (rc) {
+            r->bad = 2;
+            return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");
+        }
+    }
     if (!r->bad && r->pos != r->len)
         corrupt(r, "trailing bytes");
     return r->bad ? SK_ECORRUPT : 0;

@@ -20,7 +20,7 @@ void sk__hist_clear(sk__hist_t *h)
     h->rec_head = h->rec_tail = 0;
     h->id_head = h->id_tail = 0;
     h->first_kept = 0;
-    h->unpublished = 0;
+    h->unpublished = h->unpublished_steps = 0;
 }
 
 void sk__hist_free(sk__hist_t *h)

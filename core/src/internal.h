@@ -53,11 +53,12 @@ typedef struct sk__init {
     float *values;    /* SK_INIT_VALUES: size floats, owned */
 } sk__init_t;
 
-/* The spike ids one part of the model phase collected at step t (count), and where they go in
- * the history's id ring (at: index into sk__hist_t.ids), copied there at the start of the
- * part's next model task or when sk_net_step returns (step.c, "Publishing"). */
+/* The spike ids one part of the model phase collected at one step of an epoch: their number,
+ * their offset in the part's id buffer, and where they go in the history's id ring (at:
+ * index into sk__hist_t.ids), copied there at the start of the part's next model task or
+ * when sk_net_step returns (step.c, "Publishing" and "Epochs"). */
 typedef struct sk__seg {
-    uint32_t n;
+    uint32_t n, off;
     uint64_t at;
 } sk__seg_t;
 
@@ -72,12 +73,12 @@ typedef struct sk__pop {
     float dt;           /* in the model's time unit */
     float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */
     uint32_t depth;     /* ring slots = 1 + largest delay into this population */
-    float *ring;        /* depth x n_inputs x n floats */
-    uint32_t at;        /* the ring slot of the step being computed: step % depth */
+    float *ring;        /* depth x n_inputs x n floats; step t's input is in slot t % depth */
     uint8_t *spiked;    /* n */
-    uint32_t *ids;      /* n: each part of the model phase collects the spike ids of its
-                           neurons at ids[part start] (a segment), ascending */
-    sk__seg_t *seg;     /* [part start / 64]: the segment of that part (step.c) */
+    uint32_t *ids;      /* n x epoch_cap: each part of the model phase collects the spike ids
+                           of its neurons, step after step of an epoch, at ids[part start x
+                           epoch_cap] (segments), ascending within each step */
+    sk__seg_t *seg;     /* [part start / 64 x epoch_cap + step of the epoch] (step.c) */
     uint8_t *written;   /* depth: 1 where a ring slot may hold input (something was delivered
                            or injected into it since it was last cleared); 0: all +0 */
     uint16_t *refrac;   /* n, or NULL */
@@ -149,8 +150,9 @@ typedef struct sk__hist {
     uint64_t rec_head, rec_tail; /* monotonic record indices: live = [tail, head) */
     uint64_t id_head, id_tail;   /* monotonic id positions: live = [tail, head) */
     uint64_t first_kept;         /* smallest step whose spikes are all still here */
-    uint32_t unpublished;        /* the newest record's ids are still in the populations'
-                                    segments of this many parts (0: all in the ring) */
+    uint32_t unpublished;        /* the newest records' ids are still in the populations'
+                                    segments of this many parts (0: all in the ring) ... */
+    uint32_t unpublished_steps;  /* ... for this many steps (the last epoch's) */
 } sk__hist_t;
 
 typedef struct sk__queue {
@@ -176,6 +178,8 @@ struct sk_net {
     sk__stim_t *stims;
     sk__rec_t *recs;
     uint64_t n_neurons, n_synapses, bytes;
+    uint32_t epoch_cap; /* most steps per epoch the id buffers hold (step.c, "Epochs") */
+    uint32_t min_delay; /* shortest synaptic delay in steps, UINT32_MAX without projections */
     sk_parallel_t par;
     /* Written by the stepping thread every step: lines of their own (the network is 64-byte
      * aligned), away from the fields above that the model phase's other threads read. */
@@ -192,6 +196,13 @@ int sk__valid_name(const char *s);
 void sk__pop_apply_init(const sk_net_t *net, sk__pop_t *pop);
 int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes);
 int sk__hist_alloc(sk__hist_t *h, uint32_t n_pops);
+/* Steps per epoch that the id buffers of a network of n_neurons are sized for, given its
+ * history ring (cap_ids ids, cap_recs records); at least 1. */
+uint32_t sk__epoch_cap(uint64_t n_neurons, uint64_t cap_ids, uint32_t cap_recs);
+/* Sets epoch_cap and min_delay and allocates every population's ids and seg, counted in
+ * net->bytes; the last step of building or restoring a network (after the projections and
+ * the history). SK_ELIMIT if that passes limits.max_bytes, SK_ENOMEM. */
+int sk__net_alloc_ids(sk_net_t *net);
 int sk__rec_alloc(sk__rec_t *r);
 int32_t sk__resolve_channel(const sk_model_t *m, const char *channel);
 
@@ -227,6 +238,8 @@ void sk__block_inputs(sk_net_t *net, uint32_t pop, uint64_t t, uint32_t lo, uint
 /* Sets the forced spikes (spike_times) of step t in the populations' spike flags (and
  * marks those populations `forced`). */
 void sk__stims_spikes(sk_net_t *net, uint64_t t);
+/* The first step >= t at which a spike-times stimulus forces spikes, UINT64_MAX if none. */
+uint64_t sk__stims_next_spike(const sk_net_t *net, uint64_t t);
 /* Adds `w` to the input of neuron j of pop at ring slot `slot`, on channel c (-1 = split). */
 static inline void sk__deliver(sk__pop_t *pop, uint32_t slot, int32_t c, uint32_t j, float w)
 {
@@ -250,8 +263,12 @@ int sk__collect_runs(sk__collect_variant_t v);
 uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo, uint32_t hi,
                           uint32_t *restrict ids);
 
-/* step.c: the model phase walks populations in blocks of SK__BLOCK neurons. */
-#define SK__BLOCK 2048u
+/* step.c: the model phase walks populations in blocks of SK__BLOCK neurons, up to
+ * SK__EPOCH_MAX steps per fork of the threads (an epoch) while the extra ids that takes stay
+ * within SK__EPOCH_IDS (4 MiB). */
+#define SK__BLOCK     2048u
+#define SK__EPOCH_MAX 8u
+#define SK__EPOCH_IDS (UINT64_C(1) << 20)
 
 /* history.c */
 void sk__hist_clear(sk__hist_t *h);

@@ -202,14 +202,55 @@ int sk__pop_alloc(sk__pop_t *pop, uint64_t *bytes)
     size_t ring = (size_t)pop->depth * m->n_inputs;
     pop->ring = sk_alloc_aligned(ring * n, sizeof(float));
     pop->spiked = sk_alloc_aligned(n, 1);
-    pop->ids = sk_alloc_aligned(n, sizeof(uint32_t));
-    pop->seg = sk_calloc(n / 64 + 1, sizeof(sk__seg_t)); /* indexed by part start / 64 */
     pop->written = sk_calloc(pop->depth, 1); /* the ring starts zeroed */
-    if (!pop->ring || !pop->spiked || !pop->ids || !pop->seg || !pop->written)
+    if (!pop->ring || !pop->spiked || !pop->written)
         return SK_ENOMEM;
     if (pop->refrac_steps && !(pop->refrac = sk_alloc_aligned(n, sizeof(uint16_t))))
         return SK_ENOMEM;
-    *bytes += n * (4u * m->n_state + 4u * ring + 1u + 4u + (pop->refrac ? 2u : 0u));
+    *bytes += n * (4u * m->n_state + 4u * ring + 1u + (pop->refrac ? 2u : 0u));
+    return 0;
+}
+
+/* An epoch's records, at most epoch_cap x n_neurons ids and one record's waste where the ring
+ * wraps, must fit in the history ring beside each other, so that the parts' copies of one
+ * epoch never land on each other (step.c, "Epochs"). */
+uint32_t sk__epoch_cap(uint64_t n_neurons, uint64_t cap_ids, uint32_t cap_recs)
+{
+    uint64_t e = SK__EPOCH_MAX;
+    if (n_neurons && e > SK__EPOCH_IDS / n_neurons)
+        e = SK__EPOCH_IDS / n_neurons;
+    if (n_neurons && e > cap_ids / n_neurons - 1) /* cap_ids >= n_neurons */
+        e = cap_ids / n_neurons - 1;
+    if (e >= cap_recs)
+        e = cap_recs - 1;
+    return e ? (uint32_t)e : 1u;
+}
+
+int sk__net_alloc_ids(sk_net_t *net)
+{
+    const uint32_t e = sk__epoch_cap(net->n_neurons, net->hist.cap_ids, net->hist.cap_recs);
+    uint64_t bytes = 0;
+    net->epoch_cap = e;
+    net->min_delay = UINT32_MAX;
+    for (uint32_t k = 0; k < net->n_projs; k++) {
+        const sk__proj_t *p = &net->projs[k];
+        uint32_t d = p->delays ? UINT32_MAX : p->delay;
+        for (uint64_t j = 0; p->delays && j < p->n_syn; j++)
+            d = p->delays[j] < d ? p->delays[j] : d;
+        net->min_delay = d < net->min_delay ? d : net->min_delay;
+    }
+    for (uint32_t k = 0; k < net->n_pops; k++)
+        bytes += (uint64_t)net->pops[k].n * 4u * e + (net->pops[k].n / 64 + 1) * e * sizeof(sk__seg_t);
+    if (net->bytes + bytes > net->limits.max_bytes)
+        return SK_ELIMIT;
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        sk__pop_t *pop = &net->pops[k];
+        pop->ids = sk_alloc_aligned((size_t)pop->n * e, sizeof(uint32_t));
+        pop->seg = sk_calloc((size_t)(pop->n / 64 + 1) * e, sizeof(sk__seg_t));
+        if (!pop->ids || !pop->seg)
+            return SK_ENOMEM;
+    }
+    net->bytes += bytes;
     return 0;
 }
 
@@ -335,6 +376,9 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
         bytes += (uint64_t)spec->pops[k].size *
                  (4u * m->n_state + 4u * (uint64_t)plan[k].depth * m->n_inputs + 9u);
     }
+    /* the spike ids beyond the 4 bytes per neuron above, and the segments (sk__net_alloc_ids) */
+    const uint64_t epoch = sk__epoch_cap(neurons, hist_ids(lim, neurons), lim->history_steps);
+    bytes += neurons * 4u * (epoch - 1u) + (neurons / 64u + spec->n_pops) * epoch * sizeof(sk__seg_t);
     bytes += hist_ids(lim, neurons) * 4u + (uint64_t)lim->history_steps * (16u + 4u * spec->n_pops);
     for (uint32_t k = 0; k < spec->n_recs; k++) {
         const sk_rec_spec_t *rs = &spec->recs[k];
@@ -480,6 +524,8 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     if ((rc = sk__hist_alloc(&net->hist, net->n_pops)))
         goto fail;
     net->bytes += net->hist.cap_ids * 4u + (uint64_t)net->hist.cap_recs * (16u + 4u * net->n_pops);
+    if ((rc = sk__net_alloc_ids(net)))
+        goto fail;
     sk_free(plan);
     *out = net;
     return 0;

@@ -54,7 +54,9 @@
 /* The caller's head start in the model phase, in neurons: it runs part 0 and starts at once,
  * while a worker sees the fork, and the lines the caller wrote for it, some 0.1-0.3 us later
  * (about 500 lif updates here; tests/bench/NOTES.md). */
+#ifndef SK__HEAD
 #define SK__HEAD 512u
+#endif
 
 /* [lo, hi) of part k of n items split into `parts`, part 0 `head` items longer (at most twice
  * the others), boundaries on multiples of 64 neurons (a cache line of spike flags, four of
@@ -78,21 +80,35 @@ static void part_range(uint32_t n, uint32_t k, uint32_t parts, uint32_t head, ui
 
 typedef struct phase {
     sk_net_t *net;
-    uint64_t t;
+    uint64_t t;       /* model phase: the epoch's first step; delivery: the step delivered */
+    uint32_t steps;   /* model phase: the epoch's steps */
+    uint32_t s;       /* delivery: t's place in the epoch (which segments to deliver) */
     uint32_t parts;   /* of the phase being run */
-    uint32_t segs;    /* parts of this step's model phase: the segments of the spike ids */
-    uint32_t publish; /* the model tasks first copy the previous step's segments */
+    uint32_t segs;    /* parts of the epoch's model phase: the segments of the spike ids */
+    uint32_t publish; /* the model tasks first copy this many steps' segments (the last
+                         epoch's) */
 } phase_t;
 
-/* Copies segment `part` (of `parts`) of population k into its place in the history. */
-static void publish_seg(sk_net_t *net, uint32_t k, uint32_t part, uint32_t parts)
+/* The segment of step s of the epoch of the part that starts at neuron lo. */
+static inline sk__seg_t *seg_at(const sk_net_t *net, const sk__pop_t *pop, uint32_t lo, uint32_t s)
+{
+    return &pop->seg[(size_t)(lo / 64) * net->epoch_cap + s];
+}
+
+/* Copies the segments of steps [0, steps) of part `part` (of `parts`) of population k into
+ * their places in the history and empties them. */
+static void publish_seg(sk_net_t *net, uint32_t k, uint32_t part, uint32_t parts, uint32_t steps)
 {
     const sk__pop_t *pop = &net->pops[k];
     uint32_t lo, hi;
     part_range(pop->n, part, parts, SK__HEAD, &lo, &hi);
-    const sk__seg_t *seg = &pop->seg[lo / 64];
-    if (lo < hi && seg->n)
-        memcpy(net->hist.ids + seg->at, pop->ids + lo, (size_t)seg->n * sizeof(uint32_t));
+    for (uint32_t s = 0; lo < hi && s < steps; s++) {
+        sk__seg_t *seg = seg_at(net, pop, lo, s);
+        if (seg->n)
+            memcpy(net->hist.ids + seg->at, pop->ids + (size_t)lo * net->epoch_cap + seg->off,
+                   (size_t)seg->n * sizeof(uint32_t));
+        seg->n = 0;
+    }
 }
 
 /* Everything of step t for neurons [lo, hi) of population k before the spikes, and the
@@ -100,12 +116,12 @@ static void publish_seg(sk_net_t *net, uint32_t k, uint32_t part, uint32_t parts
  * multiples of 16); returns their number. A ring slot that nothing wrote into holds only
  * zeros: it is neither read nor cleared, and the stimuli go into scratch or are read in
  * place (sk__block_inputs). */
-static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t hi,
+static uint32_t pop_block(sk_net_t *net, uint32_t k, uint64_t t, uint32_t lo, uint32_t hi,
                           float *scratch, uint32_t *ids)
 {
-    sk__pop_t *pop = &ph->net->pops[k];
+    sk__pop_t *pop = &net->pops[k];
     const sk_model_t *m = pop->model;
-    const uint32_t at = pop->at;
+    const uint32_t at = pop->depth > 1 ? (uint32_t)(t % pop->depth) : 0u;
     const int written = pop->written[at];
     float *slot = pop->ring + (size_t)at * m->n_inputs * pop->n;
     float *s[SK_MODEL_MAX_STATE], *acc[SK_MODEL_MAX_INPUTS];
@@ -114,10 +130,10 @@ static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t h
         s[j] = pop->s[j] + lo;
     for (uint32_t c = 0; c < m->n_inputs; c++)
         acc[c] = slot + (size_t)c * pop->n + lo;
-    sk__block_inputs(ph->net, k, ph->t, lo, hi, written ? acc : NULL, scratch, in);
+    sk__block_inputs(net, k, t, lo, hi, written ? acc : NULL, scratch, in);
     sk_step_args_t a = {
         .n = hi - lo,
-        .step = ph->t,
+        .step = t,
         .dt = pop->dt,
         .p = pop->p,
         .d = pop->d,
@@ -133,10 +149,11 @@ static uint32_t pop_block(const phase_t *ph, uint32_t k, uint32_t lo, uint32_t h
     return sk__collect(pop->spiked, lo, hi, ids);
 }
 
-/* Part `part` of every population: first the copy of its previous segment (Publishing),
- * then its blocks in ascending order, which append their spike ids at ids[lo + n) (n:
- * spikes so far; a block's collection writes only below its own end, sk__collect), so the
- * part's ids end up contiguous at ids[lo], its segment. */
+/* Part `part` of every population for every step of the epoch: first the copy of its
+ * segments of the last epoch (Publishing), then per step its blocks in ascending order,
+ * which append their spike ids after the ids of the epoch's earlier steps (a block's
+ * collection writes at most one id per neuron of the block, sk__collect, so a part of
+ * h neurons stays within its h x epoch_cap ids). */
 static void models_task(void *arg, uint32_t part)
 {
     const phase_t *ph = arg;
@@ -145,22 +162,30 @@ static void models_task(void *arg, uint32_t part)
     _Alignas(64) float scratch[SK_MODEL_MAX_INPUTS * SK__BLOCK];
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
-        uint32_t lo, hi, n = 0;
+        uint32_t lo, hi, off = 0;
         part_range(pop->n, part, ph->parts, SK__HEAD, &lo, &hi);
         if (lo == hi) /* an empty part may share its start with the next one */
             continue;
         if (ph->publish)
-            publish_seg(net, k, part, ph->parts);
-        for (uint32_t b = lo; b < hi; b += SK__BLOCK)
-            n += pop_block(ph, k, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi, scratch,
-                           pop->ids + lo + n);
-        pop->seg[lo / 64].n = n;
+            publish_seg(net, k, part, ph->parts, ph->publish);
+        uint32_t *ids = pop->ids + (size_t)lo * net->epoch_cap;
+        for (uint32_t s = 0; s < ph->steps; s++) {
+            uint32_t n = 0;
+            for (uint32_t b = lo; b < hi; b += SK__BLOCK)
+                n += pop_block(net, k, ph->t + s, b, hi - b > SK__BLOCK ? b + SK__BLOCK : hi,
+                               scratch, ids + off + n);
+            sk__seg_t *seg = seg_at(net, pop, lo, s);
+            seg->n = n;
+            seg->off = off;
+            off += n;
+        }
     }
 }
 
-/* Segment q of the spike ids of population `pop` in a step of `segs` model parts (a
+/* Segment q (of `segs`) of the spike ids of population `pop` at step s of the epoch (a
  * population with forced spikes has all of them in segment 0, record()). */
-static inline const uint32_t *segment(const sk__pop_t *pop, uint32_t q, uint32_t segs, uint32_t *n)
+static inline const uint32_t *segment(const sk_net_t *net, const sk__pop_t *pop, uint32_t q,
+                                      uint32_t segs, uint32_t s, uint32_t *n)
 {
     if (pop->forced) {
         *n = q == 0 ? pop->n_ids : 0;
@@ -168,8 +193,13 @@ static inline const uint32_t *segment(const sk__pop_t *pop, uint32_t q, uint32_t
     }
     uint32_t lo, hi;
     part_range(pop->n, q, segs, SK__HEAD, &lo, &hi);
-    *n = lo < hi ? pop->seg[lo / 64].n : 0;
-    return pop->ids + lo;
+    if (lo == hi) {
+        *n = 0;
+        return pop->ids;
+    }
+    const sk__seg_t *seg = seg_at(net, pop, lo, s);
+    *n = seg->n;
+    return pop->ids + (size_t)lo * net->epoch_cap + seg->off;
 }
 
 /* First position in [a, b) of cols with cols[k] >= x (cols ascending). */
@@ -250,7 +280,7 @@ static void deliver_task(void *arg, uint32_t part)
             continue;
         for (uint32_t q = 0; q < ph->segs; q++) { /* the segments in order: ascending ids */
             uint32_t n;
-            const uint32_t *ids = segment(src, q, ph->segs, &n);
+            const uint32_t *ids = segment(net, src, q, ph->segs, ph->s, &n);
             if (n && p->dense)
                 deliver_dense(p, ids, n, dst, ph->t, lo, hi);
             else if (n)
@@ -313,22 +343,27 @@ static void run_phase(sk_net_t *net, sk_task_fn fn, phase_t *ph)
         fn(ph, 0);
 }
 
-/* Counts the spikes of step t in the segments, reserves the step's history record and writes
- * each segment's place in it (Publishing). A population with forced spikes is collected
- * again from its flags, all of it, so its ids can cross the parts' ranges: they are copied
- * into the record here and its segments emptied; until the next step starts, `forced` says
- * that its ids are all at pop->ids (segment()). */
-static void record(sk_net_t *net, uint64_t t, uint32_t segs)
+/* Counts the spikes of step t (step s of its epoch) in the segments, reserves the step's
+ * history record and writes each segment's place in it (Publishing). A population with forced
+ * spikes (only ever at an epoch's last step) is collected again from its flags, all of it,
+ * into pop->ids, over the part buffers: so the epoch's earlier segments of that population
+ * are copied into their records first; the forced ids are copied into the record here and
+ * its segments emptied; until the next epoch starts, `forced` says that its ids are all at
+ * pop->ids (segment()). */
+static void record(sk_net_t *net, uint64_t t, uint32_t s, uint32_t segs)
 {
     for (uint32_t k = 0; k < net->n_pops; k++) {
         sk__pop_t *pop = &net->pops[k];
         uint32_t n = 0, c;
         for (uint32_t q = 0; !pop->forced && q < segs; q++) {
-            segment(pop, q, segs, &c);
+            segment(net, pop, q, segs, s, &c);
             n += c;
         }
-        if (pop->forced)
+        if (pop->forced) {
+            for (uint32_t q = 0; q < segs; q++)
+                publish_seg(net, k, q, segs, s);
             n = sk__collect(pop->spiked, 0, pop->n, pop->ids);
+        }
         pop->n_ids = n;
         pop->spikes_total += n;
         net->spikes_total += n;
@@ -346,61 +381,113 @@ static void record(sk_net_t *net, uint64_t t, uint32_t segs)
             part_range(pop->n, q, segs, SK__HEAD, &lo, &hi);
             if (lo == hi)
                 continue;
-            sk__seg_t *seg = &pop->seg[lo / 64];
+            sk__seg_t *seg = seg_at(net, pop, lo, s);
             if (pop->forced)
                 seg->n = 0;
             seg->at = at;
             at += seg->n;
         }
     }
-    net->hist.unpublished = kept ? segs : 0;
 }
 
-/* Copies the ids of the last step still in the populations' segments into the history (what
- * the next step's model tasks would have done). */
+/* Copies the ids of the last epoch still in the populations' segments into the history (what
+ * the next epoch's model tasks would have done). */
 static void publish_all(sk_net_t *net)
 {
     const uint32_t segs = net->hist.unpublished;
     for (uint32_t k = 0; segs && k < net->n_pops; k++)
         for (uint32_t q = 0; q < segs; q++)
-            publish_seg(net, k, q, segs);
-    net->hist.unpublished = 0;
+            publish_seg(net, k, q, segs, net->hist.unpublished_steps);
+    net->hist.unpublished = net->hist.unpublished_steps = 0;
 }
 
-static void step_once(sk_net_t *net)
-{
-    const uint64_t t = net->step;
-    phase_t ph = {.net = net, .t = t};
+/* ------------------------------------------------------------------------------------ */
+/* Epochs                                                                                */
 
-    for (uint32_t k = 0; k < net->n_pops; k++) {
-        sk__pop_t *pop = &net->pops[k];
-        if (pop->depth > 1) /* depth 1: always slot 0, and the line stays clean */
-            pop->at = (uint32_t)(t % pop->depth);
-        pop->forced = 0;
+/* Steps the next epoch may take, from step t, at most `left`: K steps can run in one model
+ * phase, each part stepping its neurons K times in a row, when nothing between their model
+ * phases reads or writes another part's neurons or needs the caller:
+ *   - spikes reach their targets no sooner than K steps later (K <= min_delay), so the
+ *     epoch's deliveries, done after it step by step, land in slots it does not read;
+ *   - no injected input is queued within the epoch (the current injections of its first
+ *     step are applied before it), no spikes are forced (spike-time stimuli, injected
+ *     spikes) and no recorder samples before its last step, whose serial work (forcing,
+ *     recording) is done after the model phase as for a single step.
+ * So every neuron gets the same input in the same order as in single steps, and results
+ * are the same bit for bit; the id buffers bound K (epoch_cap). */
+static uint32_t epoch_len(const sk_net_t *net, uint64_t t, uint64_t left)
+{
+    uint64_t k = net->epoch_cap < net->min_delay ? net->epoch_cap : net->min_delay;
+    k = k < left ? k : left;
+    const sk__queue_t *q = &net->queue;
+    if (k > 1 && q->head < q->n) { /* queued steps are >= t (sk_net_inject) */
+        const uint64_t e = q->items[q->head].step;
+        k = e <= t ? 1 : e - t < k ? e - t : k;
     }
+    for (uint32_t r = 0; k > 1 && r < net->n_recs; r++) {
+        const uint64_t every = net->recs[r].every, to_sample = (every - t % every) % every;
+        k = to_sample + 1 < k ? to_sample + 1 : k;
+    }
+    if (k > 1) {
+        const uint64_t e = sk__stims_next_spike(net, t);
+        k = e - t + 1 < k ? e - t + 1 : k; /* e >= t; UINT64_MAX: none */
+    }
+    return k ? (uint32_t)k : 1u;
+}
+
+/* Steps the network by one epoch of `steps` steps (epoch_len), in the order of sk_net.h for
+ * each of them: injected currents of the first step -> model phase of every step (the
+ * tasks) -> for each step: forced spikes (last step only), history record, delivery ->
+ * recorders (last step only). */
+static void epoch(sk_net_t *net, uint32_t steps)
+{
+    const uint64_t t = net->step, last = t + steps - 1;
+    phase_t ph = {.net = net, .t = t, .steps = steps};
+
+    for (uint32_t k = 0; k < net->n_pops; k++)
+        net->pops[k].forced = 0;
     sk__queue_apply(net, t, SK_INJECT_CURRENT);
     ph.parts = net->tune.whole ? 1 : parts_for(net, net->n_neurons, SK__GRAIN_NEURONS);
     if (net->hist.unpublished && net->hist.unpublished != ph.parts)
         publish_all(net); /* the parts changed: the tasks would not find their segments */
     ph.segs = ph.parts;
-    ph.publish = net->hist.unpublished;
+    ph.publish = net->hist.unpublished ? net->hist.unpublished_steps : 0;
     run_phase(net, models_task, &ph);
-    for (uint32_t k = 0; k < net->n_pops; k++) /* the slots of step t are clear again */
-        if (net->pops[k].written[net->pops[k].at])
-            net->pops[k].written[net->pops[k].at] = 0;
-    sk__stims_spikes(net, t);
-    sk__queue_apply(net, t, SK_INJECT_SPIKE);
-    sk__queue_pop(&net->queue, t);
-    record(net, t, ph.segs);
-    if (net->n_projs) {
-        mark_written(net, t);
-        ph.parts = parts_for(net, delivery_work(net), SK__GRAIN_EVENTS);
-        run_phase(net, deliver_task, &ph);
+    for (uint32_t k = 0; k < net->n_pops; k++) { /* the epoch's slots are clear again */
+        sk__pop_t *pop = &net->pops[k];
+        for (uint64_t u = t; u <= last && u < t + pop->depth; u++)
+            pop->written[u % pop->depth] = 0;
     }
+    for (uint32_t s = 0; s < steps; s++) {
+        const uint64_t u = t + s;
+        if (u == last) {
+            sk__stims_spikes(net, u);
+            sk__queue_apply(net, u, SK_INJECT_SPIKE);
+            sk__queue_pop(&net->queue, u);
+        }
+        record(net, u, s, ph.segs);
+        if (net->n_projs) {
+            mark_written(net, u);
+            ph.t = u;
+            ph.s = s;
+            ph.parts = parts_for(net, delivery_work(net), SK__GRAIN_EVENTS);
+            run_phase(net, deliver_task, &ph);
+        }
+    }
+    net->hist.unpublished = ph.segs;
+    net->hist.unpublished_steps = steps;
     for (uint32_t k = 0; k < net->n_recs; k++)
-        if (t % net->recs[k].every == 0)
-            sk__rec_sample(net, &net->recs[k], t);
-    net->step = t + 1;
+        if (last % net->recs[k].every == 0)
+            sk__rec_sample(net, &net->recs[k], last);
+    net->step = t + steps;
+}
+
+/* One epoch of at most `left` steps; returns its steps. */
+static uint32_t advance(sk_net_t *net, uint64_t left)
+{
+    const uint32_t steps = epoch_len(net, net->step, left);
+    epoch(net, steps);
+    return steps;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -408,7 +495,7 @@ static void step_once(sk_net_t *net)
 
 #define TUNE_GROUPS    6u    /* groups per mode and probe, the modes alternating */
 #define TUNE_WARM      4u    /* untimed steps at the start of a group (the parts' data moves) */
-#define TUNE_TIMED     12u   /* timed steps per group */
+#define TUNE_TIMED     16u   /* timed steps per group (two full epochs) */
 #define TUNE_MARGIN    0.85  /* whole only when clearly faster: split is the usual winner */
 #define TUNE_EVERY     8192u /* steps to the next probe after one that chose split */
 #define TUNE_RECHECK   1024u /* ... that chose whole (contention passes) */
@@ -428,7 +515,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Times the two modes: TUNE_GROUPS groups each, alternating, every group TUNE_WARM untimed
- * steps and TUNE_TIMED timed ones, counted in *k. Sets tune.whole to the mode whose median
+ * steps and TUNE_TIMED timed ones (in epochs), counted in *k. Sets tune.whole to the mode whose median
  * group was faster (a preempted thread spoils a group, not the choice). Returns -1 if
  * canceled (tune.whole unchanged), else 0. */
 static int probe(sk_net_t *net, const volatile int *cancel, uint64_t *k)
@@ -438,15 +525,16 @@ static int probe(sk_net_t *net, const volatile int *cancel, uint64_t *k)
     for (uint32_t g = 0; g < 2 * TUNE_GROUPS; g++) {
         net->tune.whole = g & 1u;
         double t0 = 0.0;
-        for (uint32_t s = 0; s < TUNE_WARM + TUNE_TIMED; s++) {
+        for (uint32_t s = 0; s < TUNE_WARM + TUNE_TIMED;) {
             if (cancel && *cancel) {
                 net->tune.whole = was;
                 return -1;
             }
             if (s == TUNE_WARM)
                 t0 = seconds();
-            step_once(net);
-            ++*k;
+            const uint32_t n = advance(net, (s < TUNE_WARM ? TUNE_WARM : TUNE_WARM + TUNE_TIMED) - s);
+            s += n;
+            *k += n;
         }
         t[g & 1u][g / 2] = seconds() - t0;
     }
@@ -480,8 +568,7 @@ int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uin
             tu->next_probe = net->step + tu->interval;
             continue;
         }
-        step_once(net);
-        k++;
+        k += advance(net, n_steps - k);
     }
     publish_all(net);
     if (done)

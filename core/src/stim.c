@@ -396,3 +396,17 @@ void sk__stims_spikes(sk_net_t *net, uint64_t t)
         }
     }
 }
+
+uint64_t sk__stims_next_spike(const sk_net_t *net, uint64_t t)
+{
+    uint64_t next = UINT64_MAX;
+    for (uint32_t k = 0; k < net->n_stims; k++) {
+        const sk__stim_t *s = &net->stims[k];
+        if (s->kind != SK_STIM_SPIKE_TIMES)
+            continue;
+        const uint32_t j = lower_bound(s->times, s->n_times, t);
+        if (j < s->n_times && s->times[j] < next)
+            next = s->times[j];
+    }
+    return next;
+}

@@ -456,7 +456,8 @@ Test(net, parallel_stepping_with_forced_spikes_is_bit_identical_to_one_thread)
 {
     static const uint64_t chunks[] = {1, 2, 1, 7, 50, 3, 36};
     sk_net_t *seq = forced_net();
-    sk_net_step(seq, 100, NULL, NULL);
+    for (int k = 0; k < 100; k++) /* single steps: the others run in epochs (step.c) */
+        sk_net_step(seq, 1, NULL, NULL);
     expect_same_on_threads(forced_net, seq, chunks, sizeof chunks / sizeof chunks[0]);
     uint32_t found = 0; /* bit k: forced_who[k] is in the history at step 3 */
     cr_assert_eq(sk_net_spikes(seq, 3, 4, NULL, find_forced, &found), 0);
@@ -524,7 +525,8 @@ Test(net, parallel_stepping_without_projections_is_bit_identical_to_one_thread)
 {
     static const uint64_t chunks[] = {1, 2, 3, 1, 9, 40, 4, 1, 59, 2, 178};
     sk_net_t *seq = ff_net();
-    sk_net_step(seq, 300, NULL, NULL);
+    for (int k = 0; k < 300; k++) /* single steps: the others run in epochs (step.c) */
+        sk_net_step(seq, 1, NULL, NULL);
     sk_net_info_t info;
     sk_net_info(seq, &info);
     cr_assert_gt(info.spikes_total, 1000, "the test network should spike (%llu)",
@@ -533,6 +535,110 @@ Test(net, parallel_stepping_without_projections_is_bit_identical_to_one_thread)
     /* and as one call, long enough for the tuning to time both modes (step.c, Tuning) */
     static const uint64_t whole[] = {300};
     expect_same_on_threads(ff_net, seq, whole, 1);
+    sk_net_destroy(seq);
+}
+
+/* Epochs (step.c): with every delay >= 3 the model phase runs up to 3 steps per fork, ended
+ * early by queued input, forced spikes and recorder samples. Per-synapse delays 3-7, a dense
+ * sign-split projection, Poisson, spike times, injections and a recorder at scattered steps:
+ * the same results, bit for bit, as one step per call, in any chunking and on 1-4 threads. */
+static uint64_t ep_times[] = {10, 11, 25, 26, 27, 70, 71};
+static uint32_t ep_who[] = {5, 6, 300, 301, 599, 0, 1};
+static uint32_t ep_pre[64], ep_post[64], ep_delay[64];
+static float ep_amps[600];
+static const char *ep_vars[] = {"v"};
+static uint32_t ep_rec_neurons[] = {0, 150, 299};
+
+static sk_net_t *epoch_net_with(uint64_t spike_history)
+{
+    for (uint32_t j = 0; j < 64; j++) {
+        ep_pre[j] = (j * 37u) % 300u;
+        ep_post[j] = (j * 53u) % 600u;
+        ep_delay[j] = 3u + j % 5u;
+    }
+    for (uint32_t j = 0; j < 600; j++)
+        ep_amps[j] = 0.05f + 0.2f * (float)(j % 7) / 6.0f;
+    sk_pop_spec_t pops[2] = {pop_spec("a", "lif", 600), pop_spec("b", "coba_lif", 300)};
+    pops[1].params = coba_params;
+    pops[1].n_params = 9;
+    pops[1].init = coba_init;
+    pops[1].n_init = 2;
+    pops[1].refractory_steps = 5;
+    sk_proj_spec_t pr[3] = {proj_spec("a", "b", SK_RULE_FIXED_PROBABILITY, 0.5f, 4),
+                            proj_spec("b", "a", SK_RULE_EXPLICIT, 0.3f, 0),
+                            proj_spec("b", "b", SK_RULE_ALL_TO_ALL, -0.05f, 5)};
+    pr[0].rule.p = 0.1;
+    pr[1].rule.pre = ep_pre;
+    pr[1].rule.post = ep_post;
+    pr[1].rule.delay = ep_delay;
+    pr[1].rule.n = 64;
+    sk_stim_spec_t st[3] = {
+        {.kind = SK_STIM_POISSON, .target = "a", .rate_hz = 900, .n_sources = 2, .weight = 0.3f},
+        {.kind = SK_STIM_CURRENT, .target = "a", .amplitudes = ep_amps},
+        {.kind = SK_STIM_SPIKE_TIMES,
+         .target = "a",
+         .times = ep_times,
+         .spike_neurons = ep_who,
+         .n_times = 7}};
+    sk_rec_spec_t rec = {.population = "b",
+                         .variables = ep_vars,
+                         .n_variables = 1,
+                         .neurons = ep_rec_neurons,
+                         .n_neurons = 3,
+                         .every = 11};
+    sk_net_spec_t spec = {.dt_ms = 1,
+                          .seed = 5,
+                          .pops = pops,
+                          .n_pops = 2,
+                          .projs = pr,
+                          .n_projs = 3,
+                          .stims = st,
+                          .n_stims = 3,
+                          .recs = &rec,
+                          .n_recs = 1};
+    spec.limits.spike_history = spike_history;
+    sk_inject_t inj[4] = {
+        {.kind = SK_INJECT_CURRENT, .pop = 0, .channel = -1, .neuron = 7, .step = 14, .value = 2},
+        {.kind = SK_INJECT_SPIKE, .pop = 1, .neuron = 299, .step = 33},
+        {.kind = SK_INJECT_SPIKE, .pop = 0, .neuron = 12, .step = 34},
+        {.kind = SK_INJECT_CURRENT, .pop = 1, .channel = 1, .neuron = 0, .step = 61, .value = 1}};
+    return make_injected(&spec, inj, 4);
+}
+
+static sk_net_t *epoch_net(void)
+{
+    return epoch_net_with(0);
+}
+
+Test(net, epochs_of_several_steps_equal_single_steps)
+{
+    sk_net_t *seq = epoch_net(), *one = epoch_net();
+    for (int k = 0; k < 240; k++)
+        sk_net_step(seq, 1, NULL, NULL);
+    sk_net_info_t info;
+    sk_net_info(seq, &info);
+    cr_assert_gt(info.spikes_total, 3000, "the test network should spike (%llu)",
+                 (unsigned long long)info.spikes_total);
+    sk_pop_info_t b;
+    sk_net_pop_info(seq, 1, &b);
+    cr_assert_gt(b.spikes_total, 100, "b should spike (%llu)", (unsigned long long)b.spikes_total);
+    sk_net_step(one, 240, NULL, NULL);
+    cr_expect(nets_equal(seq, one), "one call of 240 steps differs from 240 calls of one");
+    static const uint64_t chunks[] = {5, 1, 2, 17, 100, 77, 38};
+    expect_same_on_threads(epoch_net, seq, chunks, sizeof chunks / sizeof chunks[0]);
+    static const uint64_t all[] = {240};
+    expect_same_on_threads(epoch_net, seq, all, 1);
+    /* a history of one step's ids leaves no room for an epoch's: single steps, same state */
+    sk_net_t *small = epoch_net_with(900);
+    sk_net_step(small, 240, NULL, NULL);
+    for (uint32_t k = 0; k < 2; k++) {
+        const float *x, *y;
+        cr_assert_eq(sk_net_state(seq, k, "v", &x), 0);
+        cr_assert_eq(sk_net_state(small, k, "v", &y), 0);
+        cr_expect_arr_eq(x, y, (k ? 300 : 600) * sizeof(float), "population %u's v differs", k);
+    }
+    sk_net_destroy(small);
+    sk_net_destroy(one);
     sk_net_destroy(seq);
 }
 
