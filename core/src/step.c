@@ -1,7 +1,8 @@
-/* step.c: one step of the whole network, in the fixed order of sk_net.h:
+/* step.c: the steps of the whole network, each in the fixed order of sk_net.h:
  *   injected currents into the ring slot -> per block of neurons: stimuli, model step, clear
  *   of the consumed slot, spike ids -> forced spikes -> history record -> delivery ->
- *   recorders.
+ *   recorders;
+ * one epoch of 1 to SK__EPOCH_MAX steps at a time (Epochs, below).
  *
  * Blocks. The model phase walks each population in blocks of SK__BLOCK neurons and does all
  * per-neuron work of the step on one block before the next (stimuli, the model, the clear
@@ -25,21 +26,36 @@
  * its inputs in the same order (projection, source id, synapse) whatever the thread
  * count, and results are bit-identical to one thread.
  *
- * Publishing. Each part of the model phase collects its spike ids into its own segment of
- * pop->ids (at the part's first neuron; pop->seg says how many), and nothing gathers them:
- * delivery walks the segments in order, which is ascending id order. The stepping thread
- * only counts them, reserves the step's history record and writes each segment's place in
- * it; the part copies its segment there at the start of its next model task, when its ids
- * are still in its core's cache, and sk_net_step copies what is left (publish_all)
- * before it returns. So no thread reads another's ids, and between two model phases the
- * stepping thread works only on counts. The part ranges are the same in every step of one
- * sk_net_step call, so part k of the next step is the one that wrote the segment.
+ * Epochs. A split model phase costs a fork and a join, and the lines they pass between the
+ * threads, whatever the work in it (0.3-0.5 us here: as much as 2000 lif updates). So one
+ * model phase runs K steps when it can (epoch_len): each part steps its neurons K times in a
+ * row, and the serial work of the K steps (history, delivery) follows it, step by step.
+ * That is NEST's min-delay scheme: no spike reaches a target sooner than min_delay steps,
+ * so with K <= min_delay the deliveries of an epoch land after it, and the parts need
+ * nothing from each other within it. An epoch also ends at the first step with queued
+ * input, forced spikes or a recorder sample. Every neuron then sums the same inputs in the
+ * same order as in single steps: the results are the same bit for bit, which
+ * tests/core/test_net.c checks against one step per call. Networks without projections
+ * (min_delay infinite) run SK__EPOCH_MAX steps per epoch; coupled ones with delay 1 run
+ * single steps as before.
+ *
+ * Publishing. Each part of the model phase collects the spike ids of each step of its epoch
+ * into its own segment of pop->ids (the part's buffer starts at its first neuron x
+ * epoch_cap; pop->seg says where each step's ids are and how many), and nothing gathers
+ * them: delivery walks the segments in order, which is ascending id order. The stepping
+ * thread only counts them, reserves the steps' history records and writes each segment's
+ * place in them; the part copies its segments there at the start of its next model task,
+ * when its ids are still in its core's cache, and sk_net_step copies what is left
+ * (publish_all) before it returns. So no thread reads another's ids, and between two model
+ * phases the stepping thread works only on counts. The part ranges are the same in every
+ * epoch of one sk_net_step call, so part k of the next epoch is the one that wrote the
+ * segments.
  *
  * Tuning. Whether splitting the model phase pays depends on the machine more than on the
  * network: a split step passes a few cache lines between the threads (the fork, the join,
  * the spike counts and history positions), and what that costs varies tenfold with where the
  * host puts the threads and whether it preempts one of them (tests/bench/NOTES.md §2). So
- * when the grain allows a split, sk_net_step times short groups of steps split and whole,
+ * when the grain allows a split, sk_net_step times short groups of epochs split and whole,
  * alternating, and runs the mode whose median group was faster until the next probe,
  * TUNE_EVERY steps later, twice as long after each probe that confirms the choice. Only
  * steps within one sk_net_step call are timed (the caller's time between calls is not the
@@ -53,10 +69,9 @@
 
 /* The caller's head start in the model phase, in neurons: it runs part 0 and starts at once,
  * while a worker sees the fork, and the lines the caller wrote for it, some 0.1-0.3 us later
- * (about 500 lif updates here; tests/bench/NOTES.md). */
-#ifndef SK__HEAD
+ * (about 500 lif updates here; tests/bench/NOTES.md). Measured for single steps; with
+ * epochs of 8 steps, heads of 0, 128 and 512 gave the same speed. */
 #define SK__HEAD 512u
-#endif
 
 /* [lo, hi) of part k of n items split into `parts`, part 0 `head` items longer (at most twice
  * the others), boundaries on multiples of 64 neurons (a cache line of spike flags, four of

@@ -247,8 +247,9 @@ void sk_net_set_parallel(sk_net_t *net, const sk_parallel_t *par);
  * ------------------------------------------------------------------------------------- */
 
 /* Advances n_steps steps. Allocates nothing. If cancel is not NULL it is read between steps
- * and a non-zero value stops early with SK_ECANCELED; *done (optional) receives the number
- * of steps taken either way. */
+ * (at most 8 apart: the core may run up to 8 steps' model updates in one pass when no spike
+ * can reach a target within them) and a non-zero value stops early with SK_ECANCELED; *done
+ * (optional) receives the number of steps taken either way. */
 int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uint64_t *done);
 
 /* ---------------------------------------------------------------------------------------
