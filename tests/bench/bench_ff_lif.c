@@ -29,10 +29,11 @@
  * peers run on the spinning fork/join, one fork/join per step; the 2-thread bound (b) is the
  * better of the fused loop on 1 and on 2 threads (a sane runtime does not split tiny work).
  * "halves": two independent networks of N/2 neurons (the same amplitudes), each stepped by
- * one thread, one step per fork/join of the spinning team: what 2 threads give the core when
- * no data passes between them, so core / halves is the cost of the hand-offs of a split step
- * (spike counts, history positions, the fork and join), which depends on where the host puts
- * the two vCPUs (tests/bench/NOTES.md §2).
+ * one thread, one step per fork/join of the spinning team: what 2 threads give in lock-step
+ * single steps when no data passes between them (the cost of the hand-offs of a split step,
+ * the spike counts, history positions, the fork and join, depends on where the host puts the
+ * two vCPUs). The core runs several steps per fork when nothing couples them (epochs,
+ * core/src/step.c), so it can pass this column (tests/bench/NOTES.md §2).
  *
  * Bytes per update the core moves to and from memory, counted from core/src/step.c and
  * stim.c for N far larger than the cache. Nothing is delivered or injected here, so the ring
