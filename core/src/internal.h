@@ -264,8 +264,9 @@ uint32_t sk__collect_with(sk__collect_variant_t v, const uint8_t *z, uint32_t lo
                           uint32_t *restrict ids);
 
 /* step.c: the model phase walks populations in blocks of SK__BLOCK neurons, up to
- * SK__EPOCH_MAX steps per fork of the threads (an epoch) while the extra ids that takes stay
- * within SK__EPOCH_IDS (4 MiB). */
+ * SK__EPOCH_MAX steps per fork of the threads (an epoch); epochs longer than one step only
+ * while the id buffers they need (epoch_cap ids per neuron) stay within SK__EPOCH_IDS ids
+ * (4 MiB). */
 #define SK__BLOCK     2048u
 #define SK__EPOCH_MAX 8u
 #define SK__EPOCH_IDS (UINT64_C(1) << 20)

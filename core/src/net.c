@@ -222,7 +222,7 @@ uint32_t sk__epoch_cap(uint64_t n_neurons, uint64_t cap_ids, uint32_t cap_recs)
     if (n_neurons && e > cap_ids / n_neurons - 1) /* cap_ids >= n_neurons */
         e = cap_ids / n_neurons - 1;
     if (e >= cap_recs)
-        e = cap_recs - 1;
+        e = cap_recs ? cap_recs - 1 : 0;
     return e ? (uint32_t)e : 1u;
 }
 
