@@ -469,9 +469,11 @@ static void epoch(sk_net_t *net, uint32_t steps)
     ph.publish = net->hist.unpublished ? net->hist.unpublished_steps : 0;
     run_phase(net, models_task, &ph);
     for (uint32_t k = 0; k < net->n_pops; k++) { /* the epoch's slots are clear again */
-        sk__pop_t *pop = &net->pops[k];
-        for (uint64_t u = t; u <= last && u < t + pop->depth; u++)
-            pop->written[u % pop->depth] = 0;
+        uint8_t *written = net->pops[k].written; /* read by the tasks: written only if set */
+        const uint32_t depth = net->pops[k].depth;
+        for (uint64_t u = t; u <= last && u < t + depth; u++)
+            if (written[u % depth])
+                written[u % depth] = 0;
     }
     for (uint32_t s = 0; s < steps; s++) {
         const uint64_t u = t + s;
