@@ -178,8 +178,8 @@ struct sk_net {
     sk__stim_t *stims;
     sk__rec_t *recs;
     uint64_t n_neurons, n_synapses, bytes;
-    uint32_t epoch_cap; /* most steps per epoch the id buffers hold (step.c, "Epochs") */
-    uint32_t min_delay; /* shortest synaptic delay in steps, UINT32_MAX without projections */
+    uint32_t epoch_cap; /* most steps per epoch (step.c, "Epochs"): what the id buffers hold,
+                           never more than the shortest synaptic delay */
     sk_parallel_t par;
     /* Written by the stepping thread every step: lines of their own (the network is 64-byte
      * aligned), away from the fields above that the model phase's other threads read. */
@@ -199,7 +199,7 @@ int sk__hist_alloc(sk__hist_t *h, uint32_t n_pops);
 /* Steps per epoch that the id buffers of a network of n_neurons are sized for, given its
  * history ring (cap_ids ids, cap_recs records); at least 1. */
 uint32_t sk__epoch_cap(uint64_t n_neurons, uint64_t cap_ids, uint32_t cap_recs);
-/* Sets epoch_cap and min_delay and allocates every population's ids and seg, counted in
+/* Sets epoch_cap (also bounded by the shortest delay) and allocates every population's ids and seg, counted in
  * net->bytes; the last step of building or restoring a network (after the projections and
  * the history). SK_ELIMIT if that passes limits.max_bytes, SK_ENOMEM. */
 int sk__net_alloc_ids(sk_net_t *net);

@@ -228,17 +228,16 @@ uint32_t sk__epoch_cap(uint64_t n_neurons, uint64_t cap_ids, uint32_t cap_recs)
 
 int sk__net_alloc_ids(sk_net_t *net)
 {
-    const uint32_t e = sk__epoch_cap(net->n_neurons, net->hist.cap_ids, net->hist.cap_recs);
-    uint64_t bytes = 0;
-    net->epoch_cap = e;
-    net->min_delay = UINT32_MAX;
-    for (uint32_t k = 0; k < net->n_projs; k++) {
+    uint32_t e = sk__epoch_cap(net->n_neurons, net->hist.cap_ids, net->hist.cap_recs);
+    for (uint32_t k = 0; k < net->n_projs; k++) { /* no longer than the shortest delay */
         const sk__proj_t *p = &net->projs[k];
         uint32_t d = p->delays ? UINT32_MAX : p->delay;
         for (uint64_t j = 0; p->delays && j < p->n_syn; j++)
             d = p->delays[j] < d ? p->delays[j] : d;
-        net->min_delay = d < net->min_delay ? d : net->min_delay;
+        e = d < e ? d : e;
     }
+    uint64_t bytes = 0;
+    net->epoch_cap = e;
     for (uint32_t k = 0; k < net->n_pops; k++)
         bytes += (uint64_t)net->pops[k].n * 4u * e + (net->pops[k].n / 64 + 1) * e * sizeof(sk__seg_t);
     if (net->bytes + bytes > net->limits.max_bytes)

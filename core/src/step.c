@@ -30,13 +30,13 @@
  * threads, whatever the work in it (0.3-0.5 us here: as much as 2000 lif updates). So one
  * model phase runs K steps when it can (epoch_len): each part steps its neurons K times in a
  * row, and the serial work of the K steps (history, delivery) follows it, step by step.
- * That is NEST's min-delay scheme: no spike reaches a target sooner than min_delay steps,
- * so with K <= min_delay the deliveries of an epoch land after it, and the parts need
+ * That is NEST's min-delay scheme: no spike reaches a target sooner than the network's shortest delay,
+ * so with K no longer than that the deliveries of an epoch land after it, and the parts need
  * nothing from each other within it. An epoch also ends at the first step with queued
  * input, forced spikes or a recorder sample. Every neuron then sums the same inputs in the
  * same order as in single steps: the results are the same bit for bit, which
  * tests/core/test_net.c checks against one step per call. Networks without projections
- * (min_delay infinite) run SK__EPOCH_MAX steps per epoch; coupled ones with delay 1 run
+ * (no delay at all) run SK__EPOCH_MAX steps per epoch; coupled ones with delay 1 run
  * single steps as before.
  *
  * Publishing. Each part of the model phase collects the spike ids of each step of its epoch
@@ -422,8 +422,9 @@ static void publish_all(sk_net_t *net)
 /* Steps the next epoch may take, from step t, at most `left`: K steps can run in one model
  * phase, each part stepping its neurons K times in a row, when nothing between their model
  * phases reads or writes another part's neurons or needs the caller:
- *   - spikes reach their targets no sooner than K steps later (K <= min_delay), so the
- *     epoch's deliveries, done after it step by step, land in slots it does not read;
+ *   - spikes reach their targets no sooner than K steps later (K <= the shortest delay,
+ *     which epoch_cap never passes), so the epoch's deliveries, done after it step by step,
+ *     land in slots it does not read;
  *   - no injected input is queued within the epoch (the current injections of its first
  *     step are applied before it), no spikes are forced (spike-time stimuli, injected
  *     spikes) and no recorder samples before its last step, whose serial work (forcing,
@@ -432,8 +433,7 @@ static void publish_all(sk_net_t *net)
  * are the same bit for bit; the id buffers bound K (epoch_cap). */
 static uint32_t epoch_len(const sk_net_t *net, uint64_t t, uint64_t left)
 {
-    uint64_t k = net->epoch_cap < net->min_delay ? net->epoch_cap : net->min_delay;
-    k = k < left ? k : left;
+    uint64_t k = net->epoch_cap < left ? net->epoch_cap : left; /* epoch_cap <= shortest delay */
     const sk__queue_t *q = &net->queue;
     if (k > 1 && q->head < q->n) { /* queued steps are >= t (sk_net_inject) */
         const uint64_t e = q->items[q->head].step;
@@ -444,8 +444,8 @@ static uint32_t epoch_len(const sk_net_t *net, uint64_t t, uint64_t left)
         k = to_sample + 1 < k ? to_sample + 1 : k;
     }
     if (k > 1) {
-        const uint64_t e = sk__stims_next_spike(net, t);
-        k = e - t + 1 < k ? e - t + 1 : k; /* e >= t; UINT64_MAX: none */
+        const uint64_t e = sk__stims_next_spike(net, t); /* >= t; UINT64_MAX: none */
+        k = e != UINT64_MAX && e - t + 1 < k ? e - t + 1 : k;
     }
     return k ? (uint32_t)k : 1u;
 }
