@@ -69,7 +69,7 @@ typedef struct sk__pop {
     uint32_t offset;    /* first global id */
     uint32_t index;     /* position in the description */
     float p[SK_MODEL_MAX_PARAMS];
-    float d[SK_MODEL_MAX_DERIVED];
+    double d[SK_MODEL_MAX_DERIVED];
     float dt;           /* in the model's time unit */
     float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */
     uint32_t depth;     /* ring slots = 1 + largest delay into this population */

@@ -306,7 +306,7 @@ static void compare_step(const golden_t *g, uint32_t t, float *const *s, const u
 }
 
 /* Checks derived_constants.float32 against derive(); returns the number of mismatches. */
-static int check_derived(const golden_t *g, const float *d, replay_t *r, char *why, size_t len)
+static int check_derived(const golden_t *g, const double *d, replay_t *r, char *why, size_t len)
 {
     const char *key;
     json_t *val;
@@ -318,9 +318,10 @@ static int check_derived(const golden_t *g, const float *d, replay_t *r, char *w
         float want;
         if (k == g->m->n_derived || num(val, &want))
             return fail(why, len, "derived constant \"%s\" unknown to %s", key, g->m->name);
-        if (memcmp(&want, &d[k], sizeof want) != 0)
-            return fail(why, len, "derived constant %s = %.9g, reference %.9g", key,
-                        (double)d[k], (double)want);
+        const float got = (float)d[k]; /* float models store float values in double */
+        if (memcmp(&want, &got, sizeof want) != 0 || (double)got != d[k])
+            return fail(why, len, "derived constant %s = %.9g, reference %.9g", key, d[k],
+                        (double)want);
         r->derived_checked++;
     }
     return 0;
@@ -344,7 +345,7 @@ static int replay(const golden_t *g, replay_t *r, char *why, size_t len)
         in[c] = cols + (size_t)(m->n_state + c) * n;
     float *z = cols + (size_t)(m->n_state + m->n_inputs) * n;
 
-    float d[SK_MODEL_MAX_DERIVED];
+    double d[SK_MODEL_MAX_DERIVED];
     m->derive(g->p, g->dt, d);
     if (check_derived(g, d, r, why, len))
         goto done;

@@ -30,7 +30,7 @@ typedef struct mh {
     const sk_model_t *m;
     uint32_t n;
     float p[SK_MODEL_MAX_PARAMS];
-    float d[SK_MODEL_MAX_DERIVED];
+    double d[SK_MODEL_MAX_DERIVED];
     float *s[SK_MODEL_MAX_STATE];
     float *in[SK_MODEL_MAX_INPUTS];
     uint8_t *spiked;

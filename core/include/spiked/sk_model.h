@@ -1,7 +1,8 @@
 /* sk_model.h: neuron-model descriptors and the model registry.
  *
- * A neuron model is one file in core/src/models/ that exports one `const sk_model_t`. The
- * descriptor is data: the parameter and state tables (name, unit, default, valid range),
+ * A neuron model is described once, in core/models/<name>.yaml (format: core/models/README.md);
+ * core/models/gen.py generates core/src/models/<name>.c from it, which exports one
+ * `const sk_model_t`. The descriptor is data: the parameter and state tables (name, unit, default, valid range),
  * the input channels, and four functions (check, derive, init, step). Everything outside
  * the model files (network builder, protocol layer, server, docs) reads these tables and
  * never names a model.
@@ -28,14 +29,16 @@ extern "C" {
 #endif
 
 /* Upper bounds on the tables, so callers can use fixed-size arrays. */
-#define SK_MODEL_MAX_PARAMS  16
-#define SK_MODEL_MAX_STATE   8
-#define SK_MODEL_MAX_INPUTS  2
-#define SK_MODEL_MAX_DERIVED 16
+#define SK_MODEL_MAX_PARAMS  24
+#define SK_MODEL_MAX_STATE   12
+#define SK_MODEL_MAX_INPUTS  3
+#define SK_MODEL_MAX_DERIVED 24
 
 /* sk_field_t.flags */
 #define SK_FIELD_LO_OPEN 0x1u /* the lower bound is excluded: value > lo */
 #define SK_FIELD_HI_OPEN 0x2u /* the upper bound is excluded: value < hi */
+#define SK_FIELD_INF_OK  0x4u /* an infinite value is accepted when the range includes it
+                                 (NEST's V_min = -inf: no lower bound) */
 
 /* One parameter or state variable. */
 typedef struct sk_field {
@@ -59,7 +62,9 @@ typedef struct sk_step_args {
     uint64_t step;           /* 0-based index of the step being computed; t = step * dt */
     float dt;                /* step size in the model's time_unit */
     const float *p;          /* parameters, in the order of model->params */
-    const float *d;          /* derived constants computed by model->derive */
+    const double *d;         /* derived constants computed by model->derive (double: the NEST
+                                models keep their propagators in double; float models store
+                                float values, which double holds exactly) */
     float *const *s;         /* state columns s[k][i], k in the order of model->state */
     const float *const *in;  /* in[c][i]: summed input of channel c arriving at this step */
     uint8_t *spiked;         /* out: 1 where neuron i spiked at this step, else 0 */
@@ -143,6 +148,11 @@ typedef struct sk_model {
                            unused when n_state == 0 */
     const char *const *derived; /* names of the constants derive() writes (for tests/docs) */
     uint32_t n_derived;         /* number of constants derive() writes */
+    uint32_t version;     /* the description's version: raised when the semantics change */
+    uint64_t fingerprint; /* hash of the description (core/models/<name>.yaml); checkpoints
+                             store it and restore checks it */
+    int32_t current_input; /* the channel that current stimuli (dc, step current) feed when
+                              they name none, or -1: channel 0 / the sign split */
 
     /* Cross-parameter rules beyond the per-field ranges (those are checked generically by
      * sk_model_check_params before this runs). Returns 0 or SK_ERANGE with *err naming the
@@ -150,7 +160,7 @@ typedef struct sk_model {
     int (*check)(const float *p, sk_err_t *err);
     /* Computes the derived constants d[0..n_derived) from parameters and dt (model time
      * units), once per (parameters, dt), like NEST's pre_run_hook. */
-    void (*derive)(const float *p, float dt, float *d);
+    void (*derive)(const float *p, float dt, double *d);
     /* Writes the reference's initial state for n neurons into s[k][0..n). */
     void (*init)(const float *p, float *const *s, uint32_t n);
     /* Advances every neuron by one step. Pure: no allocation, no I/O, reads a->in, p, d and

@@ -75,7 +75,7 @@ void sk_model_defaults(const sk_model_t *m, float *p)
 
 int sk_field_check(const sk_field_t *f, float value, sk_err_t *err)
 {
-    if (!isfinite(value))
+    if (isnan(value) || (isinf(value) && !(f->flags & SK_FIELD_INF_OK)))
         return sk_err_set(err, SK_ERANGE, f->name, "must be a finite number");
     int lo_ok = (f->flags & SK_FIELD_LO_OPEN) ? value > f->lo : value >= f->lo;
     int hi_ok = (f->flags & SK_FIELD_HI_OPEN) ? value < f->hi : value <= f->hi;

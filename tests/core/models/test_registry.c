@@ -395,7 +395,8 @@ Test(registry, derive_init_and_step_write_exactly_their_outputs)
     const float sentinel = -7777.0f;
     for (uint32_t k = 0; k < sk_model_count(); k++) {
         const sk_model_t *m = sk_model_at(k);
-        float p[SK_MODEL_MAX_PARAMS], d[SK_MODEL_MAX_DERIVED + 1];
+        float p[SK_MODEL_MAX_PARAMS];
+        double d[SK_MODEL_MAX_DERIVED + 1];
         sk_model_defaults(m, p);
         for (uint32_t j = 0; j <= SK_MODEL_MAX_DERIVED; j++)
             d[j] = sentinel;

@@ -1,0 +1,497 @@
+#!/usr/bin/env python3
+"""gen.py: generates core/src/models/<name>.c from the model descriptions core/models/<name>.yaml.
+
+A neuron model is described once, as data (README.md beside this file gives the format):
+fields with unit, default, range and doc; derived constants; the cross-parameter checks; the
+initial state; the per-neuron update as a C block over named locals; and, for ODE models, the
+right-hand side and the threshold event. This script turns one description into the C file
+that exports the model's `sk_model_t` (tables, enums, derive, init, the step loop with and
+without generic refractoriness, the ODE right-hand side). The generated files are checked in;
+`gen.py --check` (a CTest) fails when one differs from what its description gives.
+
+The same description is meant to feed a second backend (CUDA): the update block is plain C
+over scalar locals, with no pointer or array access of its own.
+
+    /usr/bin/python3 core/models/gen.py            regenerate every model file
+    /usr/bin/python3 core/models/gen.py --check    exit 1 if any generated file is stale
+"""
+import hashlib
+import math
+import os
+import re
+import sys
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+OUT_DIR = os.path.join(ROOT, "core", "src", "models")
+MAX = {"params": 24, "state": 12, "inputs": 3, "derived": 24}
+
+
+class DescError(Exception):
+    pass
+
+
+def c_ident(name):
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def c_float(x):
+    """A float literal that reads back as the same float32 (or an infinity)."""
+    try:
+        x = float(x)  # PyYAML reads 1.0e6 (no exponent sign) as a string; "inf", "-inf" too
+    except (TypeError, ValueError):
+        raise DescError(f"number expected, got {x!r}")
+    if math.isinf(x):
+        return "INFINITY" if x > 0 else "-INFINITY"
+    r = repr(x)
+    if abs(x) >= 1e5 and float("%g" % x) == x:
+        r = "%g" % x
+    if "e" not in r and "." not in r:
+        r += ".0"
+    return r + "f"
+
+
+def c_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def uses(code, name):
+    return re.search(r"(?<![A-Za-z0-9_.>])" + re.escape(name) + r"(?![A-Za-z0-9_])", code) is not None
+
+
+def load_common():
+    with open(os.path.join(HERE, "common.yaml")) as f:
+        return yaml.safe_load(f)
+
+
+def resolve_fields(items, common, what):
+    out = []
+    for it in items or []:
+        if isinstance(it, str):
+            if not it.startswith("@") or it[1:] not in common.get("fields", {}):
+                raise DescError(f"{what}: unknown shared field {it!r}")
+            it = dict(common["fields"][it[1:]])
+        out.append(it)
+    return out
+
+
+def comment_block(text, first):
+    lines = [f"/* {first}", " *"]
+    for ln in text.rstrip("\n").split("\n"):
+        lines.append((" * " + ln).rstrip())
+    lines.append(" */")
+    return "\n".join(lines)
+
+
+def indent(code, n):
+    pad = " " * n
+    return "\n".join((pad + ln) if ln.strip() else "" for ln in code.rstrip("\n").split("\n"))
+
+
+def field_row(f, state):
+    name, unit, doc = f["name"], f.get("unit", "1"), f.get("doc", "")
+    if state:
+        return f"    SK_STATE({c_str(name)}, {c_str(unit)}, {c_str(doc)}),"
+    flags = []
+    if f.get("lo_open"):
+        flags.append("SK_FIELD_LO_OPEN")
+    if f.get("hi_open"):
+        flags.append("SK_FIELD_HI_OPEN")
+    if f.get("inf_ok"):
+        flags.append("SK_FIELD_INF_OK")
+    fl = " | ".join(flags) if flags else "0"
+    return (f"    SK_FIELD({c_str(name)}, {c_str(unit)}, {c_float(f['default'])}, "
+            f"{c_float(f.get('lo', '-inf'))}, {c_float(f.get('hi', 'inf'))}, {fl},\n"
+            f"             {c_str(doc)}),")
+
+
+def generate(path, common):
+    with open(path, "rb") as f:
+        raw = f.read()
+    d = yaml.safe_load(raw)
+    name = d["name"]
+    if os.path.splitext(os.path.basename(path))[0] != name:
+        raise DescError(f"{path}: name {name!r} must match the file name")
+    ctype = d.get("compute", "float")
+    if ctype not in ("float", "double"):
+        raise DescError(f"{name}: compute must be float or double")
+    params = resolve_fields(d.get("params"), common, name)
+    state = resolve_fields(d.get("state"), common, name)
+    inputs = d.get("inputs") or []
+    derived = d.get("derived") or []
+    for key, lst in (("params", params), ("state", state), ("inputs", inputs), ("derived", derived)):
+        if len(lst) > MAX[key]:
+            raise DescError(f"{name}: more than {MAX[key]} {key}")
+    pnames = [p["name"] for p in params]
+    snames = [s["name"] for s in state]
+    dnames = [x["name"] for x in derived]
+    all_names = pnames + snames + dnames + ["in_" + i for i in inputs]
+    reserved = {"sa_", "n", "j", "ref", "ref_steps", "refrac", "spiked", "spike", "dt", "step_index",
+                "p", "d", "s", "err", "ode_c"}
+    if reserved & set(all_names):
+        raise DescError(f"{name}: names reserved by the generator: {sorted(reserved & set(all_names))}")
+    if len(set(all_names)) != len(all_names):
+        raise DescError(f"{name}: a name is used twice among params, state, derived, inputs")
+    fingerprint = int(hashlib.sha256(raw).hexdigest()[:16], 16)
+
+    out = []
+    rel = os.path.relpath(path, ROOT)
+    out.append(comment_block(
+        d.get("doc", "").rstrip("\n") +
+        f"\n\nGENERATED by core/models/gen.py from {rel}: do not edit; change the description and"
+        "\nrun the generator (the test models_generated checks that this file is current).",
+        f"{name}.c: {d['summary']}."))
+    out.append('#include "model_util.h"\n')
+    if d.get("includes"):
+        for inc in d["includes"]:
+            out.append(f'#include "{inc}"')
+        out.append("")
+
+    def enum(prefix, names):
+        if names:
+            out.append("enum { " + ", ".join(f"{prefix}_{c_ident(n)}" for n in names) + " };")
+
+    enum("P", pnames)
+    enum("S", snames)
+    enum("D", dnames)
+    out.append("")
+    out.append("static const sk_field_t params[] = {" if params else "static const sk_field_t *const params = NULL;")
+    if params:
+        out.extend(field_row(p, False) for p in params)
+        out.append("};")
+    out.append("static const sk_field_t state[] = {" if state else "static const sk_field_t *const state = NULL;")
+    if state:
+        out.extend(field_row(s, True) for s in state)
+        out.append("};")
+    if inputs:
+        out.append("static const char *const inputs[] = {" + ", ".join(c_str(i) for i in inputs) + "};")
+    else:
+        out.append("static const char *const *const inputs = NULL;")
+    if derived:
+        out.append("static const char *const derived[] = {" + ", ".join(c_str(x) for x in dnames) + "};")
+    else:
+        out.append("static const char *const *const derived = NULL;")
+    out.append("")
+
+    if d.get("helpers"):
+        out.append(d["helpers"].rstrip("\n"))
+        out.append("")
+
+    def param_locals(code, typ, src="p", cast=""):
+        rows = []
+        for p in pnames:
+            if uses(code, p):
+                rows.append(f"    const {typ} {p} = {cast}{src}[P_{c_ident(p)}];")
+        return rows
+
+    # check()
+    has_check = bool(d.get("check"))
+    if has_check:
+        code = d["check"]
+        out.append("static int check(const float *p, sk_err_t *err)\n{")
+        out.extend(param_locals(code, "float"))
+        out.append(indent(code, 4))
+        out.append("}\n")
+
+    # derive()
+    dcode = "\n".join(x["expr"] for x in derived)
+    out.append("static void derive(const float *p, float dt, double *d)\n{")
+    if not derived:
+        out.append("    (void)p, (void)dt, (void)d;")
+    else:
+        dt_typ = d.get("derive_type", ctype)
+        pre = d.get("derive_prologue", "")
+        out.extend(param_locals(dcode + pre, dt_typ))
+        if pre:
+            out.append(indent(pre, 4))
+        if not uses(dcode + pre, "dt"):
+            out.append("    (void)dt;")
+        for x in derived:
+            out.append(f"    const {dt_typ} {x['name']} = {x['expr']};")
+            out.append(f"    d[D_{c_ident(x['name'])}] = {x['name']};")
+    out.append("}\n")
+
+    # init()
+    out.append("static void init(const float *p, float *const *s, uint32_t n)\n{")
+    if not state:
+        out.append("    (void)p, (void)s, (void)n;")
+    else:
+        icode = "\n".join(str(s.get("init", "0")) for s in state)
+        rows = param_locals(icode, "float")
+        if not rows:
+            out.append("    (void)p;")
+        out.extend(rows)
+        out.append("    for (uint32_t j = 0; j < n; j++) {")
+        for s in state:
+            init = str(s.get("init", "0.0f"))
+            if re.fullmatch(r"-?[0-9.]+(e-?[0-9]+)?", init):
+                init = c_float(float(init))
+            out.append(f"        s[S_{c_ident(s['name'])}][j] = {init};")
+        out.append("    }")
+    out.append("}\n")
+
+    # ODE right-hand side
+    ode = d.get("ode")
+    if ode:
+        out.extend(gen_ode(d, ode, pnames, snames, dnames, ctype))
+
+    # step()
+    body = d["step"]
+    prologue = d.get("prologue", "")
+    whole = body + prologue
+    vidx = d.get("v_index")
+    out.append("static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)\n{")
+    cast = "(double)" if ctype == "double" else ""
+    for p in pnames:
+        if uses(whole, p):
+            out.append(f"    const {ctype} {p} = {cast}sa_->p[P_{c_ident(p)}];")
+    for x in dnames:
+        if uses(whole, x):
+            c = "" if ctype == "double" else "(float)"
+            out.append(f"    const {ctype} {x} = {c}sa_->d[D_{c_ident(x)}];")
+    if uses(whole, "dt"):
+        out.append(f"    const {ctype} dt = sa_->dt;")
+    if uses(whole, "step_index"):
+        out.append("    const uint64_t step_index = sa_->step;")
+    if ode:
+        out.append("    const ode_ctx_t ode_c = ode_consts(sa_);")
+    if prologue:
+        out.append(indent(prologue, 4))
+    for s in snames:
+        out.append(f"    float *restrict c_{s} = sa_->s[S_{c_ident(s)}];")
+    for k, i in enumerate(inputs):
+        if uses(body, "in_" + i):
+            out.append(f"    const float *restrict c_in_{i} = sa_->in[{k}];")
+    out.append("    uint8_t *restrict spiked = sa_->spiked;")
+    out.append("")
+    out.append("    /* locals: stores through uint8_t* may alias *a */")
+    out.append("    const uint32_t n = sa_->n;")
+    out.append("    uint16_t *restrict ref = sa_->refrac;")
+    out.append("    const uint16_t ref_steps = sa_->refrac_steps;")
+    if not uses(body, "SK_REFRAC"):
+        out.append("    (void)ref, (void)ref_steps, (void)refrac;")
+    out.append("    SK_IVDEP" if not ode and not d.get("no_ivdep") else "")
+    out.append("    for (uint32_t j = 0; j < n; j++) {")
+    for s in snames:
+        out.append(f"        {ctype} {s} = c_{s}[j];")
+    for i in inputs:
+        if uses(body, "in_" + i):
+            out.append(f"        const {ctype} in_{i} = c_in_{i}[j];")
+    out.append("        int spike = 0;")
+    out.append(indent(body, 8))
+    for s in snames:
+        c = "(float)" if ctype == "double" else ""
+        out.append(f"        c_{s}[j] = {c}{s};")
+    out.append("        spiked[j] = (uint8_t)spike;")
+    out.append("    }")
+    out.append("}\n")
+    out.append("SK_MODEL_LOOP(step)\n")
+
+    out.append(f"const sk_model_t sk_model_{name} = {{")
+    out.append(f"    .name = {c_str(name)},")
+    out.append(f"    .summary = {c_str(d['summary'])},")
+    out.append(f"    .reference = {c_str(d['reference'])},")
+    out.append(f"    .time_unit = {c_str(d['time_unit'])},")
+    out.append(f"    .time_scale = {d['time_scale']!r},")
+    flags = d.get("flags") or []
+    known = {"sign_split": "SK_MODEL_SIGN_SPLIT", "no_refrac": "SK_MODEL_NO_REFRAC"}
+    for fl in flags:
+        if fl not in known:
+            raise DescError(f"{name}: unknown flag {fl!r}")
+    if flags:
+        out.append("    .flags = " + " | ".join(known[f] for f in flags) + ",")
+    out.append(f"    .version = {int(d.get('version', 1))},")
+    out.append(f"    .fingerprint = UINT64_C(0x{fingerprint:016x}),")
+    if d.get("current_input"):
+        out.append(f"    .current_input = {inputs.index(d['current_input'])},")
+    else:
+        out.append("    .current_input = -1,")
+    for member, arr, cnt in (("params", "params", len(params)), ("state", "state", len(state)),
+                             ("inputs", "inputs", len(inputs)), ("derived", "derived", len(derived))):
+        out.append(f"    .{member} = {arr},")
+        out.append(f"    .n_{member} = {cnt},")
+    if vidx:
+        out.append(f"    .v_index = S_{c_ident(vidx)},")
+    if has_check:
+        out.append("    .check = check,")
+    out.append("    .derive = derive,")
+    out.append("    .init = init,")
+    out.append("    .step = step,")
+    out.append("};")
+    text = "\n".join(out) + "\n"
+    # SK_REFRAC(v_old, v_new, z): the generic refractoriness hook (sk_model.h)
+    text = re.sub(r"SK_REFRAC\(([^,]+), ([^,]+), ([^)]+)\);",
+                  r"if (refrac)\n            \3 = sk_refrac_apply(ref, ref_steps, j, \1, &\2, \3);",
+                  text)
+    return name, text
+
+
+def gen_ode(d, ode, pnames, snames, dnames, ctype):
+    """The ODE system of a model: its variables (a subset of the state), a context with every
+    parameter, derived constant and the other state variables of one neuron, the right-hand
+    side, and optionally a threshold event (condition and action)."""
+    if ctype != "double":
+        raise DescError(f"{d['name']}: ODE models compute in double")
+    vars_ = ode["vars"]
+    for v in vars_:
+        if v not in snames:
+            raise DescError(f"{d['name']}: ODE variable {v!r} is not a state variable")
+    others = [s for s in snames if s not in vars_]
+    out = []
+    out.append(f"enum {{ {', '.join('Y_' + c_ident(v) for v in vars_)}, N_Y }};\n")
+    out.append("/* One neuron's constants and non-integrated state, as the right-hand side sees them. */")
+    out.append("typedef struct ode_ctx {")
+    for p in pnames:
+        out.append(f"    double {p};")
+    for x in dnames:
+        out.append(f"    double {x};")
+    for s in others:
+        out.append(f"    double {s};")
+    out.append("} ode_ctx_t;\n")
+    out.append("static ode_ctx_t ode_consts(const sk_step_args_t *a)\n{")
+    out.append("    ode_ctx_t c;")
+    for p in pnames:
+        out.append(f"    c.{p} = (double)a->p[P_{c_ident(p)}];")
+    for x in dnames:
+        out.append(f"    c.{x} = a->d[D_{c_ident(x)}];")
+    for s in others:
+        out.append(f"    c.{s} = 0.0;")
+    out.append("    return c;\n}\n")
+
+    def unpack(code, mutable_y):
+        rows = []
+        for p in pnames + dnames:
+            if uses(code, p):
+                rows.append(f"    const double {p} = c->{p};")
+        for s in others:
+            if uses(code, s):
+                rows.append(f"    const double {s} = c->{s};")
+        for v in vars_:
+            if uses(code, v):
+                q = "" if mutable_y else "const "
+                rows.append(f"    {q}double {v} = y[Y_{c_ident(v)}];")
+        return rows
+
+    rhs = ode["rhs"]
+    out.append("static void ode_rhs(const double *y, double *dy, const void *ctx)\n{")
+    out.append("    const ode_ctx_t *c = ctx;")
+    out.extend(unpack(rhs, False))
+    for v in vars_:
+        out.append(f"    double d_{v};")
+    out.append(indent(rhs, 4))
+    for v in vars_:
+        out.append(f"    dy[Y_{c_ident(v)}] = d_{v};")
+    out.append("}\n")
+    ev = ode.get("event")
+    if ev:
+        g = ev["distance"]
+        out.append("/* The event function: crosses zero upwards where the neuron spikes. */")
+        out.append("static double ode_event(const double *y, const void *ctx)\n{")
+        out.append("    const ode_ctx_t *c = ctx;")
+        out.extend(unpack(g, False))
+        out.append(f"    return {g};")
+        out.append("}\n")
+        act = ev["action"]
+        out.append("/* The event's action: the jump at the spike. */")
+        out.append("static void ode_action(double *y, void *ctx)\n{")
+        out.append("    ode_ctx_t *c = ctx;")
+        for p in pnames + dnames:
+            if uses(act, p):
+                out.append(f"    const double {p} = c->{p};")
+        for v in vars_:
+            if uses(act, v):
+                out.append(f"    double {v} = y[Y_{c_ident(v)}];")
+        for s in others:
+            if uses(act, s):
+                out.append(f"    double {s} = c->{s};")
+        out.append(indent(act, 4))
+        for v in vars_:
+            if uses(act, v):
+                out.append(f"    y[Y_{c_ident(v)}] = {v};")
+        for s in others:
+            if uses(act, s):
+                out.append(f"    c->{s} = {s};")
+        out.append("}\n")
+    # the solve macro used by the step block: copies the locals in and out
+    sys_name = "ode_sys"
+    out.append(f"static const sk_ode_sys_t {sys_name} = {{")
+    out.append("    .n = N_Y,")
+    out.append("    .rhs = ode_rhs,")
+    out.append(f"    .event = {'ode_event' if ev else 'NULL'},")
+    out.append(f"    .action = {'ode_action' if ev else 'NULL'},")
+    out.append(f"    .rtol = {float(ode.get('rtol', 1e-9))!r},")
+    out.append(f"    .atol = {float(ode.get('atol', 1e-9))!r},")
+    out.append("};\n")
+    lines = ["#define ODE_SOLVE(h_, n_events_) do { \\",
+             "        ode_ctx_t c_ = ode_c; \\"]
+    for s in others:
+        lines.append(f"        c_.{s} = {s}; \\")
+    lines.append("        double y_[N_Y]; \\")
+    for v in vars_:
+        lines.append(f"        y_[Y_{c_ident(v)}] = {v}; \\")
+    lines.append(f"        n_events_ = sk_ode_solve(&{sys_name}, y_, (h_), &c_); \\")
+    for v in vars_:
+        lines.append(f"        {v} = y_[Y_{c_ident(v)}]; \\")
+    for s in others:
+        lines.append(f"        {s} = c_.{s}; \\")
+    lines.append("    } while (0)")
+    out.append("/* ODE_SOLVE(h, events): integrates the ODE variables of the neuron in the step's locals")
+    out.append(" * over h; events = the number of threshold events the solver handled. */")
+    out.append("\n".join(lines) + "\n")
+    return out
+
+
+def main(argv):
+    check = "--check" in argv
+    common = load_common()
+    stale = []
+    names = []
+    for fn in sorted(os.listdir(HERE)):
+        if not fn.endswith(".yaml") or fn == "common.yaml":
+            continue
+        try:
+            name, text = generate(os.path.join(HERE, fn), common)
+        except (DescError, KeyError) as e:
+            print(f"gen.py: {fn}: {e}", file=sys.stderr)
+            return 2
+        names.append(name)
+        dst = os.path.join(OUT_DIR, name + ".c")
+        old = open(dst).read() if os.path.exists(dst) else None
+        if old != text:
+            if check:
+                stale.append(dst)
+            else:
+                with open(dst, "w") as f:
+                    f.write(text)
+                print(f"wrote {os.path.relpath(dst, ROOT)}")
+    order = common.get("registry") or []
+    if sorted(order) != sorted(names):
+        print(f"gen.py: common.yaml's registry {order} must list every description {names}",
+              file=sys.stderr)
+        return 2
+    deff = ["/* models.def: the model registry, one X(name) per model, in listing order.",
+            " * GENERATED by core/models/gen.py from core/models/common.yaml's registry list. */"]
+    deff += [f"X({n})" for n in order]
+    text = "\n".join(deff) + "\n"
+    dst = os.path.join(OUT_DIR, "models.def")
+    if (open(dst).read() if os.path.exists(dst) else None) != text:
+        if check:
+            stale.append(dst)
+        else:
+            with open(dst, "w") as f:
+                f.write(text)
+            print(f"wrote {os.path.relpath(dst, ROOT)}")
+    if check:
+        if stale:
+            for s in stale:
+                print(f"stale: {os.path.relpath(s, ROOT)} differs from its description; "
+                      "run /usr/bin/python3 core/models/gen.py", file=sys.stderr)
+            return 1
+        print(f"{len(names)} generated model files are current")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
