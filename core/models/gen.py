@@ -26,7 +26,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT_DIR = os.path.join(ROOT, "core", "src", "models")
-MAX = {"params": 24, "state": 12, "inputs": 3, "derived": 24}
+MAX = {"params": 24, "state": 16, "inputs": 3, "derived": 24}
 
 
 class DescError(Exception):
@@ -93,6 +93,8 @@ def indent(code, n):
 def field_row(f, state):
     name, unit, doc = f["name"], f.get("unit", "1"), f.get("doc", "")
     if state:
+        if f.get("lo_part"):
+            return f"    SK_STATE_LO({c_str(name)}, {c_str(unit)}, {c_str(doc)}),"
         return f"    SK_STATE({c_str(name)}, {c_str(unit)}, {c_str(doc)}),"
     flags = []
     if f.get("lo_open"):
@@ -119,6 +121,18 @@ def generate(path, common):
         raise DescError(f"{name}: compute must be float or double")
     params = resolve_fields(d.get("params"), common, name)
     state = resolve_fields(d.get("state"), common, name)
+    # A float64 state variable X is stored as two float32 columns: X (the value rounded to
+    # float32: what recorders, the API and users see) and X_lo, the low-order part
+    # (float)(x - (double)X), appended after the visible state; together about 48 bits.
+    lo_of = {}
+    for st in list(state):
+        if st.get("f64"):
+            if ctype != "double":
+                raise DescError(f"{name}: f64 state needs compute: double")
+            lo = {"name": st["name"] + "_lo", "unit": st.get("unit", "1"), "lo_part": True,
+                  "doc": f"low-order float32 part of {st['name']} (float64 state, two float32 columns)"}
+            lo_of[st["name"]] = lo["name"]
+            state.append(lo)
     inputs = d.get("inputs") or []
     derived = d.get("derived") or []
     for key, lst in (("params", params), ("state", state), ("inputs", inputs), ("derived", derived)):
@@ -129,7 +143,7 @@ def generate(path, common):
     dnames = [x["name"] for x in derived]
     all_names = pnames + snames + dnames + ["in_" + i for i in inputs]
     reserved = {"sa_", "n", "j", "ref", "ref_steps", "refrac", "spiked", "spike", "dt", "step_index",
-                "p", "d", "s", "err", "ode_c"}
+                "p_", "d_", "s_", "err", "ode_c", "c_", "y_"}
     if reserved & set(all_names):
         raise DescError(f"{name}: names reserved by the generator: {sorted(reserved & set(all_names))}")
     if len(set(all_names)) != len(all_names):
@@ -179,7 +193,7 @@ def generate(path, common):
         out.append(d["helpers"].rstrip("\n"))
         out.append("")
 
-    def param_locals(code, typ, src="p", cast=""):
+    def param_locals(code, typ, src="p_", cast=""):
         rows = []
         for p in pnames:
             if uses(code, p):
@@ -190,16 +204,16 @@ def generate(path, common):
     has_check = bool(d.get("check"))
     if has_check:
         code = d["check"]
-        out.append("static int check(const float *p, sk_err_t *err)\n{")
+        out.append("static int check(const float *p_, sk_err_t *err)\n{")
         out.extend(param_locals(code, "float"))
         out.append(indent(code, 4))
         out.append("}\n")
 
     # derive()
     dcode = "\n".join(x["expr"] for x in derived)
-    out.append("static void derive(const float *p, float dt, double *d)\n{")
+    out.append("static void derive(const float *p_, float dt, double *d_)\n{")
     if not derived:
-        out.append("    (void)p, (void)dt, (void)d;")
+        out.append("    (void)p_, (void)dt, (void)d_;")
     else:
         dt_typ = d.get("derive_type", ctype)
         pre = d.get("derive_prologue", "")
@@ -210,25 +224,25 @@ def generate(path, common):
             out.append("    (void)dt;")
         for x in derived:
             out.append(f"    const {dt_typ} {x['name']} = {x['expr']};")
-            out.append(f"    d[D_{c_ident(x['name'])}] = {x['name']};")
+            out.append(f"    d_[D_{c_ident(x['name'])}] = {x['name']};")
     out.append("}\n")
 
     # init()
-    out.append("static void init(const float *p, float *const *s, uint32_t n)\n{")
+    out.append("static void init(const float *p_, float *const *s_, uint32_t n)\n{")
     if not state:
-        out.append("    (void)p, (void)s, (void)n;")
+        out.append("    (void)p_, (void)s_, (void)n;")
     else:
         icode = "\n".join(str(s.get("init", "0")) for s in state)
         rows = param_locals(icode, "float")
         if not rows:
-            out.append("    (void)p;")
+            out.append("    (void)p_;")
         out.extend(rows)
         out.append("    for (uint32_t j = 0; j < n; j++) {")
         for s in state:
             init = str(s.get("init", "0.0f"))
             if re.fullmatch(r"-?[0-9.]+(e-?[0-9]+)?", init):
                 init = c_float(float(init))
-            out.append(f"        s[S_{c_ident(s['name'])}][j] = {init};")
+            out.append(f"        s_[S_{c_ident(s['name'])}][j] = {init};")
         out.append("    }")
     out.append("}\n")
 
@@ -264,6 +278,8 @@ def generate(path, common):
     for k, i in enumerate(inputs):
         if uses(body, "in_" + i):
             out.append(f"    const float *restrict c_in_{i} = sa_->in[{k}];")
+    if ctype == "double":
+        out.append("    const double *const *in64 = sa_->in64;")
     out.append("    uint8_t *restrict spiked = sa_->spiked;")
     out.append("")
     out.append("    /* locals: stores through uint8_t* may alias *a */")
@@ -274,16 +290,25 @@ def generate(path, common):
         out.append("    (void)ref, (void)ref_steps, (void)refrac;")
     out.append("    SK_IVDEP" if not ode and not d.get("no_ivdep") else "")
     out.append("    for (uint32_t j = 0; j < n; j++) {")
-    for s in snames:
-        out.append(f"        {ctype} {s} = c_{s}[j];")
-    for i in inputs:
+    vis = [x for x in snames if x not in lo_of.values()]
+    for s in vis:
+        if s in lo_of:
+            out.append(f"        {ctype} {s} = (double)c_{s}[j] + (double)c_{lo_of[s]}[j];")
+        else:
+            out.append(f"        {ctype} {s} = c_{s}[j];")
+    for k, i in enumerate(inputs):
         if uses(body, "in_" + i):
-            out.append(f"        const {ctype} in_{i} = c_in_{i}[j];")
+            if ctype == "double":
+                out.append(f"        const double in_{i} = in64 ? in64[{k}][j] : (double)c_in_{i}[j];")
+            else:
+                out.append(f"        const {ctype} in_{i} = c_in_{i}[j];")
     out.append("        int spike = 0;")
     out.append(indent(body, 8))
-    for s in snames:
+    for s in vis:
         c = "(float)" if ctype == "double" else ""
         out.append(f"        c_{s}[j] = {c}{s};")
+        if s in lo_of:
+            out.append(f"        c_{lo_of[s]}[j] = (float)({s} - (double)c_{s}[j]);")
     out.append("        spiked[j] = (uint8_t)spike;")
     out.append("    }")
     out.append("}\n")

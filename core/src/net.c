@@ -743,6 +743,9 @@ int sk_net_set_state(sk_net_t *net, uint32_t pop, const char *var, uint32_t firs
         if (!isfinite(values[i]))
             return sk_err_set(err, SK_ERANGE, "values", "value %u is not finite", i);
     memcpy(p->s[k] + first, values, (size_t)n * sizeof(float));
+    const int lo = sk_model_state_lo(p->model, (uint32_t)k); /* a float64 variable's low part */
+    if (lo >= 0)
+        memset(p->s[lo] + first, 0, (size_t)n * sizeof(float));
     return 0;
 }
 

@@ -30,13 +30,16 @@ extern "C" {
 
 /* Upper bounds on the tables, so callers can use fixed-size arrays. */
 #define SK_MODEL_MAX_PARAMS  24
-#define SK_MODEL_MAX_STATE   12
+#define SK_MODEL_MAX_STATE   16
 #define SK_MODEL_MAX_INPUTS  3
 #define SK_MODEL_MAX_DERIVED 24
 
 /* sk_field_t.flags */
 #define SK_FIELD_LO_OPEN 0x1u /* the lower bound is excluded: value > lo */
 #define SK_FIELD_HI_OPEN 0x2u /* the upper bound is excluded: value < hi */
+#define SK_FIELD_LO_PART 0x8u /* state: the low-order float32 part of the float64 variable
+                                 named without the "_lo" suffix (value = hi + lo); set with
+                                 the variable to 0 whenever the variable is set from outside */
 #define SK_FIELD_INF_OK  0x4u /* an infinite value is accepted when the range includes it
                                  (NEST's V_min = -inf: no lower bound) */
 
@@ -54,6 +57,8 @@ typedef struct sk_field {
 #define SK_MODEL_SIGN_SPLIT 0x1u /* two input channels; a synapse of weight w feeds channel 0
                                     with w if w > 0 and channel 1 with -w if w < 0 (Norse's
                                     relu split of CobaLIF conductances) */
+#define SK_MODEL_NO_REFRAC 0x2u  /* the model has its own refractoriness (NEST's t_ref): the
+                                    network refuses the generic `refractory_steps` for it */
 
 /* Arguments of one step of one population. The network fills this once per population and
  * only updates `step` between steps. All arrays have `n` elements. */
@@ -67,6 +72,10 @@ typedef struct sk_step_args {
                                 float values, which double holds exactly) */
     float *const *s;         /* state columns s[k][i], k in the order of model->state */
     const float *const *in;  /* in[c][i]: summed input of channel c arriving at this step */
+    const double *const *in64; /* optional (NULL = off): the same inputs in float64, read
+                                  instead of `in` by float64 models (compute: double). The
+                                  conformance runner passes the references' inputs exactly;
+                                  the network's synaptic sums are float32 today */
     uint8_t *spiked;         /* out: 1 where neuron i spiked at this step, else 0 */
     uint16_t *refrac;        /* optional (NULL = off): steps of refractoriness left */
     uint16_t refrac_steps;   /* steps a spike makes refractory, when refrac != NULL */
@@ -177,6 +186,10 @@ const sk_model_t *sk_model_find(const char *name); /* NULL when unknown */
 int sk_model_param_index(const sk_model_t *m, const char *name);
 int sk_model_state_index(const sk_model_t *m, const char *name);
 int sk_model_input_index(const sk_model_t *m, const char *name);
+
+/* Index of the low-order part (SK_FIELD_LO_PART) of state variable k, or -1 when the
+ * variable is float32 only. */
+int sk_model_state_lo(const sk_model_t *m, uint32_t k);
 
 /* Writes the defaults of every parameter into p[0..n_params). */
 void sk_model_defaults(const sk_model_t *m, float *p);

@@ -65,31 +65,31 @@ static float exprel32(float y)
     return (expf(y) - 1.0f) / y;
 }
 
-static void derive(const float *p, float dt, double *d)
+static void derive(const float *p_, float dt, double *d_)
 {
-    const float tau = p[P_TAU];
-    const float tau_a = p[P_TAU_A];
+    const float tau = p_[P_TAU];
+    const float tau_a = p_[P_TAU_A];
     const float lin_V = -(1.0f / tau);
-    d[D_LIN_V] = lin_V;
+    d_[D_LIN_V] = lin_V;
     const float lin_a = -(1.0f / tau_a);
-    d[D_LIN_A] = lin_a;
+    d_[D_LIN_A] = lin_a;
     const float phi_V = exprel32(dt * lin_V);
-    d[D_PHI_V] = phi_V;
+    d_[D_PHI_V] = phi_V;
     const float phi_a = exprel32(dt * lin_a);
-    d[D_PHI_A] = phi_a;
+    d_[D_PHI_A] = phi_a;
     const float dtphi_V = dt * phi_V;
-    d[D_DTPHI_V] = dtphi_V;
+    d_[D_DTPHI_V] = dtphi_V;
     const float dtphi_a = dt * phi_a;
-    d[D_DTPHI_A] = dtphi_a;
+    d_[D_DTPHI_A] = dtphi_a;
 }
 
-static void init(const float *p, float *const *s, uint32_t n)
+static void init(const float *p_, float *const *s_, uint32_t n)
 {
-    const float V_rest = p[P_V_REST];
+    const float V_rest = p_[P_V_REST];
     for (uint32_t j = 0; j < n; j++) {
-        s[S_V][j] = V_rest;
-        s[S_A][j] = 0.0f;
-        s[S_T_LAST_SPIKE][j] = -1e7f;
+        s_[S_V][j] = V_rest;
+        s_[S_A][j] = 0.0f;
+        s_[S_T_LAST_SPIKE][j] = -1e7f;
     }
 }
 

@@ -61,10 +61,10 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"g_e", "g_i"};
 static const char *const derived[] = {"k_mem", "k_exc", "k_inh"};
 
-static int check(const float *p, sk_err_t *err)
+static int check(const float *p_, sk_err_t *err)
 {
-    const float v_reset = p[P_V_RESET];
-    const float v_thresh = p[P_V_THRESH];
+    const float v_reset = p_[P_V_RESET];
+    const float v_thresh = p_[P_V_THRESH];
     if (!(v_thresh > v_reset))
         return sk_err_set(err, SK_ERANGE, "v_thresh", "must be greater than v_reset (%g mV), "
                           "else a neuron fires again right after its reset (got %g)",
@@ -72,26 +72,26 @@ static int check(const float *p, sk_err_t *err)
     return 0;
 }
 
-static void derive(const float *p, float dt, double *d)
+static void derive(const float *p_, float dt, double *d_)
 {
-    const float tau_syn_exc_inv = p[P_TAU_SYN_EXC_INV];
-    const float tau_syn_inh_inv = p[P_TAU_SYN_INH_INV];
-    const float c_m_inv = p[P_C_M_INV];
+    const float tau_syn_exc_inv = p_[P_TAU_SYN_EXC_INV];
+    const float tau_syn_inh_inv = p_[P_TAU_SYN_INH_INV];
+    const float c_m_inv = p_[P_C_M_INV];
     const float k_mem = dt * c_m_inv;
-    d[D_K_MEM] = k_mem;
+    d_[D_K_MEM] = k_mem;
     const float k_exc = (-dt) * tau_syn_exc_inv;
-    d[D_K_EXC] = k_exc;
+    d_[D_K_EXC] = k_exc;
     const float k_inh = (-dt) * tau_syn_inh_inv;
-    d[D_K_INH] = k_inh;
+    d_[D_K_INH] = k_inh;
 }
 
-static void init(const float *p, float *const *s, uint32_t n)
+static void init(const float *p_, float *const *s_, uint32_t n)
 {
-    (void)p;
+    (void)p_;
     for (uint32_t j = 0; j < n; j++) {
-        s[S_V][j] = 0.0f;
-        s[S_G_E][j] = 0.0f;
-        s[S_G_I][j] = 0.0f;
+        s_[S_V][j] = 0.0f;
+        s_[S_G_E][j] = 0.0f;
+        s_[S_G_I][j] = 0.0f;
     }
 }
 

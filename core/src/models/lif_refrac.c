@@ -43,23 +43,23 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"current"};
 static const char *const derived[] = {"k_mem", "k_syn"};
 
-static void derive(const float *p, float dt, double *d)
+static void derive(const float *p_, float dt, double *d_)
 {
-    const float tau_syn_inv = p[P_TAU_SYN_INV];
-    const float tau_mem_inv = p[P_TAU_MEM_INV];
+    const float tau_syn_inv = p_[P_TAU_SYN_INV];
+    const float tau_mem_inv = p_[P_TAU_MEM_INV];
     const float k_mem = dt * tau_mem_inv;
-    d[D_K_MEM] = k_mem;
+    d_[D_K_MEM] = k_mem;
     const float k_syn = (-dt) * tau_syn_inv;
-    d[D_K_SYN] = k_syn;
+    d_[D_K_SYN] = k_syn;
 }
 
-static void init(const float *p, float *const *s, uint32_t n)
+static void init(const float *p_, float *const *s_, uint32_t n)
 {
-    const float v_leak = p[P_V_LEAK];
+    const float v_leak = p_[P_V_LEAK];
     for (uint32_t j = 0; j < n; j++) {
-        s[S_V][j] = v_leak;
-        s[S_I][j] = 0.0f;
-        s[S_RHO][j] = 0.0f;
+        s_[S_V][j] = v_leak;
+        s_[S_I][j] = 0.0f;
+        s_[S_RHO][j] = 0.0f;
     }
 }
 

@@ -67,6 +67,18 @@ int sk_model_input_index(const sk_model_t *m, const char *name)
     return SK_ENOENT;
 }
 
+int sk_model_state_lo(const sk_model_t *m, uint32_t k)
+{
+    if (k >= m->n_state || (m->state[k].flags & SK_FIELD_LO_PART))
+        return -1;
+    const size_t len = strlen(m->state[k].name);
+    for (uint32_t j = 0; j < m->n_state; j++)
+        if ((m->state[j].flags & SK_FIELD_LO_PART) && strncmp(m->state[j].name, m->state[k].name, len) == 0 &&
+            strcmp(m->state[j].name + len, "_lo") == 0)
+            return (int)j;
+    return -1;
+}
+
 void sk_model_defaults(const sk_model_t *m, float *p)
 {
     for (uint32_t k = 0; k < m->n_params; k++)

@@ -17,14 +17,14 @@ static const sk_field_t *const state = NULL;
 static const char *const *const inputs = NULL;
 static const char *const *const derived = NULL;
 
-static void derive(const float *p, float dt, double *d)
+static void derive(const float *p_, float dt, double *d_)
 {
-    (void)p, (void)dt, (void)d;
+    (void)p_, (void)dt, (void)d_;
 }
 
-static void init(const float *p, float *const *s, uint32_t n)
+static void init(const float *p_, float *const *s_, uint32_t n)
 {
-    (void)p, (void)s, (void)n;
+    (void)p_, (void)s_, (void)n;
 }
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
