@@ -20,7 +20,7 @@ static json_t *param_json(const sk_field_t *f)
     if (!o)
         return NULL;
     int bad = sk__set(o, "name", json_string(f->name)) || sk__set(o, "unit", json_string(f->unit)) ||
-              sk__set(o, "default", sk_proto_float(f->dflt)) || sk__set(o, "minimum", bound(f->lo)) ||
+              sk__set(o, "default", bound(f->dflt)) || sk__set(o, "minimum", bound(f->lo)) ||
               sk__set(o, "maximum", bound(f->hi)) ||
               sk__set(o, "exclusive_minimum", json_boolean(f->flags & SK_FIELD_LO_OPEN)) ||
               sk__set(o, "exclusive_maximum", json_boolean(f->flags & SK_FIELD_HI_OPEN)) ||

@@ -124,7 +124,9 @@ static void check_table(const sk_model_t *m, const sk_field_t *f, uint32_t n, co
         cr_expect(nonempty(f[k].name), "%s: %s %u has no name", m->name, what, k);
         cr_expect(nonempty(f[k].unit), "%s.%s has no unit", m->name, f[k].name);
         cr_expect(nonempty(f[k].doc), "%s.%s has no doc", m->name, f[k].name);
-        cr_expect_eq(f[k].flags & ~(SK_FIELD_LO_OPEN | SK_FIELD_HI_OPEN), 0u);
+        cr_expect_eq(f[k].flags & ~(SK_FIELD_LO_OPEN | SK_FIELD_HI_OPEN | SK_FIELD_INF_OK |
+                                     SK_FIELD_LO_PART),
+                     0u);
         for (uint32_t j = 0; j < k; j++)
             cr_expect(strcmp(f[j].name, f[k].name) != 0, "%s: %s %s twice", m->name, what,
                       f[k].name);
@@ -158,9 +160,11 @@ Test(registry, every_descriptor_is_complete_and_within_the_table_bounds)
         cr_expect(m->n_inputs >= 1 && m->n_inputs <= SK_MODEL_MAX_INPUTS, "%s", m->name);
         cr_expect_leq(m->n_derived, SK_MODEL_MAX_DERIVED, "%s", m->name);
         cr_expect_lt(m->v_index, m->n_state, "%s", m->name);
-        cr_expect_eq(m->flags & ~SK_MODEL_SIGN_SPLIT, 0u, "%s: unknown flags", m->name);
+        cr_expect_eq(m->flags & ~(SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC), 0u,
+                     "%s: unknown flags", m->name);
         if (m->flags & SK_MODEL_SIGN_SPLIT)
-            cr_expect_eq(m->n_inputs, 2u, "%s: a sign split needs two channels", m->name);
+            cr_expect_geq(m->n_inputs, 2u, "%s: a sign split needs two channels", m->name);
+        cr_expect(m->current_input < (int32_t)m->n_inputs, "%s: current_input", m->name);
         cr_assert(m->params && m->state && m->inputs, "%s: tables", m->name);
         cr_assert(m->derive && m->init && m->step, "%s: functions", m->name);
         cr_expect(m->n_derived == 0 || m->derived, "%s: derived names", m->name);
@@ -191,7 +195,8 @@ Test(registry, defaults_lie_inside_their_own_ranges)
         for (uint32_t j = 0; j < m->n_params; j++) {
             const sk_field_t *f = &m->params[j];
             cr_expect(f->lo <= f->hi, "%s.%s: empty range", m->name, f->name);
-            cr_expect(isfinite(f->dflt), "%s.%s", m->name, f->name);
+            cr_expect(isfinite(f->dflt) || (f->flags & SK_FIELD_INF_OK), "%s.%s", m->name,
+                      f->name);
             cr_expect_eq(sk_field_check(f, f->dflt, NULL), 0, "%s.%s", m->name, f->name);
         }
     }
@@ -266,7 +271,10 @@ Test(registry, out_of_range_and_non_finite_parameters_are_rejected_naming_the_pa
             const sk_field_t *f = &m->params[j];
             expect_rejected(m, j, NAN);
             expect_rejected(m, j, INFINITY);
-            expect_rejected(m, j, -INFINITY);
+            if ((f->flags & SK_FIELD_INF_OK) && f->lo == -INFINITY) /* NEST's V_min = -inf */
+                cr_expect_eq(sk_field_check(f, -INFINITY, NULL), 0, "%s.%s", m->name, f->name);
+            else
+                expect_rejected(m, j, -INFINITY);
             if (isfinite(f->lo)) {
                 expect_rejected(m, j, nextafterf(f->lo, -INFINITY));
                 if (f->flags & SK_FIELD_LO_OPEN)
