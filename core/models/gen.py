@@ -37,6 +37,20 @@ def c_ident(name):
     return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
+def c_double(x):
+    """A double literal that reads back as the same double (or an infinity)."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise DescError(f"number expected, got {x!r}")
+    if math.isinf(x):
+        return "INFINITY" if x > 0 else "-INFINITY"
+    r = repr(x)
+    if "e" not in r and "." not in r:
+        r += ".0"
+    return r
+
+
 def c_float(x):
     """A float literal that reads back as the same float32 (or an infinity)."""
     try:
@@ -104,8 +118,8 @@ def field_row(f, state):
     if f.get("inf_ok"):
         flags.append("SK_FIELD_INF_OK")
     fl = " | ".join(flags) if flags else "0"
-    return (f"    SK_FIELD({c_str(name)}, {c_str(unit)}, {c_float(f['default'])}, "
-            f"{c_float(f.get('lo', '-inf'))}, {c_float(f.get('hi', 'inf'))}, {fl},\n"
+    return (f"    SK_FIELD({c_str(name)}, {c_str(unit)}, {c_double(f['default'])}, "
+            f"{c_double(f.get('lo', '-inf'))}, {c_double(f.get('hi', 'inf'))}, {fl},\n"
             f"             {c_str(doc)}),")
 
 
@@ -193,8 +207,9 @@ def generate(path, common):
         out.append(d["helpers"].rstrip("\n"))
         out.append("")
 
-    def param_locals(code, typ, src="p_", cast=""):
+    def param_locals(code, typ, src="p_"):
         rows = []
+        cast = "(float)" if typ == "float" else ""
         for p in pnames:
             if uses(code, p):
                 rows.append(f"    const {typ} {p} = {cast}{src}[P_{c_ident(p)}];")
@@ -204,23 +219,23 @@ def generate(path, common):
     has_check = bool(d.get("check"))
     if has_check:
         code = d["check"]
-        out.append("static int check(const float *p_, sk_err_t *err)\n{")
-        out.extend(param_locals(code, "float"))
+        out.append("static int check(const double *p_, sk_err_t *err)\n{")
+        out.extend(param_locals(code, ctype))
         out.append(indent(code, 4))
         out.append("}\n")
 
     # derive()
     dcode = "\n".join(x["expr"] for x in derived)
-    out.append("static void derive(const float *p_, float dt, double *d_)\n{")
+    out.append("static void derive(const double *p_, float dt, double *d_)\n{")
     if not derived:
         out.append("    (void)p_, (void)dt, (void)d_;")
     else:
         dt_typ = d.get("derive_type", ctype)
         pre = d.get("derive_prologue", "")
-        out.extend(param_locals(dcode + pre, dt_typ))
+        out.extend(param_locals(dcode + "\n" + pre, dt_typ))
         if pre:
             out.append(indent(pre, 4))
-        if not uses(dcode + pre, "dt"):
+        if not uses(dcode + "\n" + pre, "dt"):
             out.append("    (void)dt;")
         for x in derived:
             out.append(f"    const {dt_typ} {x['name']} = {x['expr']};")
@@ -228,36 +243,46 @@ def generate(path, common):
     out.append("}\n")
 
     # init()
-    out.append("static void init(const float *p_, float *const *s_, uint32_t n)\n{")
+    out.append("static void init(const double *p_, float *const *s_, uint32_t n)\n{")
     if not state:
         out.append("    (void)p_, (void)s_, (void)n;")
     else:
         icode = "\n".join(str(s.get("init", "0")) for s in state)
-        rows = param_locals(icode, "float")
+        rows = param_locals(icode, ctype)
         if not rows:
             out.append("    (void)p_;")
         out.extend(rows)
         out.append("    for (uint32_t j = 0; j < n; j++) {")
         for s in state:
-            init = str(s.get("init", "0.0f"))
+            if s.get("lo_part"):
+                continue
+            init = str(s.get("init", "0"))
             if re.fullmatch(r"-?[0-9.]+(e-?[0-9]+)?", init):
-                init = c_float(float(init))
-            out.append(f"        s_[S_{c_ident(s['name'])}][j] = {init};")
+                init = c_float(float(init)) if ctype == "float" else c_double(float(init))
+            col = f"s_[S_{c_ident(s['name'])}][j]"
+            if s["name"] in lo_of:  # the value split into its float32 high and low parts
+                out.append(f"        {col} = (float)({init});")
+                out.append(f"        s_[S_{c_ident(lo_of[s['name']])}][j] = "
+                           f"(float)(({init}) - (double){col});")
+            elif ctype == "double":
+                out.append(f"        {col} = (float)({init});")
+            else:
+                out.append(f"        {col} = {init};")
         out.append("    }")
     out.append("}\n")
 
     # ODE right-hand side
     ode = d.get("ode")
     if ode:
-        out.extend(gen_ode(d, ode, pnames, snames, dnames, ctype))
+        out.extend(gen_ode(d, ode, pnames, snames, dnames, ctype, set(lo_of.values())))
 
     # step()
     body = d["step"]
     prologue = d.get("prologue", "")
-    whole = body + prologue
+    whole = body + "\n" + prologue
     vidx = d.get("v_index")
     out.append("static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)\n{")
-    cast = "(double)" if ctype == "double" else ""
+    cast = "" if ctype == "double" else "(float)"
     for p in pnames:
         if uses(whole, p):
             out.append(f"    const {ctype} {p} = {cast}sa_->p[P_{c_ident(p)}];")
@@ -353,7 +378,7 @@ def generate(path, common):
     return name, text
 
 
-def gen_ode(d, ode, pnames, snames, dnames, ctype):
+def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
     """The ODE system of a model: its variables (a subset of the state), a context with every
     parameter, derived constant and the other state variables of one neuron, the right-hand
     side, and optionally a threshold event (condition and action)."""
@@ -363,7 +388,7 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype):
     for v in vars_:
         if v not in snames:
             raise DescError(f"{d['name']}: ODE variable {v!r} is not a state variable")
-    others = [s for s in snames if s not in vars_]
+    others = [s for s in snames if s not in vars_ and s not in lo_names]
     out = []
     out.append(f"enum {{ {', '.join('Y_' + c_ident(v) for v in vars_)}, N_Y }};\n")
     out.append("/* One neuron's constants and non-integrated state, as the right-hand side sees them. */")
@@ -378,7 +403,7 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype):
     out.append("static ode_ctx_t ode_consts(const sk_step_args_t *a)\n{")
     out.append("    ode_ctx_t c;")
     for p in pnames:
-        out.append(f"    c.{p} = (double)a->p[P_{c_ident(p)}];")
+        out.append(f"    c.{p} = a->p[P_{c_ident(p)}];")
     for x in dnames:
         out.append(f"    c.{x} = a->d[D_{c_ident(x)}];")
     for s in others:

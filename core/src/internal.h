@@ -68,7 +68,7 @@ typedef struct sk__pop {
     uint32_t n;         /* neurons */
     uint32_t offset;    /* first global id */
     uint32_t index;     /* position in the description */
-    float p[SK_MODEL_MAX_PARAMS];
+    double p[SK_MODEL_MAX_PARAMS];
     double d[SK_MODEL_MAX_DERIVED];
     float dt;           /* in the model's time unit */
     float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */

@@ -119,7 +119,7 @@ static int check_init(const sk_pop_spec_t *ps, const sk_model_t *m, uint32_t k, 
 }
 
 /* Validates population k; writes its parameters into p. */
-static int check_pop(const sk_net_spec_t *spec, uint32_t k, float *p, sk_err_t *err)
+static int check_pop(const sk_net_spec_t *spec, uint32_t k, double *p, sk_err_t *err)
 {
     const sk_pop_spec_t *ps = &spec->pops[k];
     if (!sk__valid_name(ps->name))
@@ -284,7 +284,7 @@ static uint64_t hist_ids(const sk_limits_t *l, uint64_t n_neurons)
 /* Create                                                                                */
 
 typedef struct plan {
-    float p[SK_MODEL_MAX_PARAMS];
+    double p[SK_MODEL_MAX_PARAMS];
     uint32_t depth;
 } plan_t;
 
@@ -758,7 +758,7 @@ int sk_net_set_params(sk_net_t *net, uint32_t pop, const sk_param_t *params, uin
     if (pop >= net->n_pops)
         return sk_err_set(err, SK_ENOENT, "population", "no such population");
     sk__pop_t *p = &net->pops[pop];
-    float copy[SK_MODEL_MAX_PARAMS];
+    double copy[SK_MODEL_MAX_PARAMS];
     memcpy(copy, p->p, sizeof copy);
     for (uint32_t j = 0; j < n; j++) {
         int idx = sk_model_param_index(p->model, params[j].name);

@@ -143,12 +143,9 @@ int sk_proto_params_decode(const json_t *body, const sk_model_t *model, sk_proto
             return sk__fail(&d, SK_EINVAL, SK_PROTO_UNKNOWN_FIELD,
                             "not a parameter of model %s (parameters: %s)", model->name, list);
         }
-        sk_err_t err = {0};
-        float x;
-        if ((rc = sk__as_float(&d, val, &x)) != 0)
+        double x;
+        if ((rc = sk__as_param(&d, val, &model->params[idx], &x)) != 0)
             return rc;
-        if (sk_field_check(&model->params[idx], x, &err) != 0)
-            return sk__fail(&d, SK_ERANGE, SK_PROTO_INVALID_FIELD, "%s", err.msg);
         r.items[r.n].name = model->params[idx].name;
         r.items[r.n++].value = x;
         sk__path_pop(&d.path, mark);

@@ -49,7 +49,7 @@ static int decode_params(sk__dec_t *d, const json_t *v, const sk_model_t *m, sk_
     sk_param_t *p = sk__arena_alloc(d->arena, json_object_size(v), sizeof *p);
     if (!p)
         return sk__oom(d);
-    float full[SK_MODEL_MAX_PARAMS];
+    double full[SK_MODEL_MAX_PARAMS];
     sk_model_defaults(m, full);
     const char *key;
     json_t *val;
@@ -63,12 +63,9 @@ static int decode_params(sk__dec_t *d, const json_t *v, const sk_model_t *m, sk_
             return sk__fail(d, SK_EINVAL, SK_PROTO_UNKNOWN_FIELD,
                             "not a parameter of model %s (parameters: %s)", m->name, list);
         }
-        float x;
-        sk_err_t err = {0};
-        if ((rc = sk__as_float(d, val, &x)) != 0)
+        double x;
+        if ((rc = sk__as_param(d, val, &m->params[idx], &x)) != 0)
             return rc;
-        if (sk_field_check(&m->params[idx], x, &err) != 0)
-            return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD, "%s", err.msg);
         p[n].name = m->params[idx].name;
         p[n++].value = x;
         full[idx] = x;
@@ -252,7 +249,7 @@ int sk__decode_pop(sk__dec_t *d, const json_t *v, const sk_pop_spec_t *prev, uin
         sk__path_pop(&d->path, mark);
     } else {
         sk_err_t err = {0};
-        float full[SK_MODEL_MAX_PARAMS];
+        double full[SK_MODEL_MAX_PARAMS];
         sk_model_defaults(m, full);
         if (sk_model_check_params(m, full, &err) != 0)
             return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD, "model defaults: %s", err.msg);

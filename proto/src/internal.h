@@ -87,6 +87,9 @@ int sk__as_double(sk__dec_t *d, const json_t *v, double lo, double hi, double *o
 /* A number that fits float32 (finite after conversion). */
 int sk__as_float(sk__dec_t *d, const json_t *v, float *out);
 int sk__as_bool(sk__dec_t *d, const json_t *v, int *out);
+/* A model parameter: a finite number, or the string "inf" / "-inf" where the field accepts
+ * an infinity (SK_FIELD_INF_OK, NEST's V_min); then checked against the field's range. */
+int sk__as_param(sk__dec_t *d, const json_t *v, const sk_field_t *f, double *out);
 int sk__as_string(sk__dec_t *d, const json_t *v, size_t max_len, const char **out);
 int sk__as_name(sk__dec_t *d, const json_t *v, const char **out);
 /* Array of at most max elements (*n = its size). */

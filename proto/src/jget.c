@@ -162,6 +162,24 @@ int sk__as_float(sk__dec_t *d, const json_t *v, float *out)
     return rc;
 }
 
+int sk__as_param(sk__dec_t *d, const json_t *v, const sk_field_t *f, double *out)
+{
+    double x;
+    const char *s = json_string_value(v);
+    if (s && (f->flags & SK_FIELD_INF_OK) && (strcmp(s, "inf") == 0 || strcmp(s, "-inf") == 0)) {
+        x = s[0] == '-' ? -INFINITY : INFINITY;
+    } else {
+        int rc = sk__as_double(d, v, -(double)FLT_MAX, (double)FLT_MAX, &x);
+        if (rc)
+            return rc;
+    }
+    sk_err_t err = {0};
+    if (sk_field_check(f, x, &err) != 0)
+        return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD, "%s", err.msg);
+    *out = x;
+    return 0;
+}
+
 int sk__as_bool(sk__dec_t *d, const json_t *v, int *out)
 {
     if (!json_is_boolean(v))

@@ -47,8 +47,8 @@ extern "C" {
 typedef struct sk_field {
     const char *name; /* JSON key, docs key, checkpoint key: exactly the reference's name */
     const char *unit; /* "1/s", "ms", "mV", "1" (dimensionless), ... */
-    float dflt;       /* parameters: the reference default; state: unused (see init) */
-    float lo, hi;     /* valid range, closed unless flags say otherwise; may be +-INFINITY */
+    double dflt;      /* parameters: the reference default; state: unused (see init) */
+    double lo, hi;    /* valid range, closed unless flags say otherwise; may be +-INFINITY */
     unsigned flags;   /* SK_FIELD_* */
     const char *doc;  /* one short sentence */
 } sk_field_t;
@@ -66,7 +66,8 @@ typedef struct sk_step_args {
     uint32_t n;              /* neurons in the population */
     uint64_t step;           /* 0-based index of the step being computed; t = step * dt */
     float dt;                /* step size in the model's time_unit */
-    const float *p;          /* parameters, in the order of model->params */
+    const double *p;         /* parameters, in the order of model->params (double: NEST's
+                                models need them exact; float models round once) */
     const double *d;         /* derived constants computed by model->derive (double: the NEST
                                 models keep their propagators in double; float models store
                                 float values, which double holds exactly) */
@@ -166,12 +167,12 @@ typedef struct sk_model {
     /* Cross-parameter rules beyond the per-field ranges (those are checked generically by
      * sk_model_check_params before this runs). Returns 0 or SK_ERANGE with *err naming the
      * parameter. May be NULL. */
-    int (*check)(const float *p, sk_err_t *err);
+    int (*check)(const double *p, sk_err_t *err);
     /* Computes the derived constants d[0..n_derived) from parameters and dt (model time
      * units), once per (parameters, dt), like NEST's pre_run_hook. */
-    void (*derive)(const float *p, float dt, double *d);
+    void (*derive)(const double *p, float dt, double *d);
     /* Writes the reference's initial state for n neurons into s[k][0..n). */
-    void (*init)(const float *p, float *const *s, uint32_t n);
+    void (*init)(const double *p, float *const *s, uint32_t n);
     /* Advances every neuron by one step. Pure: no allocation, no I/O, reads a->in, p, d and
      * s, writes s and a->spiked (and a->refrac). */
     void (*step)(const sk_step_args_t *a);
@@ -192,15 +193,15 @@ int sk_model_input_index(const sk_model_t *m, const char *name);
 int sk_model_state_lo(const sk_model_t *m, uint32_t k);
 
 /* Writes the defaults of every parameter into p[0..n_params). */
-void sk_model_defaults(const sk_model_t *m, float *p);
+void sk_model_defaults(const sk_model_t *m, double *p);
 
 /* Checks one value against a field's range: 0, or SK_ERANGE with *err = {field name,
  * "must be in [lo, hi] unit (got x)"}; non-finite values are always rejected. */
-int sk_field_check(const sk_field_t *f, float value, sk_err_t *err);
+int sk_field_check(const sk_field_t *f, double value, sk_err_t *err);
 
 /* Checks every parameter (range and finiteness) and then the model's cross-field rules.
  * Returns 0, or SK_ERANGE with err->path = the parameter name. */
-int sk_model_check_params(const sk_model_t *m, const float *p, sk_err_t *err);
+int sk_model_check_params(const sk_model_t *m, const double *p, sk_err_t *err);
 
 /* dt in the model's time unit for a session dt in milliseconds: (float)(dt_ms * scale). */
 float sk_model_dt(const sk_model_t *m, double dt_ms);

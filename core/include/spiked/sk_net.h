@@ -64,7 +64,7 @@ typedef struct sk_limits {
 
 typedef struct sk_param {
     const char *name; /* a parameter of the population's model */
-    float value;
+    double value;
 } sk_param_t;
 
 typedef enum sk_init_kind {
@@ -262,7 +262,7 @@ typedef struct sk_pop_info {
     const sk_model_t *model;
     uint32_t size;
     uint32_t offset;           /* first global neuron id (populations in description order) */
-    const float *params;       /* current parameters, model->params order */
+    const double *params;      /* current parameters, model->params order */
     uint32_t refractory_steps;
     uint64_t spikes_total;     /* since step 0 */
 } sk_pop_info_t;

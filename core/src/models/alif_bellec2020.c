@@ -34,19 +34,19 @@ enum { S_V, S_A, S_T_LAST_SPIKE };
 enum { D_LIN_V, D_LIN_A, D_PHI_V, D_PHI_A, D_DTPHI_V, D_DTPHI_A };
 
 static const sk_field_t params[] = {
-    SK_FIELD("V_rest", "mV", -70.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("V_rest", "mV", -70.0, -1000000.0, 1000000.0, 0,
              "resting potential"),
-    SK_FIELD("V_th", "mV", -60.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("V_th", "mV", -60.0, -1000000.0, 1000000.0, 0,
              "baseline threshold; also the amount subtracted on a spike"),
-    SK_FIELD("R", "1", 1.0f, 0.0f, 1e+06f, 0,
+    SK_FIELD("R", "1", 1.0, 0.0, 1000000.0, 0,
              "membrane resistance"),
-    SK_FIELD("beta", "mV", 1.6f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("beta", "mV", 1.6, -1000000.0, 1000000.0, 0,
              "threshold increase per unit of a"),
-    SK_FIELD("tau", "ms", 20.0f, 1e-06f, 1e+09f, 0,
+    SK_FIELD("tau", "ms", 20.0, 1e-06, 1000000000.0, 0,
              "membrane time constant"),
-    SK_FIELD("tau_a", "ms", 2000.0f, 1e-06f, 1e+09f, 0,
+    SK_FIELD("tau_a", "ms", 2000.0, 1e-06, 1000000000.0, 0,
              "adaptation time constant"),
-    SK_FIELD("tau_ref", "ms", 0.0f, 0.0f, 1e+09f, 0,
+    SK_FIELD("tau_ref", "ms", 0.0, 0.0, 1000000000.0, 0,
              "refractory period; 0 = none (None)"),
 };
 static const sk_field_t state[] = {
@@ -65,10 +65,10 @@ static float exprel32(float y)
     return (expf(y) - 1.0f) / y;
 }
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
-    const float tau = p_[P_TAU];
-    const float tau_a = p_[P_TAU_A];
+    const float tau = (float)p_[P_TAU];
+    const float tau_a = (float)p_[P_TAU_A];
     const float lin_V = -(1.0f / tau);
     d_[D_LIN_V] = lin_V;
     const float lin_a = -(1.0f / tau_a);
@@ -83,25 +83,25 @@ static void derive(const float *p_, float dt, double *d_)
     d_[D_DTPHI_A] = dtphi_a;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
-    const float V_rest = p_[P_V_REST];
+    const float V_rest = (float)p_[P_V_REST];
     for (uint32_t j = 0; j < n; j++) {
         s_[S_V][j] = V_rest;
         s_[S_A][j] = 0.0f;
-        s_[S_T_LAST_SPIKE][j] = -1e7f;
+        s_[S_T_LAST_SPIKE][j] = -1e+07f;
     }
 }
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
 {
-    const float V_rest = sa_->p[P_V_REST];
-    const float V_th = sa_->p[P_V_TH];
-    const float R = sa_->p[P_R];
-    const float beta = sa_->p[P_BETA];
-    const float tau = sa_->p[P_TAU];
-    const float tau_a = sa_->p[P_TAU_A];
-    const float tau_ref = sa_->p[P_TAU_REF];
+    const float V_rest = (float)sa_->p[P_V_REST];
+    const float V_th = (float)sa_->p[P_V_TH];
+    const float R = (float)sa_->p[P_R];
+    const float beta = (float)sa_->p[P_BETA];
+    const float tau = (float)sa_->p[P_TAU];
+    const float tau_a = (float)sa_->p[P_TAU_A];
+    const float tau_ref = (float)sa_->p[P_TAU_REF];
     const float dtphi_V = (float)sa_->d[D_DTPHI_V];
     const float dtphi_a = (float)sa_->d[D_DTPHI_A];
     const float dt = sa_->dt;
@@ -156,7 +156,7 @@ const sk_model_t sk_model_alif_bellec2020 = {
     .time_unit = "ms",
     .time_scale = 1.0,
     .version = 1,
-    .fingerprint = UINT64_C(0x9e67fe18f45237d2),
+    .fingerprint = UINT64_C(0xa93fbd51debf82c1),
     .current_input = -1,
     .params = params,
     .n_params = 7,

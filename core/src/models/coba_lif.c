@@ -34,23 +34,23 @@ enum { S_V, S_G_E, S_G_I };
 enum { D_K_MEM, D_K_EXC, D_K_INH };
 
 static const sk_field_t params[] = {
-    SK_FIELD("tau_syn_exc_inv", "1/s", 0.2f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_syn_exc_inv", "1/s", 0.2, 0.0, 10000000.0, 0,
              "inverse excitatory conductance time constant"),
-    SK_FIELD("tau_syn_inh_inv", "1/s", 0.2f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_syn_inh_inv", "1/s", 0.2, 0.0, 10000000.0, 0,
              "inverse inhibitory conductance time constant"),
-    SK_FIELD("c_m_inv", "1/(s*g)", 5.0f, 0.0f, 1e+07f, SK_FIELD_LO_OPEN,
+    SK_FIELD("c_m_inv", "1/(s*g)", 5.0, 0.0, 10000000.0, SK_FIELD_LO_OPEN,
              "inverse membrane capacitance, in 1/s per unit of conductance g"),
-    SK_FIELD("g_l", "g", 0.25f, 0.0f, 1e+06f, 0,
+    SK_FIELD("g_l", "g", 0.25, 0.0, 1000000.0, 0,
              "leak conductance (g: Norse's unit of conductance, the unit of every weight onto this model)"),
-    SK_FIELD("e_rev_I", "mV", -100.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("e_rev_I", "mV", -100.0, -1000000.0, 1000000.0, 0,
              "inhibitory reversal potential"),
-    SK_FIELD("e_rev_E", "mV", 60.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("e_rev_E", "mV", 60.0, -1000000.0, 1000000.0, 0,
              "excitatory reversal potential"),
-    SK_FIELD("v_rest", "mV", -20.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_rest", "mV", -20.0, -1000000.0, 1000000.0, 0,
              "resting potential"),
-    SK_FIELD("v_reset", "mV", -70.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_reset", "mV", -70.0, -1000000.0, 1000000.0, 0,
              "reset potential"),
-    SK_FIELD("v_thresh", "mV", -10.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_thresh", "mV", -10.0, -1000000.0, 1000000.0, 0,
              "threshold potential"),
 };
 static const sk_field_t state[] = {
@@ -61,10 +61,10 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"g_e", "g_i"};
 static const char *const derived[] = {"k_mem", "k_exc", "k_inh"};
 
-static int check(const float *p_, sk_err_t *err)
+static int check(const double *p_, sk_err_t *err)
 {
-    const float v_reset = p_[P_V_RESET];
-    const float v_thresh = p_[P_V_THRESH];
+    const float v_reset = (float)p_[P_V_RESET];
+    const float v_thresh = (float)p_[P_V_THRESH];
     if (!(v_thresh > v_reset))
         return sk_err_set(err, SK_ERANGE, "v_thresh", "must be greater than v_reset (%g mV), "
                           "else a neuron fires again right after its reset (got %g)",
@@ -72,11 +72,11 @@ static int check(const float *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
-    const float tau_syn_exc_inv = p_[P_TAU_SYN_EXC_INV];
-    const float tau_syn_inh_inv = p_[P_TAU_SYN_INH_INV];
-    const float c_m_inv = p_[P_C_M_INV];
+    const float tau_syn_exc_inv = (float)p_[P_TAU_SYN_EXC_INV];
+    const float tau_syn_inh_inv = (float)p_[P_TAU_SYN_INH_INV];
+    const float c_m_inv = (float)p_[P_C_M_INV];
     const float k_mem = dt * c_m_inv;
     d_[D_K_MEM] = k_mem;
     const float k_exc = (-dt) * tau_syn_exc_inv;
@@ -85,7 +85,7 @@ static void derive(const float *p_, float dt, double *d_)
     d_[D_K_INH] = k_inh;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
     (void)p_;
     for (uint32_t j = 0; j < n; j++) {
@@ -97,12 +97,12 @@ static void init(const float *p_, float *const *s_, uint32_t n)
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
 {
-    const float g_l = sa_->p[P_G_L];
-    const float e_rev_I = sa_->p[P_E_REV_I];
-    const float e_rev_E = sa_->p[P_E_REV_E];
-    const float v_rest = sa_->p[P_V_REST];
-    const float v_reset = sa_->p[P_V_RESET];
-    const float v_thresh = sa_->p[P_V_THRESH];
+    const float g_l = (float)sa_->p[P_G_L];
+    const float e_rev_I = (float)sa_->p[P_E_REV_I];
+    const float e_rev_E = (float)sa_->p[P_E_REV_E];
+    const float v_rest = (float)sa_->p[P_V_REST];
+    const float v_reset = (float)sa_->p[P_V_RESET];
+    const float v_thresh = (float)sa_->p[P_V_THRESH];
     const float k_mem = (float)sa_->d[D_K_MEM];
     const float k_exc = (float)sa_->d[D_K_EXC];
     const float k_inh = (float)sa_->d[D_K_INH];

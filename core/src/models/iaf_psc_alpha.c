@@ -29,27 +29,27 @@ enum { S_V_M, S_I_SYN_EX, S_DI_SYN_EX, S_I_SYN_IN, S_DI_SYN_IN, S_I_STIM, S_REFR
 enum { D_P11EX, D_P11IN, D_P21EX, D_P21IN, D_EPSCEX, D_EPSCIN, D_EXPM1_TAU_M, D_P30, D_P31EX, D_P32EX, D_P31IN, D_P32IN, D_REFRACTORYCOUNTS };
 
 static const sk_field_t params[] = {
-    SK_FIELD("E_L", "mV", -70.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("E_L", "mV", -70.0, -1000000.0, 1000000.0, 0,
              "leak reversal (resting) potential"),
-    SK_FIELD("C_m", "pF", 250.0f, 0.0f, 1e+09f, SK_FIELD_LO_OPEN,
+    SK_FIELD("C_m", "pF", 250.0, 0.0, 1000000000.0, SK_FIELD_LO_OPEN,
              "membrane capacitance"),
-    SK_FIELD("tau_m", "ms", 10.0f, 0.0f, 1e+09f, SK_FIELD_LO_OPEN,
+    SK_FIELD("tau_m", "ms", 10.0, 0.0, 1000000000.0, SK_FIELD_LO_OPEN,
              "membrane time constant"),
-    SK_FIELD("t_ref", "ms", 2.0f, 0.0f, 1e+06f, 0,
+    SK_FIELD("t_ref", "ms", 2.0, 0.0, 1000000.0, 0,
              "absolute refractory period (rounded to 0.001 ms, then up to whole steps)"),
-    SK_FIELD("V_th", "mV", -55.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("V_th", "mV", -55.0, -1000000.0, 1000000.0, 0,
              "spike threshold (absolute)"),
-    SK_FIELD("V_reset", "mV", -70.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("V_reset", "mV", -70.0, -1000000.0, 1000000.0, 0,
              "reset potential (absolute)"),
-    SK_FIELD("V_min", "mV", -INFINITY, -INFINITY, 1e+06f, SK_FIELD_INF_OK,
+    SK_FIELD("V_min", "mV", -INFINITY, -INFINITY, 1000000.0, SK_FIELD_INF_OK,
              "lower bound of V_m (absolute; -inf: none)"),
-    SK_FIELD("I_e", "pA", 0.0f, -1e+09f, 1e+09f, 0,
+    SK_FIELD("I_e", "pA", 0.0, -1000000000.0, 1000000000.0, 0,
              "constant input current"),
-    SK_FIELD("tau_syn_ex", "ms", 2.0f, 0.0f, 1e+09f, SK_FIELD_LO_OPEN,
+    SK_FIELD("tau_syn_ex", "ms", 2.0, 0.0, 1000000000.0, SK_FIELD_LO_OPEN,
              "excitatory synaptic time constant"),
-    SK_FIELD("tau_syn_in", "ms", 2.0f, 0.0f, 1e+09f, SK_FIELD_LO_OPEN,
+    SK_FIELD("tau_syn_in", "ms", 2.0, 0.0, 1000000000.0, SK_FIELD_LO_OPEN,
              "inhibitory synaptic time constant"),
-    SK_FIELD("tau_minus", "ms", 20.0f, 0.0f, 1e+09f, SK_FIELD_LO_OPEN,
+    SK_FIELD("tau_minus", "ms", 20.0, 0.0, 1000000000.0, SK_FIELD_LO_OPEN,
              "time constant of the postsynaptic STDP trace (NEST keeps it on the neuron, archiving_node)"),
 };
 static const sk_field_t state[] = {
@@ -70,11 +70,11 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"ex", "in", "current"};
 static const char *const derived[] = {"P11ex", "P11in", "P21ex", "P21in", "EPSCex", "EPSCin", "expm1_tau_m", "P30", "P31ex", "P32ex", "P31in", "P32in", "RefractoryCounts"};
 
-static int check(const float *p_, sk_err_t *err)
+static int check(const double *p_, sk_err_t *err)
 {
-    const float V_th = p_[P_V_TH];
-    const float V_reset = p_[P_V_RESET];
-    const float V_min = p_[P_V_MIN];
+    const double V_th = p_[P_V_TH];
+    const double V_reset = p_[P_V_RESET];
+    const double V_min = p_[P_V_MIN];
     if (!(V_reset < V_th))
         return sk_err_set(err, SK_ERANGE, "V_reset", "must be below V_th (%g mV), as NEST "
                           "requires (got %g)", (double)V_th, (double)V_reset);
@@ -84,7 +84,7 @@ static int check(const float *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
     const double C_m = p_[P_C_M];
     const double tau_m = p_[P_TAU_M];
@@ -120,33 +120,33 @@ static void derive(const float *p_, float dt, double *d_)
     d_[D_REFRACTORYCOUNTS] = RefractoryCounts;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
-    const float E_L = p_[P_E_L];
+    const double E_L = p_[P_E_L];
     for (uint32_t j = 0; j < n; j++) {
-        s_[S_V_M][j] = E_L;
-        s_[S_I_SYN_EX][j] = 0.0f;
-        s_[S_DI_SYN_EX][j] = 0.0f;
-        s_[S_I_SYN_IN][j] = 0.0f;
-        s_[S_DI_SYN_IN][j] = 0.0f;
-        s_[S_I_STIM][j] = 0.0f;
-        s_[S_REFRACTORY_STEPS_LEFT][j] = 0.0f;
-        s_[S_V_M_LO][j] = 0.0f;
-        s_[S_I_SYN_EX_LO][j] = 0.0f;
-        s_[S_DI_SYN_EX_LO][j] = 0.0f;
-        s_[S_I_SYN_IN_LO][j] = 0.0f;
-        s_[S_DI_SYN_IN_LO][j] = 0.0f;
-        s_[S_I_STIM_LO][j] = 0.0f;
+        s_[S_V_M][j] = (float)(E_L);
+        s_[S_V_M_LO][j] = (float)((E_L) - (double)s_[S_V_M][j]);
+        s_[S_I_SYN_EX][j] = (float)(0.0);
+        s_[S_I_SYN_EX_LO][j] = (float)((0.0) - (double)s_[S_I_SYN_EX][j]);
+        s_[S_DI_SYN_EX][j] = (float)(0.0);
+        s_[S_DI_SYN_EX_LO][j] = (float)((0.0) - (double)s_[S_DI_SYN_EX][j]);
+        s_[S_I_SYN_IN][j] = (float)(0.0);
+        s_[S_I_SYN_IN_LO][j] = (float)((0.0) - (double)s_[S_I_SYN_IN][j]);
+        s_[S_DI_SYN_IN][j] = (float)(0.0);
+        s_[S_DI_SYN_IN_LO][j] = (float)((0.0) - (double)s_[S_DI_SYN_IN][j]);
+        s_[S_I_STIM][j] = (float)(0.0);
+        s_[S_I_STIM_LO][j] = (float)((0.0) - (double)s_[S_I_STIM][j]);
+        s_[S_REFRACTORY_STEPS_LEFT][j] = (float)(0.0);
     }
 }
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
 {
-    const double E_L = (double)sa_->p[P_E_L];
-    const double V_th = (double)sa_->p[P_V_TH];
-    const double V_reset = (double)sa_->p[P_V_RESET];
-    const double V_min = (double)sa_->p[P_V_MIN];
-    const double I_e = (double)sa_->p[P_I_E];
+    const double E_L = sa_->p[P_E_L];
+    const double V_th = sa_->p[P_V_TH];
+    const double V_reset = sa_->p[P_V_RESET];
+    const double V_min = sa_->p[P_V_MIN];
+    const double I_e = sa_->p[P_I_E];
     const double P11ex = sa_->d[D_P11EX];
     const double P11in = sa_->d[D_P11IN];
     const double P21ex = sa_->d[D_P21EX];

@@ -21,23 +21,23 @@ enum { P_A, P_B, P_C, P_D, P_I_E, P_V_TH, P_V_MIN, P_CONSISTENT_INTEGRATION, P_T
 enum { S_V_M, S_U_M, S_I_STIM, S_V_M_LO, S_U_M_LO, S_I_STIM_LO };
 
 static const sk_field_t params[] = {
-    SK_FIELD("a", "1/ms", 0.02f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("a", "1/ms", 0.02, -1000000.0, 1000000.0, 0,
              "time scale of the recovery variable"),
-    SK_FIELD("b", "1", 0.2f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("b", "1", 0.2, -1000000.0, 1000000.0, 0,
              "sensitivity of the recovery variable"),
-    SK_FIELD("c", "mV", -65.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("c", "mV", -65.0, -1000000.0, 1000000.0, 0,
              "after-spike reset value of V_m"),
-    SK_FIELD("d", "mV/ms", 8.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("d", "mV/ms", 8.0, -1000000.0, 1000000.0, 0,
              "after-spike increment of U_m"),
-    SK_FIELD("I_e", "pA", 0.0f, -1e+09f, 1e+09f, 0,
+    SK_FIELD("I_e", "pA", 0.0, -1000000000.0, 1000000000.0, 0,
              "constant input current"),
-    SK_FIELD("V_th", "mV", 30.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("V_th", "mV", 30.0, -1000000.0, 1000000.0, 0,
              "spike threshold"),
-    SK_FIELD("V_min", "mV", -INFINITY, -INFINITY, 1e+06f, SK_FIELD_INF_OK,
+    SK_FIELD("V_min", "mV", -INFINITY, -INFINITY, 1000000.0, SK_FIELD_INF_OK,
              "absolute lower bound of V_m (-inf: none; NEST's -DBL_MAX)"),
-    SK_FIELD("consistent_integration", "1", 1.0f, 0.0f, 1.0f, 0,
+    SK_FIELD("consistent_integration", "1", 1.0, 0.0, 1.0, 0,
              "1: NEST's forward Euler on the old values; 0: the published two half-steps"),
-    SK_FIELD("tau_minus", "ms", 20.0f, 0.0f, 1e+09f, SK_FIELD_LO_OPEN,
+    SK_FIELD("tau_minus", "ms", 20.0, 0.0, 1000000000.0, SK_FIELD_LO_OPEN,
              "time constant of the postsynaptic STDP trace (NEST keeps it on the neuron, archiving_node)"),
 };
 static const sk_field_t state[] = {
@@ -51,43 +51,43 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"ex", "in", "current"};
 static const char *const *const derived = NULL;
 
-static int check(const float *p_, sk_err_t *err)
+static int check(const double *p_, sk_err_t *err)
 {
-    const float consistent_integration = p_[P_CONSISTENT_INTEGRATION];
+    const double consistent_integration = p_[P_CONSISTENT_INTEGRATION];
     if (consistent_integration != 0.0f && consistent_integration != 1.0f)
         return sk_err_set(err, SK_ERANGE, "consistent_integration", "must be 0 or 1 (got %g)",
                           (double)consistent_integration);
     return 0;
 }
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
     (void)p_, (void)dt, (void)d_;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
-    const float b = p_[P_B];
+    const double b = p_[P_B];
     for (uint32_t j = 0; j < n; j++) {
-        s_[S_V_M][j] = -65.0f;
-        s_[S_U_M][j] = b * -65.0f;
-        s_[S_I_STIM][j] = 0.0f;
-        s_[S_V_M_LO][j] = 0.0f;
-        s_[S_U_M_LO][j] = 0.0f;
-        s_[S_I_STIM_LO][j] = 0.0f;
+        s_[S_V_M][j] = (float)(-65.0);
+        s_[S_V_M_LO][j] = (float)((-65.0) - (double)s_[S_V_M][j]);
+        s_[S_U_M][j] = (float)(b * -65.0);
+        s_[S_U_M_LO][j] = (float)((b * -65.0) - (double)s_[S_U_M][j]);
+        s_[S_I_STIM][j] = (float)(0.0);
+        s_[S_I_STIM_LO][j] = (float)((0.0) - (double)s_[S_I_STIM][j]);
     }
 }
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
 {
-    const double a = (double)sa_->p[P_A];
-    const double b = (double)sa_->p[P_B];
-    const double c = (double)sa_->p[P_C];
-    const double d = (double)sa_->p[P_D];
-    const double I_e = (double)sa_->p[P_I_E];
-    const double V_th = (double)sa_->p[P_V_TH];
-    const double V_min = (double)sa_->p[P_V_MIN];
-    const double consistent_integration = (double)sa_->p[P_CONSISTENT_INTEGRATION];
+    const double a = sa_->p[P_A];
+    const double b = sa_->p[P_B];
+    const double c = sa_->p[P_C];
+    const double d = sa_->p[P_D];
+    const double I_e = sa_->p[P_I_E];
+    const double V_th = sa_->p[P_V_TH];
+    const double V_min = sa_->p[P_V_MIN];
+    const double consistent_integration = sa_->p[P_CONSISTENT_INTEGRATION];
     const double dt = sa_->dt;
     const int consistent = consistent_integration != 0.0;
     float *restrict c_V_m = sa_->s[S_V_M];
@@ -154,7 +154,7 @@ const sk_model_t sk_model_izhikevich = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0x24d610381379c499),
+    .fingerprint = UINT64_C(0xf7b68cfd79c69b34),
     .current_input = 2,
     .params = params,
     .n_params = 9,

@@ -24,23 +24,23 @@ enum { S_V, S_I, S_A };
 enum { D_K_MEM, D_K_SYN, D_K_ADA };
 
 static const sk_field_t params[] = {
-    SK_FIELD("adaptation_current", "1", 4.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("adaptation_current", "1", 4.0, -1000000.0, 1000000.0, 0,
              "subthreshold adaptation coupling"),
-    SK_FIELD("adaptation_spike", "1", 0.02f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("adaptation_spike", "1", 0.02, -1000000.0, 1000000.0, 0,
              "adaptation jump on a spike"),
-    SK_FIELD("delta_T", "1", 0.5f, 0.0f, 1e+06f, SK_FIELD_LO_OPEN,
+    SK_FIELD("delta_T", "1", 0.5, 0.0, 1000000.0, SK_FIELD_LO_OPEN,
              "sharpness of the exponential"),
-    SK_FIELD("tau_ada_inv", "1/s", 2.0f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_ada_inv", "1/s", 2.0, 0.0, 10000000.0, 0,
              "inverse adaptation time constant"),
-    SK_FIELD("tau_syn_inv", "1/s", 200.0f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_syn_inv", "1/s", 200.0, 0.0, 10000000.0, 0,
              "inverse synaptic time constant"),
-    SK_FIELD("tau_mem_inv", "1/s", 100.0f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_mem_inv", "1/s", 100.0, 0.0, 10000000.0, 0,
              "inverse membrane time constant"),
-    SK_FIELD("v_leak", "1", 0.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_leak", "1", 0.0, -1000000.0, 1000000.0, 0,
              "leak (resting) potential"),
-    SK_FIELD("v_th", "1", 1.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_th", "1", 1.0, -1000000.0, 1000000.0, 0,
              "threshold potential"),
-    SK_FIELD("v_reset", "1", 0.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_reset", "1", 0.0, -1000000.0, 1000000.0, 0,
              "reset potential"),
 };
 static const sk_field_t state[] = {
@@ -51,11 +51,11 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"current"};
 static const char *const derived[] = {"k_mem", "k_syn", "k_ada"};
 
-static int check(const float *p_, sk_err_t *err)
+static int check(const double *p_, sk_err_t *err)
 {
-    const float delta_T = p_[P_DELTA_T];
-    const float v_th = p_[P_V_TH];
-    const float v_reset = p_[P_V_RESET];
+    const float delta_T = (float)p_[P_DELTA_T];
+    const float v_th = (float)p_[P_V_TH];
+    const float v_reset = (float)p_[P_V_RESET];
     /* delta_T * exp((v - v_th)/delta_T) right after a reset must stay far from FLT_MAX */
     const float x = (v_reset - v_th) / delta_T;
     if (x > 80.0f || !(delta_T * expf(x) < 1e36f))
@@ -64,11 +64,11 @@ static int check(const float *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
-    const float tau_ada_inv = p_[P_TAU_ADA_INV];
-    const float tau_syn_inv = p_[P_TAU_SYN_INV];
-    const float tau_mem_inv = p_[P_TAU_MEM_INV];
+    const float tau_ada_inv = (float)p_[P_TAU_ADA_INV];
+    const float tau_syn_inv = (float)p_[P_TAU_SYN_INV];
+    const float tau_mem_inv = (float)p_[P_TAU_MEM_INV];
     const float k_mem = dt * tau_mem_inv;
     d_[D_K_MEM] = k_mem;
     const float k_syn = (-dt) * tau_syn_inv;
@@ -77,9 +77,9 @@ static void derive(const float *p_, float dt, double *d_)
     d_[D_K_ADA] = k_ada;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
-    const float v_leak = p_[P_V_LEAK];
+    const float v_leak = (float)p_[P_V_LEAK];
     for (uint32_t j = 0; j < n; j++) {
         s_[S_V][j] = v_leak;
         s_[S_I][j] = 0.0f;
@@ -89,12 +89,12 @@ static void init(const float *p_, float *const *s_, uint32_t n)
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
 {
-    const float adaptation_current = sa_->p[P_ADAPTATION_CURRENT];
-    const float adaptation_spike = sa_->p[P_ADAPTATION_SPIKE];
-    const float delta_T = sa_->p[P_DELTA_T];
-    const float v_leak = sa_->p[P_V_LEAK];
-    const float v_th = sa_->p[P_V_TH];
-    const float v_reset = sa_->p[P_V_RESET];
+    const float adaptation_current = (float)sa_->p[P_ADAPTATION_CURRENT];
+    const float adaptation_spike = (float)sa_->p[P_ADAPTATION_SPIKE];
+    const float delta_T = (float)sa_->p[P_DELTA_T];
+    const float v_leak = (float)sa_->p[P_V_LEAK];
+    const float v_th = (float)sa_->p[P_V_TH];
+    const float v_reset = (float)sa_->p[P_V_RESET];
     const float k_mem = (float)sa_->d[D_K_MEM];
     const float k_syn = (float)sa_->d[D_K_SYN];
     const float k_ada = (float)sa_->d[D_K_ADA];

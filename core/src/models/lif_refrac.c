@@ -22,17 +22,17 @@ enum { S_V, S_I, S_RHO };
 enum { D_K_MEM, D_K_SYN };
 
 static const sk_field_t params[] = {
-    SK_FIELD("tau_syn_inv", "1/s", 200.0f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_syn_inv", "1/s", 200.0, 0.0, 10000000.0, 0,
              "inverse synaptic time constant"),
-    SK_FIELD("tau_mem_inv", "1/s", 100.0f, 0.0f, 1e+07f, 0,
+    SK_FIELD("tau_mem_inv", "1/s", 100.0, 0.0, 10000000.0, 0,
              "inverse membrane time constant"),
-    SK_FIELD("v_leak", "1", 0.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_leak", "1", 0.0, -1000000.0, 1000000.0, 0,
              "leak (resting) potential"),
-    SK_FIELD("v_th", "1", 1.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_th", "1", 1.0, -1000000.0, 1000000.0, 0,
              "threshold potential"),
-    SK_FIELD("v_reset", "1", 0.0f, -1e+06f, 1e+06f, 0,
+    SK_FIELD("v_reset", "1", 0.0, -1000000.0, 1000000.0, 0,
              "reset potential"),
-    SK_FIELD("rho_reset", "steps", 5.0f, 0.0f, 65535.0f, 0,
+    SK_FIELD("rho_reset", "steps", 5.0, 0.0, 65535.0, 0,
              "refractory steps after a spike (ceil(rho_reset) steps)"),
 };
 static const sk_field_t state[] = {
@@ -43,19 +43,19 @@ static const sk_field_t state[] = {
 static const char *const inputs[] = {"current"};
 static const char *const derived[] = {"k_mem", "k_syn"};
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
-    const float tau_syn_inv = p_[P_TAU_SYN_INV];
-    const float tau_mem_inv = p_[P_TAU_MEM_INV];
+    const float tau_syn_inv = (float)p_[P_TAU_SYN_INV];
+    const float tau_mem_inv = (float)p_[P_TAU_MEM_INV];
     const float k_mem = dt * tau_mem_inv;
     d_[D_K_MEM] = k_mem;
     const float k_syn = (-dt) * tau_syn_inv;
     d_[D_K_SYN] = k_syn;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
-    const float v_leak = p_[P_V_LEAK];
+    const float v_leak = (float)p_[P_V_LEAK];
     for (uint32_t j = 0; j < n; j++) {
         s_[S_V][j] = v_leak;
         s_[S_I][j] = 0.0f;
@@ -65,10 +65,10 @@ static void init(const float *p_, float *const *s_, uint32_t n)
 
 static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)
 {
-    const float v_leak = sa_->p[P_V_LEAK];
-    const float v_th = sa_->p[P_V_TH];
-    const float v_reset = sa_->p[P_V_RESET];
-    const float rho_reset = sa_->p[P_RHO_RESET];
+    const float v_leak = (float)sa_->p[P_V_LEAK];
+    const float v_th = (float)sa_->p[P_V_TH];
+    const float v_reset = (float)sa_->p[P_V_RESET];
+    const float rho_reset = (float)sa_->p[P_RHO_RESET];
     const float k_mem = (float)sa_->d[D_K_MEM];
     const float k_syn = (float)sa_->d[D_K_SYN];
     float *restrict c_v = sa_->s[S_V];

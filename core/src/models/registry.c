@@ -79,13 +79,13 @@ int sk_model_state_lo(const sk_model_t *m, uint32_t k)
     return -1;
 }
 
-void sk_model_defaults(const sk_model_t *m, float *p)
+void sk_model_defaults(const sk_model_t *m, double *p)
 {
     for (uint32_t k = 0; k < m->n_params; k++)
         p[k] = m->params[k].dflt;
 }
 
-int sk_field_check(const sk_field_t *f, float value, sk_err_t *err)
+int sk_field_check(const sk_field_t *f, double value, sk_err_t *err)
 {
     if (isnan(value) || (isinf(value) && !(f->flags & SK_FIELD_INF_OK)))
         return sk_err_set(err, SK_ERANGE, f->name, "must be a finite number");
@@ -94,11 +94,11 @@ int sk_field_check(const sk_field_t *f, float value, sk_err_t *err)
     if (lo_ok && hi_ok)
         return 0;
     return sk_err_set(err, SK_ERANGE, f->name, "must be in %c%g, %g%c %s (got %g)",
-                      (f->flags & SK_FIELD_LO_OPEN) ? '(' : '[', (double)f->lo, (double)f->hi,
-                      (f->flags & SK_FIELD_HI_OPEN) ? ')' : ']', f->unit, (double)value);
+                      (f->flags & SK_FIELD_LO_OPEN) ? '(' : '[', f->lo, f->hi,
+                      (f->flags & SK_FIELD_HI_OPEN) ? ')' : ']', f->unit, value);
 }
 
-int sk_model_check_params(const sk_model_t *m, const float *p, sk_err_t *err)
+int sk_model_check_params(const sk_model_t *m, const double *p, sk_err_t *err)
 {
     for (uint32_t k = 0; k < m->n_params; k++) {
         int rc = sk_field_check(&m->params[k], p[k], err);

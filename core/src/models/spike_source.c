@@ -17,12 +17,12 @@ static const sk_field_t *const state = NULL;
 static const char *const *const inputs = NULL;
 static const char *const *const derived = NULL;
 
-static void derive(const float *p_, float dt, double *d_)
+static void derive(const double *p_, float dt, double *d_)
 {
     (void)p_, (void)dt, (void)d_;
 }
 
-static void init(const float *p_, float *const *s_, uint32_t n)
+static void init(const double *p_, float *const *s_, uint32_t n)
 {
     (void)p_, (void)s_, (void)n;
 }
