@@ -14,7 +14,7 @@
  * dt = 1 ms reproduces Norse's dt = 0.001 bit for bit.
  *
  * Arithmetic. Step functions compute in float32 in the exact operation order of the
- * reference (spec/models.md) and must be compiled with -ffp-contract=off and without
+ * reference (docs/models.md) and must be compiled with -ffp-contract=off and without
  * -ffast-math; the build does this for every project target.
  */
 #ifndef SPIKED_SK_MODEL_H
