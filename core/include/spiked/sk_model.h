@@ -30,7 +30,7 @@ extern "C" {
 /* Upper bounds on the tables, so callers can use fixed-size arrays. */
 #define SK_MODEL_MAX_PARAMS  16
 #define SK_MODEL_MAX_STATE   8
-#define SK_MODEL_MAX_INPUTS  2
+#define SK_MODEL_MAX_INPUTS  3
 #define SK_MODEL_MAX_DERIVED 16
 
 /* sk_field_t.flags */
