@@ -36,7 +36,6 @@ int conf_nest_replay(const json_t *root, const sk_model_t *m, char *line, size_t
                      char *why, size_t why_len);
 
 /* printf into why[0..len); returns -1 (the failure code of the loaders). */
-int conf_fail(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int conf_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

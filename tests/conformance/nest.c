@@ -95,8 +95,8 @@ static int check_vector(const json_t *v, uint32_t cols, const char *name, char *
 }
 
 /* Checks that v is an array of `rows` arrays of `cols` finite numbers. */
-static int check_matrix(const json_t *v, uint32_t rows, uint32_t cols, const char *name,
-                        char *why, size_t len)
+static int check_matrix(const json_t *v, uint32_t rows, uint32_t cols, const char *name, char *why,
+                        size_t len)
 {
     if (!json_is_array(v) || json_array_size(v) != rows)
         return conf_fail(why, len, "malformed: %s must be an array of %u rows", name, rows);
@@ -136,8 +136,10 @@ static int param_value(const json_t *v, const char *key, float *out, char *why, 
         else if (strcmp(s, "-inf") == 0)
             *out = -INFINITY;
         else
-            return conf_fail(why, len, "malformed: params.%s is the string \"%s\" (only \"inf\" "
-                             "and \"-inf\" may be strings)", key, s);
+            return conf_fail(why, len,
+                             "malformed: params.%s is the string \"%s\" (only \"inf\" "
+                             "and \"-inf\" may be strings)",
+                             key, s);
         return 0;
     }
     double x;
@@ -182,12 +184,14 @@ static int load_params(const json_t *root, nest_file_t *f, char *why, size_t len
 }
 
 /* Notes a file variable the model lacks: fine if all zero (listed), else a failure. */
-static int lacking(nest_file_t *f, const char *where, const char *key, const json_t *v,
-                   char *why, size_t len)
+static int lacking(nest_file_t *f, const char *where, const char *key, const json_t *v, char *why,
+                   size_t len)
 {
     if (!all_zero(v))
-        return conf_fail(why, len, "%s.%s: model %s has no %s of that name and the file's "
-                         "values are not all zero", where, key, f->m->name,
+        return conf_fail(why, len,
+                         "%s.%s: model %s has no %s of that name and the file's "
+                         "values are not all zero",
+                         where, key, f->m->name,
                          strcmp(where, "inputs") == 0 ? "input channel" : "state variable");
     if (!strstr(f->ignored, key)) {
         size_t used = strlen(f->ignored);
@@ -225,11 +229,14 @@ static int load_inputs(const json_t *root, nest_file_t *f, char *why, size_t len
     for (uint32_t t = 0; t < f->n_steps; t++)
         for (uint32_t j = 0; j < f->n; j++)
             if (at2(f->in[IN_IN], t, j) > 0.0)
-                return conf_fail(why, len, "malformed: inputs.in[%u][%u] = %g is positive (it "
-                                 "sums the weights <= 0)", t, j, at2(f->in[IN_IN], t, j));
+                return conf_fail(why, len,
+                                 "malformed: inputs.in[%u][%u] = %g is positive (it "
+                                 "sums the weights <= 0)",
+                                 t, j, at2(f->in[IN_IN], t, j));
     if (f->chan[IN_EX] >= 0 && f->chan[IN_IN] >= 0 &&
         !((m->flags & SK_MODEL_SIGN_SPLIT) && f->chan[IN_EX] == 0 && f->chan[IN_IN] == 1))
-        return conf_fail(why, len, "model %s: channels ex and in must be channels 0 and 1 of a "
+        return conf_fail(why, len,
+                         "model %s: channels ex and in must be channels 0 and 1 of a "
                          "SK_MODEL_SIGN_SPLIT model (the network splits weights by sign)",
                          m->name);
     return 0;
@@ -277,8 +284,7 @@ static int load_states(const json_t *root, nest_file_t *f, char *why, size_t len
     return 0;
 }
 
-static int load_nest(const json_t *root, const sk_model_t *m, nest_file_t *f, char *why,
-                     size_t len)
+static int load_nest(const json_t *root, const sk_model_t *m, nest_file_t *f, char *why, size_t len)
 {
     memset(f, 0, sizeof *f);
     f->m = m;
@@ -319,8 +325,8 @@ static int check_derived(const nest_file_t *f, const float *d, nest_result_t *r,
     return 0;
 }
 
-static void compare_step(const nest_file_t *f, uint32_t t, float *const *s,
-                         const uint8_t *spiked, nest_result_t *r)
+static void compare_step(const nest_file_t *f, uint32_t t, float *const *s, const uint8_t *spiked,
+                         nest_result_t *r)
 {
     for (uint32_t j = 0; j < f->n; j++) {
         double want = at2(f->spikes, t, j);
@@ -381,8 +387,13 @@ static int replay(const nest_file_t *f, nest_result_t *r, char *why, size_t len)
         for (uint32_t j = 0; k >= 0 && j < n; j++)
             s[k][j] = (float)json_number_value(json_array_get(val, j));
     }
-    sk_step_args_t a = {.n = n, .dt = dt, .p = f->p, .d = d, .s = s,
-                        .in = (const float *const *)in, .spiked = spiked};
+    sk_step_args_t a = {.n = n,
+                        .dt = dt,
+                        .p = f->p,
+                        .d = d,
+                        .s = s,
+                        .in = (const float *const *)in,
+                        .spiked = spiked};
     for (uint32_t t = 0; t < f->n_steps; t++) {
         for (int c = 0; c < N_IN; c++) {
             if (f->chan[c] < 0)
@@ -410,14 +421,15 @@ static int verdict(const nest_file_t *f, const nest_result_t *r, char *line, siz
 {
     const sk_model_t *m = f->m;
     int ok = 1;
-    size_t pos = (size_t)snprintf(line, line_len, "%s/nest %ux%u dt=%g ms spikes %u/%u  max|err|",
-                                  m->name, f->n, f->n_steps, f->dt_ms, r->spikes_got,
-                                  r->spikes_ref);
+    size_t pos =
+        (size_t)snprintf(line, line_len, "%s/nest %ux%u dt=%g ms spikes %u/%u  max|err|", m->name,
+                         f->n, f->n_steps, f->dt_ms, r->spikes_got, r->spikes_ref);
     if (r->spike_mismatch) {
         ok = 0;
-        snprintf(why, why_len, "%u spike mismatches, first at step %ld neuron %ld (expected %g, "
-                 "got %g)", r->spike_mismatch, r->spike_step, r->spike_neuron, r->spike_want,
-                 r->spike_got);
+        snprintf(why, why_len,
+                 "%u spike mismatches, first at step %ld neuron %ld (expected %g, "
+                 "got %g)",
+                 r->spike_mismatch, r->spike_step, r->spike_neuron, r->spike_want, r->spike_got);
     }
     for (uint32_t k = 0; k < m->n_state && pos < line_len; k++) {
         if (!f->ref[k])
@@ -432,14 +444,16 @@ static int verdict(const nest_file_t *f, const nest_result_t *r, char *line, siz
                                     r->max_abs[k], r->max_scaled[k]);
         if (bad && ok) {
             ok = 0;
-            snprintf(why, why_len, "%s off by up to %.3g (relative %.3g, limit %s), worst at "
-                     "step %ld neuron %ld", name, r->max_abs[k], r->max_scaled[k],
-                     f->exact[k] ? "exact" : "1e-4", r->worst_step[k], r->worst_neuron[k]);
+            snprintf(why, why_len,
+                     "%s off by up to %.3g (relative %.3g, limit %s), worst at "
+                     "step %ld neuron %ld",
+                     name, r->max_abs[k], r->max_scaled[k], f->exact[k] ? "exact" : "1e-4",
+                     r->worst_step[k], r->worst_neuron[k]);
         }
     }
     if (r->derived_checked && pos < line_len)
-        pos += (size_t)snprintf(line + pos, line_len - pos, "  derived %u exact",
-                                r->derived_checked);
+        pos +=
+            (size_t)snprintf(line + pos, line_len - pos, "  derived %u exact", r->derived_checked);
     if (f->ignored[0] && pos < line_len)
         snprintf(line + pos, line_len - pos, "  not in the model, all zero: %s", f->ignored);
     return ok;

@@ -191,7 +191,8 @@ static int load_shapes(golden_t *g, char *why, size_t len)
     json_object_foreach(g->expected, key, val)
     {
         if (strcmp(key, "spikes") != 0 && sk_model_state_index(g->m, key) < 0)
-            return conf_fail(why, len, "expected.%s is not a state variable of %s", key, g->m->name);
+            return conf_fail(why, len, "expected.%s is not a state variable of %s", key,
+                             g->m->name);
         if (check_matrix(val, g->n_steps, g->n, key, why, len))
             return -1;
     }
@@ -204,7 +205,7 @@ static int load_shapes(golden_t *g, char *why, size_t len)
     {
         if (!(g->recurrent && strcmp(key, "z") == 0) && sk_model_state_index(g->m, key) < 0)
             return conf_fail(why, len, "initial_state.%s is not a state variable of %s", key,
-                        g->m->name);
+                             g->m->name);
         if (check_vector(val, g->n, key, why, len))
             return -1;
     }
@@ -315,7 +316,7 @@ static int check_derived(const golden_t *g, const float *d, replay_t *r, char *w
             return conf_fail(why, len, "derived constant \"%s\" unknown to %s", key, g->m->name);
         if (memcmp(&want, &d[k], sizeof want) != 0)
             return conf_fail(why, len, "derived constant %s = %.9g, reference %.9g", key,
-                        (double)d[k], (double)want);
+                             (double)d[k], (double)want);
         r->derived_checked++;
     }
     return 0;

@@ -51,8 +51,8 @@ static const sk_field_t fake_state[] = {
     {"I_stim", "pA", 0.0f, -INFINITY, INFINITY, 0, "current input of the step"},
 };
 static const char *const fake_inputs[] = {"ex", "in", "current"};
-static const char *const fake_derived[] = {"P11ex", "P11in", "P22", "P21ex", "P21in", "P20",
-                                           "refractory_counts"};
+static const char *const fake_derived[] = {
+    "P11ex", "P11in", "P22", "P21ex", "P21in", "P20", "refractory_counts"};
 
 /* P21 of the README: gamma*exp(-h/tau_syn)*expm1(h*(1/tau_syn - 1/tau_m)), or the singular
  * value h/C_m*exp(-h/tau_m) where that is not a normal positive number. */
@@ -181,8 +181,8 @@ static const char *save_text(const char *text)
 
 static json_t *cell(json_t *root, const char *section, const char *key, size_t t, size_t n)
 {
-    json_t *v = json_array_get(json_array_get(json_object_get(json_object_get(root, section),
-                                                              key), t), n);
+    json_t *v =
+        json_array_get(json_array_get(json_object_get(json_object_get(root, section), key), t), n);
     cr_assert_not_null(v, "%s.%s[%zu][%zu]", section, key, t, n);
     return v;
 }
@@ -234,7 +234,8 @@ Test(runner_nest, one_flipped_spike_fails_naming_its_step_and_neuron)
     /* a step where neuron 3 spikes in the reference, and one where neuron 0 does not */
     const json_t *sp = json_object_get(json_object_get(root, "expected"), "spikes");
     size_t t = 0;
-    while (t < json_array_size(sp) && json_number_value(cell(root, "expected", "spikes", t, 3)) == 0)
+    while (t < json_array_size(sp) &&
+           json_number_value(cell(root, "expected", "spikes", t, 3)) == 0)
         t++;
     cr_assert(t < json_array_size(sp));
     json_t *copy = json_deep_copy(root);
@@ -372,7 +373,8 @@ Test(runner_nest, an_unknown_model_fails_and_lists_the_registry)
 
 Test(runner_nest, a_network_file_is_a_failure_not_a_skip)
 {
-    const char *path = save_text("{\"kind\": \"network\", \"name\": \"stdp\", \"populations\": []}");
+    const char *path =
+        save_text("{\"kind\": \"network\", \"name\": \"stdp\", \"populations\": []}");
     cr_expect_not(run(path));
     cr_expect(strstr(g_why, "network files are not supported") != NULL, "%s", g_why);
     unlink(path);
