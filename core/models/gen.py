@@ -226,13 +226,15 @@ def generate(path, common):
 
     # derive()
     dcode = "\n".join(x["expr"] for x in derived)
-    out.append("static void derive(const double *p_, float dt, double *d_)\n{")
+    out.append("static void derive(const double *p_, double dt_, double *d_)\n{")
     if not derived:
-        out.append("    (void)p_, (void)dt, (void)d_;")
+        out.append("    (void)p_, (void)dt_, (void)d_;")
     else:
         dt_typ = d.get("derive_type", ctype)
         pre = d.get("derive_prologue", "")
         out.extend(param_locals(dcode + "\n" + pre, dt_typ))
+        cast = "(float)" if dt_typ == "float" else ""
+        out.append(f"    const {dt_typ} dt = {cast}dt_;")
         if pre:
             out.append(indent(pre, 4))
         if not uses(dcode + "\n" + pre, "dt"):
@@ -291,7 +293,8 @@ def generate(path, common):
             c = "" if ctype == "double" else "(float)"
             out.append(f"    const {ctype} {x} = {c}sa_->d[D_{c_ident(x)}];")
     if uses(whole, "dt"):
-        out.append(f"    const {ctype} dt = sa_->dt;")
+        cast = "(float)" if ctype == "float" else ""
+        out.append(f"    const {ctype} dt = {cast}sa_->dt;")
     if uses(whole, "step_index"):
         out.append("    const uint64_t step_index = sa_->step;")
     if ode:

@@ -70,7 +70,7 @@ typedef struct sk__pop {
     uint32_t index;     /* position in the description */
     double p[SK_MODEL_MAX_PARAMS];
     double d[SK_MODEL_MAX_DERIVED];
-    float dt;           /* in the model's time unit */
+    double dt;          /* in the model's time unit (float models round it once) */
     float *s[SK_MODEL_MAX_STATE]; /* n floats each, aligned */
     uint32_t depth;     /* ring slots = 1 + largest delay into this population */
     float *ring;        /* depth x n_inputs x n floats; step t's input is in slot t % depth */

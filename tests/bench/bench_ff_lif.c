@@ -252,7 +252,7 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     sk_net_t *net = make_net(n, amp);
     sk_pop_info_t pi;
     sk_net_pop_info(net, 0, &pi);
-    const float dt = sk_model_dt(pi.model, 1.0);
+    const double dt = sk_model_dt(pi.model, 1.0);
     fused_t f = {.v = bench_alloc(n, 4),
                  .i = bench_alloc(n, 4),
                  .amp = amp,

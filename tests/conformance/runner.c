@@ -2,9 +2,16 @@
  *
  *   spiked-conformance PATH...      PATH = a golden JSON file or a directory of them
  *
- * Each file (format: tests/conformance/golden/README.md) names a model, a variant, the
- * parameters, the initial state, the inputs of every step and the expected spikes and state
- * after every step. The runner knows no model: it looks the model up in the registry, fills
+ * Two file formats, told apart per file by the type of "inputs":
+ *   an array   the Norse/BrainPy format (tests/conformance/golden/README.md), replayed here;
+ *   an object  the NEST format ({"ex", "in", "current"}, tests/conformance/golden-nest/
+ *              README.md), replayed by nest.c (mapping: golden-nest/README-spiked.md).
+ * Network files ("kind": "network") are not replayed: they fail, as does every file that
+ * cannot be replayed (unknown model, unknown parameter, malformed). Nothing is skipped.
+ *
+ * Norse/BrainPy format. Each file names a model, a variant, the parameters, the initial
+ * state, the inputs of every step and the expected spikes and state after every step. The
+ * runner knows no model: it looks the model up in the registry, fills
  * the parameters and state columns by name from the descriptor's tables, and feeds the
  * inputs through the descriptor's input channels:
  *   feed_forward   the file's input x[t][n] is the jump handed to the step; with one
@@ -34,17 +41,15 @@
 
 #include <jansson.h>
 
-#include "spiked/sk_model.h"
-
-#define TOL_REL 1e-4
+#include "conformance.h"
 
 typedef struct golden {
     const sk_model_t *m;
     int recurrent;
     uint32_t n, n_in, n_steps;
     float dt;
-    float p[SK_MODEL_MAX_PARAMS];
-    json_t *root; /* owned; the arrays below are borrowed from it */
+    double p[SK_MODEL_MAX_PARAMS];
+    const json_t *root; /* borrowed from the caller, as are the arrays below */
     json_t *inputs, *w_in, *w_rec, *expected, *init, *derived32;
 } golden_t;
 
@@ -58,7 +63,7 @@ typedef struct replay {
     uint32_t derived_checked;
 } replay_t;
 
-static int fail(char *why, size_t len, const char *fmt, ...)
+int conf_fail(char *why, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -79,11 +84,11 @@ static int num(const json_t *v, float *out)
     return 0;
 }
 
-static int get_count(json_t *root, const char *key, uint32_t *out, char *why, size_t len)
+static int get_count(const json_t *root, const char *key, uint32_t *out, char *why, size_t len)
 {
     json_t *v = json_object_get(root, key);
     if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000000)
-        return fail(why, len, "malformed: \"%s\" must be an integer in [1, 1e8]", key);
+        return conf_fail(why, len, "malformed: \"%s\" must be an integer in [1, 1e8]", key);
     *out = (uint32_t)json_integer_value(v);
     return 0;
 }
@@ -92,11 +97,11 @@ static int get_count(json_t *root, const char *key, uint32_t *out, char *why, si
 static int check_vector(const json_t *v, uint32_t n, const char *name, char *why, size_t len)
 {
     if (!json_is_array(v) || json_array_size(v) != n)
-        return fail(why, len, "malformed: \"%s\" must be an array of %u numbers", name, n);
+        return conf_fail(why, len, "malformed: \"%s\" must be an array of %u numbers", name, n);
     for (uint32_t c = 0; c < n; c++) {
         float f;
         if (num(json_array_get(v, c), &f))
-            return fail(why, len, "malformed: %s[%u] is not a number", name, c);
+            return conf_fail(why, len, "malformed: %s[%u] is not a number", name, c);
     }
     return 0;
 }
@@ -106,15 +111,15 @@ static int check_matrix(const json_t *v, uint32_t rows, uint32_t cols, const cha
                         char *why, size_t len)
 {
     if (!json_is_array(v) || json_array_size(v) != rows)
-        return fail(why, len, "malformed: \"%s\" must be an array of %u rows", name, rows);
+        return conf_fail(why, len, "malformed: \"%s\" must be an array of %u rows", name, rows);
     for (uint32_t r = 0; r < rows; r++) {
         const json_t *row = json_array_get(v, r);
         if (!json_is_array(row) || json_array_size(row) != cols)
-            return fail(why, len, "malformed: %s[%u] must have %u elements", name, r, cols);
+            return conf_fail(why, len, "malformed: %s[%u] must have %u elements", name, r, cols);
         for (uint32_t c = 0; c < cols; c++) {
             float f;
             if (num(json_array_get(row, c), &f))
-                return fail(why, len, "malformed: %s[%u][%u] is not a number", name, r, c);
+                return conf_fail(why, len, "malformed: %s[%u][%u] is not a number", name, r, c);
         }
     }
     return 0;
@@ -125,47 +130,49 @@ static int load_params(golden_t *g, char *why, size_t len)
     sk_model_defaults(g->m, g->p);
     json_t *params = json_object_get(g->root, "params");
     if (params && !json_is_object(params))
-        return fail(why, len, "malformed: \"params\" must be an object");
+        return conf_fail(why, len, "malformed: \"params\" must be an object");
     const char *key;
     json_t *val;
     json_object_foreach(params, key, val)
     {
         int k = sk_model_param_index(g->m, key);
         if (k < 0)
-            return fail(why, len, "unknown parameter \"%s\" for model %s", key, g->m->name);
+            return conf_fail(why, len, "unknown parameter \"%s\" for model %s", key, g->m->name);
         if (json_is_null(val))
             continue; /* None in the reference: the descriptor's default means "absent" */
-        if (num(val, &g->p[k]))
-            return fail(why, len, "malformed: params.%s is not a number", key);
+        float x; /* the float32 references took every parameter as float32 */
+        if (num(val, &x))
+            return conf_fail(why, len, "malformed: params.%s is not a number", key);
+        g->p[k] = x;
     }
     sk_err_t err;
     if (sk_model_check_params(g->m, g->p, &err))
-        return fail(why, len, "invalid parameter %s: %s", err.path, err.msg);
+        return conf_fail(why, len, "invalid parameter %s: %s", err.path, err.msg);
     return 0;
 }
 
 static int load_shapes(golden_t *g, char *why, size_t len)
 {
-    json_t *r = g->root;
+    const json_t *r = g->root;
     const char *variant = json_string_value(json_object_get(r, "variant"));
     if (!variant)
-        return fail(why, len, "malformed: missing \"variant\"");
+        return conf_fail(why, len, "malformed: missing \"variant\"");
     if (strcmp(variant, "feed_forward") == 0)
         g->recurrent = 0;
     else if (strcmp(variant, "recurrent") == 0 || strcmp(variant, "recurrent_documented") == 0)
         g->recurrent = 1;
     else
-        return fail(why, len, "unknown variant \"%s\"", variant);
+        return conf_fail(why, len, "unknown variant \"%s\"", variant);
     if (get_count(r, "n_neurons", &g->n, why, len) || get_count(r, "n_steps", &g->n_steps, why, len))
         return -1;
     if ((uint64_t)g->n * g->n_steps > 200000000u)
-        return fail(why, len, "too large: n_neurons * n_steps > 2e8");
+        return conf_fail(why, len, "too large: n_neurons * n_steps > 2e8");
     g->n_in = g->n;
     if (g->recurrent && get_count(r, "n_inputs", &g->n_in, why, len))
         return -1;
     float dt;
     if (num(json_object_get(r, "dt"), &dt) || !(dt > 0.0f) || !isfinite(dt))
-        return fail(why, len, "malformed: \"dt\" must be a positive number");
+        return conf_fail(why, len, "malformed: \"dt\" must be a positive number");
     g->dt = dt;
 
     g->inputs = json_object_get(r, "inputs");
@@ -180,26 +187,27 @@ static int load_shapes(golden_t *g, char *why, size_t len)
     }
     g->expected = json_object_get(r, "expected");
     if (!json_is_object(g->expected))
-        return fail(why, len, "malformed: missing \"expected\"");
+        return conf_fail(why, len, "malformed: missing \"expected\"");
     const char *key;
     json_t *val;
     json_object_foreach(g->expected, key, val)
     {
         if (strcmp(key, "spikes") != 0 && sk_model_state_index(g->m, key) < 0)
-            return fail(why, len, "expected.%s is not a state variable of %s", key, g->m->name);
+            return conf_fail(why, len, "expected.%s is not a state variable of %s", key,
+                             g->m->name);
         if (check_matrix(val, g->n_steps, g->n, key, why, len))
             return -1;
     }
     if (!json_object_get(g->expected, "spikes"))
-        return fail(why, len, "malformed: missing expected.spikes");
+        return conf_fail(why, len, "malformed: missing expected.spikes");
     g->init = json_object_get(r, "initial_state");
     if (g->init && !json_is_object(g->init))
-        return fail(why, len, "malformed: \"initial_state\" must be an object");
+        return conf_fail(why, len, "malformed: \"initial_state\" must be an object");
     json_object_foreach(g->init, key, val)
     {
         if (!(g->recurrent && strcmp(key, "z") == 0) && sk_model_state_index(g->m, key) < 0)
-            return fail(why, len, "initial_state.%s is not a state variable of %s", key,
-                        g->m->name);
+            return conf_fail(why, len, "initial_state.%s is not a state variable of %s", key,
+                             g->m->name);
         if (check_vector(val, g->n, key, why, len))
             return -1;
     }
@@ -207,22 +215,12 @@ static int load_shapes(golden_t *g, char *why, size_t len)
     return 0;
 }
 
-static int load_golden(const char *path, golden_t *g, char *why, size_t len)
+static int load_golden(const json_t *root, const sk_model_t *m, golden_t *g, char *why,
+                       size_t len)
 {
     memset(g, 0, sizeof *g);
-    json_error_t jerr;
-    g->root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!g->root)
-        return fail(why, len, "malformed JSON: %s (line %d, column %d)", jerr.text, jerr.line,
-                    jerr.column);
-    if (!json_is_object(g->root))
-        return fail(why, len, "malformed: the top level must be an object");
-    const char *model = json_string_value(json_object_get(g->root, "model"));
-    if (!model)
-        return fail(why, len, "malformed: missing \"model\"");
-    g->m = sk_model_find(model);
-    if (!g->m)
-        return fail(why, len, "unknown model \"%s\"", model);
+    g->root = root;
+    g->m = m;
     if (load_params(g, why, len))
         return -1;
     return load_shapes(g, why, len);
@@ -317,11 +315,11 @@ static int check_derived(const golden_t *g, const double *d, replay_t *r, char *
             k++;
         float want;
         if (k == g->m->n_derived || num(val, &want))
-            return fail(why, len, "derived constant \"%s\" unknown to %s", key, g->m->name);
+            return conf_fail(why, len, "derived constant \"%s\" unknown to %s", key, g->m->name);
         const float got = (float)d[k]; /* float models store float values in double */
         if (memcmp(&want, &got, sizeof want) != 0 || (double)got != d[k])
-            return fail(why, len, "derived constant %s = %.9g, reference %.9g", key, d[k],
-                        (double)want);
+            return conf_fail(why, len, "derived constant %s = %.9g, reference %.9g", key, d[k],
+                             (double)want);
         r->derived_checked++;
     }
     return 0;
@@ -335,7 +333,7 @@ static int replay(const golden_t *g, replay_t *r, char *why, size_t len)
     float *cols = calloc((size_t)(m->n_state + m->n_inputs + 1) * n, sizeof(float));
     uint8_t *spiked = calloc(n, 1);
     if (!cols || !spiked) {
-        fail(why, len, "out of memory");
+        conf_fail(why, len, "out of memory");
         goto done;
     }
     float *s[SK_MODEL_MAX_STATE], *in[SK_MODEL_MAX_INPUTS];
@@ -375,48 +373,103 @@ done:
     return rc;
 }
 
-/* Runs one file; prints its line; returns 1 if it passed. */
-static int run_file(const char *path)
+/* Replays a parsed file of the Norse/BrainPy format through m (outputs as conf_run_file). */
+static int norse_replay(const json_t *root, const sk_model_t *m, char *line, size_t line_len,
+                        char *why, size_t why_len)
 {
     golden_t g;
     replay_t r;
-    char why[512] = "";
     memset(&r, 0, sizeof r);
-    int ok = load_golden(path, &g, why, sizeof why) == 0 && replay(&g, &r, why, sizeof why) == 0;
-    char line[1024];
-    int pos = 0;
-    if (ok) {
-        pos += snprintf(line + pos, sizeof line - (size_t)pos, "%s/%s %ux%u spikes %u/%u",
-                        g.m->name, g.recurrent ? "recurrent" : "feed_forward", g.n, g.n_steps,
-                        r.spikes_got, r.spikes_ref);
-        if (r.spike_mismatch) {
-            ok = 0;
-            snprintf(why, sizeof why, "%u spike mismatches, first at step %ld neuron %ld",
-                     r.spike_mismatch, r.first_bad_step, r.first_bad_neuron);
-        }
-        pos += snprintf(line + pos, sizeof line - (size_t)pos, "  max|err|");
-        for (uint32_t k = 0; k < g.m->n_state; k++) {
-            if (!r.compared[k])
-                continue;
-            pos += snprintf(line + pos, sizeof line - (size_t)pos, " %s=%.3g", g.m->state[k].name,
-                            r.max_abs[k]);
-            if (!(r.max_scaled[k] <= TOL_REL) && ok) {
-                ok = 0;
-                snprintf(why, sizeof why, "%s off by %.3g (relative %.3g > %g)",
-                         g.m->state[k].name, r.max_abs[k], r.max_scaled[k], TOL_REL);
-            }
-        }
-        if (r.derived_checked)
-            snprintf(line + pos, sizeof line - (size_t)pos, "  derived %u/%u exact",
-                     r.derived_checked, r.derived_checked);
+    if (load_golden(root, m, &g, why, why_len) || replay(&g, &r, why, why_len))
+        return 0;
+    int ok = 1;
+    size_t pos = 0;
+    pos += (size_t)snprintf(line + pos, line_len - pos, "%s/%s %ux%u spikes %u/%u", m->name,
+                            g.recurrent ? "recurrent" : "feed_forward", g.n, g.n_steps,
+                            r.spikes_got, r.spikes_ref);
+    if (r.spike_mismatch) {
+        ok = 0;
+        snprintf(why, why_len, "%u spike mismatches, first at step %ld neuron %ld",
+                 r.spike_mismatch, r.first_bad_step, r.first_bad_neuron);
     }
+    if (pos < line_len)
+        pos += (size_t)snprintf(line + pos, line_len - pos, "  max|err|");
+    for (uint32_t k = 0; k < m->n_state && pos < line_len; k++) {
+        if (!r.compared[k])
+            continue;
+        pos += (size_t)snprintf(line + pos, line_len - pos, " %s=%.3g", m->state[k].name,
+                                r.max_abs[k]);
+        if (!(r.max_scaled[k] <= CONF_TOL_REL) && ok) {
+            ok = 0;
+            snprintf(why, why_len, "%s off by %.3g (relative %.3g > %g)", m->state[k].name,
+                     r.max_abs[k], r.max_scaled[k], CONF_TOL_REL);
+        }
+    }
+    if (r.derived_checked && pos < line_len)
+        snprintf(line + pos, line_len - pos, "  derived %u/%u exact", r.derived_checked,
+                 r.derived_checked);
+    return ok;
+}
+
+/* The registry's model names, comma-separated, for the "unknown model" message. */
+static void known_models(char *buf, size_t len)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (uint32_t k = 0; k < sk_model_count() && pos < len; k++)
+        pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", k ? ", " : "",
+                                sk_model_at(k)->name);
+}
+
+int conf_run_file(const char *path, conf_find_fn find, char *line, size_t line_len, char *why,
+                  size_t why_len)
+{
+    line[0] = '\0';
+    why[0] = '\0';
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        conf_fail(why, why_len, "malformed JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                  jerr.column);
+        return 0;
+    }
+    int ok = 0;
+    const char *model = json_string_value(json_object_get(root, "model"));
+    const json_t *inputs = json_object_get(root, "inputs");
+    if (!json_is_object(root)) {
+        conf_fail(why, why_len, "malformed: the top level must be an object");
+    } else if (json_object_get(root, "kind")) {
+        const char *kind = json_string_value(json_object_get(root, "kind"));
+        conf_fail(why, why_len, "cannot replay a file of \"kind\": \"%s\" (network files are "
+                  "not supported by this runner)", kind ? kind : "?");
+    } else if (!model) {
+        conf_fail(why, why_len, "malformed: missing \"model\"");
+    } else if (!find(model)) {
+        char names[256];
+        known_models(names, sizeof names);
+        conf_fail(why, why_len, "unknown model \"%s\": no model of that name in the registry "
+                  "(known: %s)", model, names);
+    } else if (json_is_object(inputs)) {
+        ok = conf_nest_replay(root, find(model), line, line_len, why, why_len);
+    } else {
+        ok = norse_replay(root, find(model), line, line_len, why, why_len);
+    }
+    json_decref(root);
+    return ok;
+}
+
+#ifndef SK_CONF_NO_MAIN /* the runner's test links this file without its command line */
+/* Runs one file; prints its line; returns 1 if it passed. */
+static int run_file(const char *path)
+{
+    char line[1024], why[512];
+    int ok = conf_run_file(path, sk_model_find, line, sizeof line, why, sizeof why);
     printf("%s %s", ok ? "PASS" : "FAIL", path);
-    if (pos)
+    if (line[0])
         printf("  %s", line);
     if (!ok)
         printf("  -- %s", why);
     printf("\n");
-    json_decref(g.root);
     return ok;
 }
 
@@ -496,3 +549,4 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+#endif

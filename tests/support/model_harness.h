@@ -29,7 +29,7 @@
 typedef struct mh {
     const sk_model_t *m;
     uint32_t n;
-    float p[SK_MODEL_MAX_PARAMS];
+    double p[SK_MODEL_MAX_PARAMS];
     double d[SK_MODEL_MAX_DERIVED];
     float *s[SK_MODEL_MAX_STATE];
     float *in[SK_MODEL_MAX_INPUTS];
@@ -397,10 +397,13 @@ static inline void mh_check_oracle(const mh_oracle_case_t *c)
     cr_assert(ost && oref);
     mh_rng_t r = {c->seed};
     const uint16_t rs = 2;
+    float pf[SK_MODEL_MAX_PARAMS]; /* the oracles are float32, as the seed models' references */
+    for (uint32_t k = 0; k < h.m->n_params; k++)
+        pf[k] = (float)h.p[k];
     if (c->with_refrac)
         mh_refrac_on(&h, rs);
     for (uint32_t i = 0; i < n; i++) {
-        c->init(&r, h.p, i, &ost[(size_t)i * ns]);
+        c->init(&r, pf, i, &ost[(size_t)i * ns]);
         for (uint32_t k = 0; k < ns; k++)
             h.s[k][i] = ost[(size_t)i * ns + k];
         if (c->with_refrac)
@@ -410,7 +413,7 @@ static inline void mh_check_oracle(const mh_oracle_case_t *c)
     for (uint32_t t = 0; t < c->steps; t++) {
         float x[SK_MODEL_MAX_INPUTS];
         for (uint32_t i = 0; i < n; i++) {
-            c->input(&r, h.p, t, i, x);
+            c->input(&r, pf, t, i, x);
             for (uint32_t ch = 0; ch < nc; ch++)
                 h.in[ch][i] = x[ch];
         }
@@ -421,7 +424,7 @@ static inline void mh_check_oracle(const mh_oracle_case_t *c)
             for (uint32_t ch = 0; ch < nc; ch++)
                 xi[ch] = h.in[ch][i];
             refractory += c->with_refrac && oref[i] > 0;
-            int z = c->oracle(h.p, h.a.dt, t, st, xi, c->with_refrac ? &oref[i] : NULL, rs);
+            int z = c->oracle(pf, h.a.dt, t, st, xi, c->with_refrac ? &oref[i] : NULL, rs);
             spikes += (uint64_t)z;
             cr_assert_eq(h.spiked[i], z, "%s: spike differs at step %u neuron %u: model %d",
                          c->model, t, i, h.spiked[i]);

@@ -15,7 +15,7 @@
  * dt = 1 ms reproduces Norse's dt = 0.001 bit for bit.
  *
  * Arithmetic. Step functions compute in float32 in the exact operation order of the
- * reference (spec/models.md) and must be compiled with -ffp-contract=off and without
+ * reference (docs/models.md) and must be compiled with -ffp-contract=off and without
  * -ffast-math; the build does this for every project target.
  */
 #ifndef SPIKED_SK_MODEL_H
@@ -65,7 +65,8 @@ typedef struct sk_field {
 typedef struct sk_step_args {
     uint32_t n;              /* neurons in the population */
     uint64_t step;           /* 0-based index of the step being computed; t = step * dt */
-    float dt;                /* step size in the model's time_unit */
+    double dt;               /* step size in the model's time_unit: dt_ms * time_scale, exact;
+                                float models use (float)dt */
     const double *p;         /* parameters, in the order of model->params (double: NEST's
                                 models need them exact; float models round once) */
     const double *d;         /* derived constants computed by model->derive (double: the NEST
@@ -170,7 +171,7 @@ typedef struct sk_model {
     int (*check)(const double *p, sk_err_t *err);
     /* Computes the derived constants d[0..n_derived) from parameters and dt (model time
      * units), once per (parameters, dt), like NEST's pre_run_hook. */
-    void (*derive)(const double *p, float dt, double *d);
+    void (*derive)(const double *p, double dt, double *d);
     /* Writes the reference's initial state for n neurons into s[k][0..n). */
     void (*init)(const double *p, float *const *s, uint32_t n);
     /* Advances every neuron by one step. Pure: no allocation, no I/O, reads a->in, p, d and
@@ -204,7 +205,7 @@ int sk_field_check(const sk_field_t *f, double value, sk_err_t *err);
 int sk_model_check_params(const sk_model_t *m, const double *p, sk_err_t *err);
 
 /* dt in the model's time unit for a session dt in milliseconds: (float)(dt_ms * scale). */
-float sk_model_dt(const sk_model_t *m, double dt_ms);
+double sk_model_dt(const sk_model_t *m, double dt_ms);
 
 #ifdef __cplusplus
 }

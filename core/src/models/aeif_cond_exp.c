@@ -100,13 +100,14 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const double Delta_T = p_[P_DELTA_T];
     const double V_peak = p_[P_V_PEAK];
     const double V_th = p_[P_V_TH];
     const double t_ref = p_[P_T_REF];
-    const double h = (double)dt;
+    const double dt = dt_;
+    const double h = dt;
     const double RefractoryCounts = sk_nest_steps(t_ref, h);
     d_[D_REFRACTORYCOUNTS] = RefractoryCounts;
     const double V_peak_eff = Delta_T > 0.0 ? V_peak : V_th;
@@ -355,7 +356,7 @@ const sk_model_t sk_model_aeif_cond_exp = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0xc2102d1a1f134a7a),
+    .fingerprint = UINT64_C(0x5f883cb9eceefc2d),
     .current_input = 2,
     .params = params,
     .n_params = 17,

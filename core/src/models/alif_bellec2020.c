@@ -65,10 +65,11 @@ static float exprel32(float y)
     return (expf(y) - 1.0f) / y;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const float tau = (float)p_[P_TAU];
     const float tau_a = (float)p_[P_TAU_A];
+    const float dt = (float)dt_;
     const float lin_V = -(1.0f / tau);
     d_[D_LIN_V] = lin_V;
     const float lin_a = -(1.0f / tau_a);
@@ -104,7 +105,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
     const float tau_ref = (float)sa_->p[P_TAU_REF];
     const float dtphi_V = (float)sa_->d[D_DTPHI_V];
     const float dtphi_a = (float)sa_->d[D_DTPHI_A];
-    const float dt = sa_->dt;
+    const float dt = (float)sa_->dt;
     const uint64_t step_index = sa_->step;
     const int has_ref = tau_ref > 0.0f;
     const float t = (float)step_index * dt;

@@ -72,11 +72,12 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const float tau_syn_exc_inv = (float)p_[P_TAU_SYN_EXC_INV];
     const float tau_syn_inh_inv = (float)p_[P_TAU_SYN_INH_INV];
     const float c_m_inv = (float)p_[P_C_M_INV];
+    const float dt = (float)dt_;
     const float k_mem = dt * c_m_inv;
     d_[D_K_MEM] = k_mem;
     const float k_exc = (-dt) * tau_syn_exc_inv;

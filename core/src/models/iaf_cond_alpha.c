@@ -77,12 +77,13 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const double t_ref = p_[P_T_REF];
     const double tau_syn_ex = p_[P_TAU_SYN_EX];
     const double tau_syn_in = p_[P_TAU_SYN_IN];
-    const double h = (double)dt;
+    const double dt = dt_;
+    const double h = dt;
     const double RefractoryCounts = sk_nest_steps(t_ref, h);
     d_[D_REFRACTORYCOUNTS] = RefractoryCounts;
     const double PSConInit_E = SK_E / tau_syn_ex;
@@ -315,7 +316,7 @@ const sk_model_t sk_model_iaf_cond_alpha = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0xb1d06e892c057c51),
+    .fingerprint = UINT64_C(0x24ce9d955fa4de9c),
     .current_input = 2,
     .params = params,
     .n_params = 12,

@@ -76,10 +76,11 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const double t_ref = p_[P_T_REF];
-    const double h = (double)dt;
+    const double dt = dt_;
+    const double h = dt;
     const double RefractoryCounts = sk_nest_steps(t_ref, h);
     d_[D_REFRACTORYCOUNTS] = RefractoryCounts;
 }
@@ -276,7 +277,7 @@ const sk_model_t sk_model_iaf_cond_exp = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0x6292d9b5835dce49),
+    .fingerprint = UINT64_C(0x46d8c169943b395b),
     .current_input = 2,
     .params = params,
     .n_params = 12,

@@ -79,14 +79,15 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const double C_m = p_[P_C_M];
     const double tau_m = p_[P_TAU_M];
     const double t_ref = p_[P_T_REF];
     const double tau_syn_ex = p_[P_TAU_SYN_EX];
     const double tau_syn_in = p_[P_TAU_SYN_IN];
-    const double h = (double)dt;
+    const double dt = dt_;
+    const double h = dt;
     const double P11ex = exp(-h / tau_syn_ex);
     d_[D_P11EX] = P11ex;
     const double P11in = exp(-h / tau_syn_in);
@@ -204,7 +205,7 @@ const sk_model_t sk_model_iaf_psc_exp = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0x6d333fb48076554b),
+    .fingerprint = UINT64_C(0xe3843f706c13cb60),
     .current_input = 2,
     .params = params,
     .n_params = 10,

@@ -60,9 +60,9 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
-    (void)p_, (void)dt, (void)d_;
+    (void)p_, (void)dt_, (void)d_;
 }
 
 static void init(const double *p_, float *const *s_, uint32_t n)

@@ -57,10 +57,11 @@ static int check(const double *p_, sk_err_t *err)
     return 0;
 }
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
     const float tau_syn_inv = (float)p_[P_TAU_SYN_INV];
     const float tau_mem_inv = (float)p_[P_TAU_MEM_INV];
+    const float dt = (float)dt_;
     const float k_mem = dt * tau_mem_inv;
     d_[D_K_MEM] = k_mem;
     const float k_syn = (-dt) * tau_syn_inv;

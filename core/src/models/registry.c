@@ -108,7 +108,7 @@ int sk_model_check_params(const sk_model_t *m, const double *p, sk_err_t *err)
     return m->check ? m->check(p, err) : 0;
 }
 
-float sk_model_dt(const sk_model_t *m, double dt_ms)
+double sk_model_dt(const sk_model_t *m, double dt_ms)
 {
-    return (float)(dt_ms * m->time_scale);
+    return dt_ms * m->time_scale;
 }

@@ -17,9 +17,9 @@ static const sk_field_t *const state = NULL;
 static const char *const *const inputs = NULL;
 static const char *const *const derived = NULL;
 
-static void derive(const double *p_, float dt, double *d_)
+static void derive(const double *p_, double dt_, double *d_)
 {
-    (void)p_, (void)dt, (void)d_;
+    (void)p_, (void)dt_, (void)d_;
 }
 
 static void init(const double *p_, float *const *s_, uint32_t n)

@@ -1,5 +1,5 @@
 /* test_alif_bellec2020.c: BrainPy's ALIFBellec2020 (core/src/models/alif_bellec2020.c,
- * spec/models.md section 7): the float32 integrator constants of the spec (long and short
+ * docs/models.md section 7): the float32 integrator constants of the spec (long and short
  * exprel branches), exponential decay of a and relaxation of V to V_rest + R*I, firing under
  * constant current as the double recursion predicts, the threshold V_th + beta*a with the
  * PREVIOUS a and >=, a += 1 and V -= V_th on a spike, tau_ref holding V for

@@ -1,4 +1,4 @@
-/* test_coba_lif.c: conductance-based LIF (core/src/models/coba_lif.c, spec/models.md
+/* test_coba_lif.c: conductance-based LIF (core/src/models/coba_lif.c, docs/models.md
  * section 5): the descriptor (two sign-split channels g_e, g_i), the all-zero initial state
  * that fires every neuron at step 0, conductance decay with tau_syn_exc_inv/tau_syn_inh_inv
  * and v relaxing to v_rest, channel 0/1 acting on g_e/g_i with e_rev_E/e_rev_I, the Euler

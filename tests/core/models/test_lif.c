@@ -1,4 +1,4 @@
-/* test_lif.c: the LIF model (core/src/models/lif.c, spec/models.md section 1) through its
+/* test_lif.c: the LIF model (core/src/models/lif.c, docs/models.md section 1) through its
  * descriptor: derived constants and initial state, the closed form of the zero-input decay,
  * the Euler firing period under constant current, the strict threshold, generic
  * refractoriness, and a bit-exact comparison with a naive per-neuron oracle. */

@@ -1,5 +1,5 @@
 /* test_lif_adex.c: adaptive exponential integrate-and-fire (core/src/models/lif_adex.c,
- * spec/models.md section 3): decay of a with tau_ada_inv (closed forms), the spike jump of
+ * docs/models.md section 3): decay of a with tau_ada_inv (closed forms), the spike jump of
  * exactly adaptation_spike after the decay, spike-frequency adaptation and regular firing
  * under constant current as the double-precision recursion predicts, the strict threshold,
  * generic refractoriness and a bit-exact comparison with a naive oracle. */

@@ -1,4 +1,4 @@
-/* test_lif_ex.c: exponential integrate-and-fire (core/src/models/lif_ex.c, spec/models.md
+/* test_lif_ex.c: exponential integrate-and-fire (core/src/models/lif_ex.c, docs/models.md
  * section 4): the zero-input relaxation of i (closed form) and of v (double-precision
  * iteration of the same recursion, and its exponential fixed point), regular firing under
  * constant current with the ISI the double recursion predicts (also below the LIF rheobase,

@@ -1,5 +1,5 @@
 /* test_lif_refrac.c: LIF with a refractory counter (core/src/models/lif_refrac.c,
- * spec/models.md section 2): v held for ceil(rho_reset) steps after a spike, an initial
+ * docs/models.md section 2): v held for ceil(rho_reset) steps after a spike, an initial
  * rho > 0 making the neuron refractory from step 0 with v held at its initial value while i
  * keeps integrating, rho_reset = 0 reducing to LIF, the strict threshold, generic
  * refractoriness on top of rho, and a bit-exact comparison with a naive oracle. */

@@ -1,5 +1,5 @@
 /* test_lsnn.c: Norse's LSNN, LIF with an adaptive threshold b (core/src/models/lsnn.c,
- * spec/models.md section 6): the zero-input decay of v and i and the relaxation of b towards
+ * docs/models.md section 6): the zero-input decay of v and i and the relaxation of b towards
  * v_th (closed forms), the input acting one step later, the spike jump of b by beta after
  * the decay, the exact spike train of a neuron whose threshold climbs past its drive, the
  * strict threshold, generic refractoriness and a bit-exact comparison with a naive oracle. */

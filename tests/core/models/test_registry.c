@@ -187,7 +187,7 @@ Test(registry, defaults_lie_inside_their_own_ranges)
 {
     for (uint32_t k = 0; k < sk_model_count(); k++) {
         const sk_model_t *m = sk_model_at(k);
-        float p[SK_MODEL_MAX_PARAMS];
+        double p[SK_MODEL_MAX_PARAMS];
         sk_model_defaults(m, p);
         sk_err_t err = {0};
         cr_expect_eq(sk_model_check_params(m, p, &err), 0, "%s: default %s rejected: %s", m->name,
@@ -206,7 +206,7 @@ Test(registry, defaults_write_every_parameter_and_nothing_more)
 {
     for (uint32_t k = 0; k < sk_model_count(); k++) {
         const sk_model_t *m = sk_model_at(k);
-        float p[SK_MODEL_MAX_PARAMS + 1];
+        double p[SK_MODEL_MAX_PARAMS + 1];
         for (uint32_t j = 0; j <= SK_MODEL_MAX_PARAMS; j++)
             p[j] = -12345.0f;
         sk_model_defaults(m, p);
@@ -245,7 +245,7 @@ Test(registry, index_lookups_find_every_field_and_reject_unknown_names)
 
 static void expect_rejected(const sk_model_t *m, uint32_t j, float value)
 {
-    float p[SK_MODEL_MAX_PARAMS];
+    double p[SK_MODEL_MAX_PARAMS];
     sk_model_defaults(m, p);
     p[j] = value;
     sk_err_t err;
@@ -324,7 +324,7 @@ Test(registry, lif_ex_and_lif_adex_reject_an_exponent_above_80_after_reset_namin
     const char *names[] = {"lif_ex", "lif_adex"};
     for (int k = 0; k < 2; k++) {
         const sk_model_t *m = sk_model_find(names[k]);
-        float p[SK_MODEL_MAX_PARAMS];
+        double p[SK_MODEL_MAX_PARAMS];
         sk_model_defaults(m, p);
         const int vr = sk_model_param_index(m, "v_reset"), dT = sk_model_param_index(m, "delta_T");
         sk_err_t err;
@@ -343,7 +343,7 @@ Test(registry, lif_ex_and_lif_adex_reject_an_exponent_above_80_after_reset_namin
         cr_expect_eq(sk_model_check_params(m, p, NULL), 0);
     }
     const sk_model_t *lif = sk_model_find("lif");
-    float p[SK_MODEL_MAX_PARAMS];
+    double p[SK_MODEL_MAX_PARAMS];
     sk_model_defaults(lif, p);
     p[sk_model_param_index(lif, "v_reset")] = 41.5f;
     cr_expect_eq(sk_model_check_params(lif, p, NULL), 0);
@@ -403,12 +403,12 @@ Test(registry, derive_init_and_step_write_exactly_their_outputs)
     const float sentinel = -7777.0f;
     for (uint32_t k = 0; k < sk_model_count(); k++) {
         const sk_model_t *m = sk_model_at(k);
-        float p[SK_MODEL_MAX_PARAMS];
+        double p[SK_MODEL_MAX_PARAMS];
         double d[SK_MODEL_MAX_DERIVED + 1];
         sk_model_defaults(m, p);
         for (uint32_t j = 0; j <= SK_MODEL_MAX_DERIVED; j++)
             d[j] = sentinel;
-        const float dt = sk_model_dt(m, strcmp(m->time_unit, "s") == 0 ? 1.0 : 0.1);
+        const double dt = sk_model_dt(m, strcmp(m->time_unit, "s") == 0 ? 1.0 : 0.1);
         m->derive(p, dt, d);
         for (uint32_t j = 0; j < m->n_derived; j++)
             cr_expect(isfinite(d[j]) && d[j] != sentinel, "%s: %s", m->name, m->derived[j]);
@@ -463,7 +463,7 @@ Test(registry, exponential_models_reject_a_huge_delta_t_that_overflows_after_res
     const char *names[] = {"lif_ex", "lif_adex"};
     for (int k = 0; k < 2; k++) {
         const sk_model_t *m = sk_model_find(names[k]);
-        float p[SK_MODEL_MAX_PARAMS];
+        double p[SK_MODEL_MAX_PARAMS];
         sk_model_defaults(m, p);
         p[sk_model_param_index(m, "delta_T")] = 1e4f;
         p[sk_model_param_index(m, "v_th")] = 0.0f;
