@@ -162,7 +162,16 @@ def generate(path, common):
         raise DescError(f"{name}: names reserved by the generator: {sorted(reserved & set(all_names))}")
     if len(set(all_names)) != len(all_names):
         raise DescError(f"{name}: a name is used twice among params, state, derived, inputs")
-    fingerprint = int(hashlib.sha256(raw).hexdigest()[:16], 16)
+    # The fingerprint covers what a checkpoint depends on (state layout, inputs, parameters'
+    # names and units, dynamics) and not the prose or the defaults: a checkpoint restores
+    # across documentation changes and is refused once the dynamics change.
+    semantic = {k: d.get(k) for k in ("name", "time_scale", "compute", "flags", "inputs", "derived",
+                                       "derive_prologue", "helpers", "prologue", "step", "ode",
+                                       "includes", "v_index")}
+    semantic["params"] = [(p["name"], p.get("unit")) for p in params]
+    semantic["state"] = [(x["name"], x.get("unit"), bool(x.get("f64")), str(x.get("init", "0")))
+                         for x in state]
+    fingerprint = int(hashlib.sha256(repr(semantic).encode()).hexdigest()[:16], 16)
 
     out = []
     rel = os.path.relpath(path, ROOT)

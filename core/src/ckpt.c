@@ -21,7 +21,8 @@
 #include "internal.h"
 
 #define CKPT_MAGIC   "SPKDCKPT"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u /* 2: per population the model's version and fingerprint, parameters as
+                           double; version 1 (float parameters, no fingerprint) still restores */
 #define CKPT_BOM     0x01020304u
 #define CKPT_HEADER  24u
 
@@ -157,12 +158,14 @@ static void put_pop(wr_t *w, const sk__pop_t *p)
     put_u32(w, TAG_POP);
     put_str(w, p->name);
     put_str(w, m->name);
+    put_u32(w, m->version);
+    put_u64(w, m->fingerprint);
     put_u32(w, p->n);
     put_u32(w, p->depth);
     put_u32(w, p->refrac_steps);
     put_u64(w, p->spikes_total);
     put_u32(w, m->n_params);
-    put(w, p->p, 4u * m->n_params);
+    put(w, p->p, 8u * m->n_params);
     put_u32(w, m->n_state);
     for (uint32_t k = 0; k < m->n_state; k++)
         put(w, p->s[k], 4u * (uint64_t)p->n);
@@ -335,6 +338,7 @@ typedef struct rd {
     const uint8_t *p;
     uint64_t len, pos;
     int bad;
+    uint32_t version; /* the checkpoint's format version */
     sk_err_t *err;
 } rd_t;
 
@@ -494,6 +498,12 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
     expect_tag(r, TAG_POP);
     get_str(r, p->name, sizeof p->name);
     get_str(r, model, sizeof model);
+    uint32_t model_version = 0;
+    uint64_t fingerprint = 0;
+    if (r->version >= 2) {
+        model_version = get_u32(r);
+        fingerprint = get_u64(r);
+    }
     p->n = get_u32(r);
     p->depth = get_u32(r);
     uint32_t refrac = get_u32(r);
@@ -505,9 +515,29 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
         p->depth > net->limits.max_delay + 1 || refrac > 65535u)
         return corrupt(r, "bad population");
     const sk_model_t *m = p->model;
+    /* The fingerprint hashes the model's state layout and dynamics (core/models/gen.py):
+     * a checkpoint of another description is refused, not misread. Version-1 checkpoints
+     * carry none; their models are the seed models, unchanged since. */
+    if (r->version >= 2 && (model_version != m->version || fingerprint != m->fingerprint)) {
+        if (!r->bad)
+            sk_err_set(r->err, SK_EVERSION, "checkpoint",
+                       "population %s: model %s changed since the checkpoint (version %u, "
+                       "fingerprint %016llx; this build: version %u, fingerprint %016llx)",
+                       p->name, m->name, model_version, (unsigned long long)fingerprint,
+                       m->version, (unsigned long long)m->fingerprint);
+        r->bad = 4;
+        return SK_EVERSION;
+    }
     if (get_u32(r) != m->n_params)
         return corrupt(r, "parameter count does not match the model");
-    get(r, p->p, 4u * m->n_params);
+    if (r->version >= 2) {
+        get(r, p->p, 8u * m->n_params);
+    } else {
+        float old[SK_MODEL_MAX_PARAMS];
+        get(r, old, 4u * m->n_params);
+        for (uint32_t j = 0; j < m->n_params; j++)
+            p->p[j] = old[j];
+    }
     if (r->bad || sk_model_check_params(m, p->p, NULL))
         return corrupt(r, "invalid parameters");
     p->refrac_steps = (uint16_t)refrac;
@@ -886,9 +916,9 @@ int sk_net_restore(const void *buf, uint64_t len, const sk_limits_t *limits, sk_
     memcpy(&payload, b + 16, 8);
     if (bom != CKPT_BOM)
         return sk_err_set(err, SK_EVERSION, "checkpoint", "written with another byte order");
-    if (version != CKPT_VERSION)
+    if (version < 1 || version > CKPT_VERSION)
         return sk_err_set(err, SK_EVERSION, "checkpoint", "format version %u, this build "
-                          "reads version %u", version, CKPT_VERSION);
+                          "reads versions 1 to %u", version, CKPT_VERSION);
     if (payload != len - CKPT_HEADER - 4u)
         return sk_err_set(err, SK_ECORRUPT, "checkpoint", "truncated or extended: %llu bytes "
                           "for a payload of %llu", (unsigned long long)len,
@@ -903,7 +933,7 @@ int sk_net_restore(const void *buf, uint64_t len, const sk_limits_t *limits, sk_
     if (!net)
         return sk_err_set(err, SK_ENOMEM, "", "out of memory");
     net->par.n_threads = 1;
-    rd_t r = {.p = b + CKPT_HEADER, .len = payload, .err = err};
+    rd_t r = {.p = b + CKPT_HEADER, .len = payload, .version = version, .err = err};
     int rc = get_all(&r, net, &caps);
     if (!rc && net->bytes > net->limits.max_bytes) {
         sk_err_set(err, SK_ELIMIT, "checkpoint", "the network exceeds the memory limit");
@@ -911,7 +941,8 @@ int sk_net_restore(const void *buf, uint64_t len, const sk_limits_t *limits, sk_
     }
     if (r.bad) {
         sk__net_free(net);
-        return r.bad == 2 ? SK_ENOMEM : r.bad == 3 ? SK_ELIMIT : SK_ECORRUPT;
+        return r.bad == 2 ? SK_ENOMEM : r.bad == 3 ? SK_ELIMIT : r.bad == 4 ? SK_EVERSION
+                                                                          : SK_ECORRUPT;
     }
     *out = net;
     return 0;

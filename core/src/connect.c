@@ -389,7 +389,7 @@ int sk__proj_build(const sk_net_t *net, const sk_proj_spec_t *spec, uint32_t ind
     v.same = src == dst;
     proj->src = (uint32_t)src;
     proj->dst = (uint32_t)dst;
-    proj->channel = sk__resolve_channel(net->pops[dst].model, spec->channel);
+    proj->channel = sk__resolve_channel(net->pops[dst].model, spec->channel, 0);
     proj->delay = spec->delay_steps ? spec->delay_steps : 1;
     proj->max_delay = proj->delay;
     int rc = 0;

@@ -65,7 +65,7 @@ static sk_inject_t resolved(const sk_net_t *net, const sk_inject_t *in)
 {
     sk_inject_t x = *in;
     if (x.kind == SK_INJECT_CURRENT && x.channel == -1)
-        x.channel = sk__resolve_channel(net->pops[x.pop].model, NULL);
+        x.channel = sk__resolve_channel(net->pops[x.pop].model, NULL, 1);
     return x;
 }
 

@@ -204,7 +204,10 @@ uint32_t sk__epoch_cap(uint64_t n_neurons, uint64_t cap_ids, uint32_t cap_recs);
  * the history). SK_ELIMIT if that passes limits.max_bytes, SK_ENOMEM. */
 int sk__net_alloc_ids(sk_net_t *net);
 int sk__rec_alloc(sk__rec_t *r);
-int32_t sk__resolve_channel(const sk_model_t *m, const char *channel);
+/* The input channel named `channel` (or SK_ENOENT); with none: the model's current channel
+ * for a current (current != 0) where the model has one, else channel 0, or -1 (the sign
+ * split) for sign-split models. */
+int32_t sk__resolve_channel(const sk_model_t *m, const char *channel, int current);
 
 /* connect.c: builds one projection (dense or CSR) from its description. pre and post are
  * the populations; `index` is the projection's position (it keys the RNG streams). */

@@ -45,8 +45,10 @@ int sk__valid_name(const char *s)
     return 1;
 }
 
-int32_t sk__resolve_channel(const sk_model_t *m, const char *channel)
+int32_t sk__resolve_channel(const sk_model_t *m, const char *channel, int current)
 {
+    if (!channel && current && m->current_input >= 0)
+        return m->current_input; /* NEST's models: currents have a channel of their own */
     if (!channel)
         return (m->flags & SK_MODEL_SIGN_SPLIT) ? -1 : 0;
     return sk_model_input_index(m, channel);
@@ -155,6 +157,9 @@ static int check_pop(const sk_net_spec_t *spec, uint32_t k, double *p, sk_err_t 
     if (ps->refractory_steps && m->n_state == 0)
         return elem_err(err, SK_EINVAL, "populations", k, "refractory_steps",
                         "needs a model with a membrane potential");
+    if (ps->refractory_steps && (m->flags & SK_MODEL_NO_REFRAC))
+        return elem_err(err, SK_EINVAL, "populations", k, "refractory_steps",
+                        "is not for this model: it has its own refractory period (params.t_ref)");
     return check_init(ps, m, k, err);
 }
 

@@ -160,7 +160,8 @@ int sk__stim_build(const sk_net_t *net, const sk_stim_spec_t *spec, sk__stim_t *
     const sk_model_t *m = net->pops[pop].model;
     stim->kind = spec->kind;
     stim->pop = (uint32_t)pop;
-    stim->channel = sk__resolve_channel(m, spec->channel);
+    stim->channel = sk__resolve_channel(
+        m, spec->channel, spec->kind == SK_STIM_CURRENT || spec->kind == SK_STIM_STEP_CURRENT);
     stim->n_sources = spec->n_sources ? spec->n_sources : 1;
     stim->weight = spec->weight;
     stim->amplitude = spec->amplitude;

@@ -8,7 +8,7 @@ json_t *sk__pop_info_json(const sk_pop_info_t *pi)
     const sk_model_t *m = pi->model;
     json_t *params = json_object();
     for (uint32_t k = 0; params && k < m->n_params; k++)
-        if (sk__set(params, m->params[k].name, sk_proto_float(pi->params[k]))) {
+        if (sk__set(params, m->params[k].name, sk__real(pi->params[k]))) {
             json_decref(params);
             params = NULL;
         }

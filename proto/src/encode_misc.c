@@ -9,9 +9,9 @@
 #include "internal.h"
 
 /* A bound of a field: a number, or null when infinite. */
-static json_t *bound(float x)
+static json_t *bound(double x)
 {
-    return isinf(x) ? json_null() : sk_proto_float(x);
+    return isinf(x) ? json_null() : sk__real(x);
 }
 
 static json_t *param_json(const sk_field_t *f)

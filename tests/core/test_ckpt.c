@@ -124,7 +124,7 @@ Test(ckpt, flipped_bytes_and_truncations_are_rejected)
     sk_err_t err;
     sk_net_t *b = NULL;
     memcpy(copy, buf, len);
-    copy[8] = 2; /* version 2 */
+    copy[8] = 3; /* version 3: from the future */
     cr_expect_eq(sk_net_restore(copy, len, NULL, &b, &err), SK_EVERSION);
     memcpy(copy, "NOTSPIKD", 8);
     cr_expect_eq(sk_net_restore(copy, len, NULL, &b, &err), SK_ECORRUPT);
@@ -275,11 +275,12 @@ Test(ckpt, a_huge_stateless_population_is_refused_before_allocation)
     uint64_t len;
     uint8_t *buf = save(a, &len);
     sk_net_destroy(a);
-    /* the first population: tag, name and model strings (u32 length + bytes), then n (u32) */
+    /* the first population: tag, name and model strings (u32 length + bytes), the model's
+     * version (u32) and fingerprint (u64), then n (u32) */
     uint32_t tag = 0x31504f50;
     uint8_t *pop = memmem(buf, (size_t)len, &tag, 4);
     cr_assert_not_null(pop);
-    uint8_t *n_at = pop + 4 + 4 + 1 + 4 + strlen("spike_source");
+    uint8_t *n_at = pop + 4 + 4 + 1 + 4 + strlen("spike_source") + 4 + 8;
     uint32_t n;
     memcpy(&n, n_at, 4);
     cr_assert_eq(n, 4, "population layout");
@@ -348,4 +349,105 @@ Test(ckpt, crc32c_matches_the_standard_check_value)
 {
     cr_expect_eq(sk__crc32c(0, "123456789", 9), 0xE3069283u);
     cr_expect_eq(sk__crc32c(0, "", 0), 0u);
+}
+
+/* Rewrites a version-2 checkpoint of networks whose populations all have float parameters as
+ * version 1 wrote it: no model version and fingerprint, parameters as float32. Returns the
+ * new length. Knows the POP1 layout of ckpt.c (name, model, [u32 version, u64 fingerprint],
+ * u32 n, u32 depth, u32 refrac, u64 spikes, u32 n_params, params). */
+static uint64_t as_version_1(uint8_t *buf, uint64_t len)
+{
+    const uint32_t tag = 0x31504f50;
+    uint8_t *at = buf + 24;
+    while ((at = memmem(at, (size_t)(buf + len - 4 - at), &tag, 4)) != NULL) {
+        uint8_t *q = at + 4;
+        for (int s = 0; s < 2; s++) { /* name, model */
+            uint32_t l;
+            memcpy(&l, q, 4);
+            q += 4 + l;
+        }
+        memmove(q, q + 12, (size_t)(buf + len - (q + 12))); /* drop version + fingerprint */
+        len -= 12;
+        q += 4 + 4 + 4 + 8;
+        uint32_t np;
+        memcpy(&np, q, 4);
+        q += 4;
+        for (uint32_t j = 0; j < np; j++) {
+            double d;
+            memcpy(&d, q + 8 * j, 8);
+            float f = (float)d;
+            memcpy(q + 4 * j, &f, 4);
+        }
+        memmove(q + 4 * np, q + 8 * np, (size_t)(buf + len - (q + 8 * np)));
+        len -= 4u * np;
+        at = q;
+    }
+    const uint32_t v1 = 1;
+    const uint64_t payload = len - 24 - 4;
+    memcpy(buf + 8, &v1, 4);
+    memcpy(buf + 16, &payload, 8);
+    const uint32_t crc = sk__crc32c(0, buf, (size_t)(len - 4));
+    memcpy(buf + len - 4, &crc, 4);
+    return len;
+}
+
+Test(ckpt, a_version_1_checkpoint_still_restores_and_continues_identically)
+{
+    sk_net_t *a = busy();
+    /* version 1 held float32 parameters: round a's to float32 so that nothing is lost */
+    for (uint32_t k = 0; k < a->n_pops; k++) {
+        const sk_model_t *m = a->pops[k].model;
+        sk_param_t ps[SK_MODEL_MAX_PARAMS];
+        for (uint32_t j = 0; j < m->n_params; j++)
+            ps[j] = (sk_param_t){m->params[j].name, (float)a->pops[k].p[j]};
+        cr_assert_eq(sk_net_set_params(a, k, ps, m->n_params, NULL), 0);
+    }
+    /* 137 steps as in a_restored_network_continues_bit_identically: after 25 the restored
+     * history keeps 4 fewer empty step records than the original (found here, also on
+     * fc134cb; left for the durability work) */
+    cr_assert_eq(sk_net_step(a, 137, NULL, NULL), 0);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    uint64_t len1 = as_version_1(buf, len);
+    cr_assert_lt(len1, len);
+    sk_net_t *b = NULL;
+    sk_err_t err = {0};
+    cr_assert_eq(sk_net_restore(buf, len1, NULL, &b, &err), 0, "%s", err.msg);
+    cr_expect(nets_equal(a, b), "the version-1 restore differs");
+    sk_net_step(a, 300, NULL, NULL);
+    sk_net_step(b, 300, NULL, NULL);
+    sk_net_info_t ia, ib;
+    sk_net_info(a, &ia);
+    sk_net_info(b, &ib);
+    cr_expect_gt(ia.spikes_total, 100);
+    cr_expect_eq(ia.spikes_total, ib.spikes_total);
+    cr_expect(nets_equal(a, b), "the network restored from version 1 diverged");
+    free(buf);
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+}
+
+Test(ckpt, a_checkpoint_of_a_changed_model_is_refused_with_a_version_error)
+{
+    sk_net_t *a = busy();
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    const uint32_t tag = 0x31504f50;
+    uint8_t *q = memmem(buf + 24, (size_t)len - 28, &tag, 4) + 4;
+    for (int s = 0; s < 2; s++) {
+        uint32_t l;
+        memcpy(&l, q, 4);
+        q += 4 + l;
+    }
+    q[4] ^= 1; /* one bit of the first population's model fingerprint */
+    const uint32_t crc = sk__crc32c(0, buf, (size_t)(len - 4));
+    memcpy(buf + len - 4, &crc, 4);
+    sk_net_t *b = NULL;
+    sk_err_t err = {0};
+    cr_expect_eq(sk_net_restore(buf, len, NULL, &b, &err), SK_EVERSION);
+    cr_expect_null(b);
+    cr_expect(strstr(err.msg, "model lif_refrac changed since the checkpoint") != NULL, "%s",
+              err.msg);
+    free(buf);
+    sk_net_destroy(a);
 }

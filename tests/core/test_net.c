@@ -245,7 +245,7 @@ Test(net, set_params_is_all_or_nothing)
     /* derived constants follow the parameters */
     sk_param_t rate[] = {{"tau_mem_inv", 50.0f}};
     cr_expect_eq(sk_net_set_params(net, 1, rate, 1, &err), 0);
-    cr_expect_eq(net->pops[1].d[0], net->pops[1].dt * 50.0f);
+    cr_expect_eq(net->pops[1].d[0], (float)net->pops[1].dt * 50.0f);
     sk_net_destroy(net);
 }
 

@@ -79,10 +79,10 @@ Test(encode, models_come_from_the_registry)
             cr_expect_str_eq(json_string_value(json_object_get(p, "unit")), f->unit);
             json_t *dflt = json_object_get(p, "default"); /* infinite defaults: null */
             cr_expect(isinf(f->dflt) ? json_is_null(dflt)
-                                     : (float)json_number_value(dflt) == f->dflt,
+                                     : json_number_value(dflt) == f->dflt,
                       "%s.%s default", m->name, f->name);
             json_t *lo = json_object_get(p, "minimum");
-            cr_expect(isinf(f->lo) ? json_is_null(lo) : (float)json_number_value(lo) == f->lo);
+            cr_expect(isinf(f->lo) ? json_is_null(lo) : json_number_value(lo) == f->lo);
             cr_expect(json_is_true(json_object_get(p, "exclusive_minimum")) ==
                       !!(f->flags & SK_FIELD_LO_OPEN));
         }

@@ -309,7 +309,7 @@ Test(alif_bellec2020, tau_ref_holds_v_for_floor_tau_ref_over_dt_steps)
                           (double)tau_ref[c]);
             }
             if (h.spiked[0]) {
-                cr_assert_eq(mh_col(&h, "t_last_spike")[0], (float)t * h.a.dt);
+                cr_assert_eq(mh_col(&h, "t_last_spike")[0], (float)t * (float)h.a.dt);
                 if (last >= 0)
                     cr_assert_gt(t - last, held[c]);
                 last = t;

@@ -59,6 +59,44 @@ static const ref_param_t alif_p[] = {{"V_rest", -70.0}, {"V_th", -60.0}, {"R", 1
                                      {"beta", 1.6},     {"tau", 20.0},   {"tau_a", 2000.0},
                                      {"tau_ref", 0.0}};
 
+/* NEST's defaults (models/<model>.cpp Parameters_::Parameters_, nest-simulator @84b06d8), plus
+ * the postsynaptic STDP trace time constant tau_minus (nestkernel/archiving_node.cpp) */
+#define NEST_IAF_PARAMS                                                                            \
+    {"E_L", -70.0}, {"C_m", 250.0}, {"tau_m", 10.0}, {"t_ref", 2.0}, {"V_th", -55.0},              \
+    {"V_reset", -70.0}, {"I_e", 0.0}, {"tau_syn_ex", 2.0}, {"tau_syn_in", 2.0}, {"tau_minus", 20.0}
+#define NEST_COND_PARAMS                                                                           \
+    {"E_L", -70.0}, {"C_m", 250.0}, {"t_ref", 2.0}, {"V_th", -55.0}, {"V_reset", -60.0},           \
+    {"E_ex", 0.0}, {"E_in", -85.0}, {"g_L", 16.6667}, {"I_e", 0.0}, {"tau_syn_ex", 0.2},           \
+    {"tau_syn_in", 2.0}, {"tau_minus", 20.0}
+static const ref_param_t iaf_psc_exp_p[] = {NEST_IAF_PARAMS};
+static const ref_param_t iaf_psc_alpha_p[] = {NEST_IAF_PARAMS, {"V_min", -INFINITY}};
+static const ref_param_t iaf_cond_p[] = {NEST_COND_PARAMS};
+static const ref_param_t aeif_p[] = {
+    {"C_m", 281.0},  {"Delta_T", 2.0},    {"E_L", -70.6},    {"E_ex", 0.0},     {"E_in", -85.0},
+    {"I_e", 0.0},    {"V_peak", 0.0},     {"V_reset", -60.0}, {"V_th", -50.4},  {"a", 4.0},
+    {"b", 80.5},     {"g_L", 30.0},       {"t_ref", 0.0},    {"tau_syn_ex", 0.2}, {"tau_syn_in", 2.0},
+    {"tau_w", 144.0}, {"tau_minus", 20.0}};
+static const ref_param_t izh_p[] = {{"a", 0.02},      {"b", 0.2},       {"c", -65.0},
+                                    {"d", 8.0},       {"I_e", 0.0},     {"V_th", 30.0},
+                                    {"V_min", -INFINITY}, {"consistent_integration", 1.0},
+                                    {"tau_minus", 20.0}};
+/* state: NEST's names, then the low-order float32 parts of the float64 variables */
+static const char *const st_psc_exp[] = {"V_m", "I_syn_ex", "I_syn_in", "I_stim",
+                                         "refractory_steps_left", "V_m_lo", "I_syn_ex_lo",
+                                         "I_syn_in_lo", "I_stim_lo"};
+static const char *const st_psc_alpha[] = {
+    "V_m",    "I_syn_ex",    "dI_syn_ex",    "I_syn_in",    "dI_syn_in",    "I_stim",
+    "refractory_steps_left", "V_m_lo", "I_syn_ex_lo", "dI_syn_ex_lo", "I_syn_in_lo",
+    "dI_syn_in_lo", "I_stim_lo"};
+static const char *const st_cond_exp[] = {"V_m", "g_ex", "g_in", "I_stim", "refractory_steps_left",
+                                          "V_m_lo", "g_ex_lo", "g_in_lo", "I_stim_lo"};
+static const char *const st_cond_alpha[] = {
+    "V_m", "dg_ex", "g_ex", "dg_in", "g_in", "I_stim", "refractory_steps_left",
+    "V_m_lo", "dg_ex_lo", "g_ex_lo", "dg_in_lo", "g_in_lo", "I_stim_lo"};
+static const char *const st_aeif[] = {"V_m", "g_ex", "g_in", "w", "I_stim", "refractory_steps_left",
+                                      "V_m_lo", "g_ex_lo", "g_in_lo", "w_lo", "I_stim_lo"};
+static const char *const st_izh[] = {"V_m", "U_m", "I_stim", "V_m_lo", "U_m_lo", "I_stim_lo"};
+
 static const char *const st_vi[] = {"v", "i"};
 static const char *const st_vir[] = {"v", "i", "rho"};
 static const char *const st_via[] = {"v", "i", "a"};
@@ -76,6 +114,13 @@ static const ref_model_t refs[] = {
     {"coba_lif", "s", coba_lif_p, N(coba_lif_p), st_coba, N(st_coba), "v"},
     {"lsnn", "s", lsnn_p, N(lsnn_p), st_vib, N(st_vib), "v"},
     {"alif_bellec2020", "ms", alif_p, N(alif_p), st_alif, N(st_alif), "V"},
+    {"iaf_psc_exp", "ms", iaf_psc_exp_p, N(iaf_psc_exp_p), st_psc_exp, N(st_psc_exp), "V_m"},
+    {"iaf_psc_alpha", "ms", iaf_psc_alpha_p, N(iaf_psc_alpha_p), st_psc_alpha, N(st_psc_alpha),
+     "V_m"},
+    {"iaf_cond_exp", "ms", iaf_cond_p, N(iaf_cond_p), st_cond_exp, N(st_cond_exp), "V_m"},
+    {"iaf_cond_alpha", "ms", iaf_cond_p, N(iaf_cond_p), st_cond_alpha, N(st_cond_alpha), "V_m"},
+    {"aeif_cond_exp", "ms", aeif_p, N(aeif_p), st_aeif, N(st_aeif), "V_m"},
+    {"izhikevich", "ms", izh_p, N(izh_p), st_izh, N(st_izh), "V_m"},
 };
 
 static int nonempty(const char *s)
@@ -90,7 +135,7 @@ static int input_layer(const sk_model_t *m)
     return m->n_state == 0;
 }
 
-Test(registry, registers_the_seven_reference_models_and_the_spike_source)
+Test(registry, registers_the_seed_and_nest_models_and_the_spike_source)
 {
     cr_assert_eq(sk_model_count(), N(refs) + 1);
     const sk_model_t *src = sk_model_find("spike_source");
@@ -354,14 +399,14 @@ Test(registry, model_dt_converts_milliseconds_to_the_model_time_unit)
     for (uint32_t k = 0; k < sk_model_count(); k++) {
         const sk_model_t *m = sk_model_at(k);
         if (strcmp(m->time_unit, "s") == 0) {
-            cr_expect_eq(sk_model_dt(m, 1.0), 0.001f, "%s", m->name);
-            cr_expect_eq(sk_model_dt(m, 0.5), 0.0005f, "%s", m->name);
+            cr_expect_eq((float)sk_model_dt(m, 1.0), 0.001f, "%s", m->name);
+            cr_expect_eq((float)sk_model_dt(m, 0.5), 0.0005f, "%s", m->name);
             /* rounded once from double: 0.1 ms is 1e-4f, not 0.1f * 0.001f = 1.00000005e-4 */
-            cr_expect_eq(sk_model_dt(m, 0.1), (float)1e-4, "%s", m->name);
-            cr_expect_neq(sk_model_dt(m, 0.1), 0.1f * 0.001f);
+            cr_expect_eq((float)sk_model_dt(m, 0.1), (float)1e-4, "%s", m->name);
+            cr_expect_neq((float)sk_model_dt(m, 0.1), 0.1f * 0.001f);
         } else {
-            cr_expect_eq(sk_model_dt(m, 0.1), 0.1f, "%s", m->name);
-            cr_expect_eq(sk_model_dt(m, 1.0), 1.0f, "%s", m->name);
+            cr_expect_eq((float)sk_model_dt(m, 0.1), 0.1f, "%s", m->name);
+            cr_expect_eq((float)sk_model_dt(m, 1.0), 1.0f, "%s", m->name);
         }
     }
     cr_expect_str_eq(sk_model_find("alif_bellec2020")->time_unit, "ms");
@@ -379,7 +424,7 @@ Test(registry, parameter_and_state_names_and_defaults_match_the_reference)
             int idx = sk_model_param_index(m, r->params[j].name);
             cr_expect_geq(idx, 0, "%s lacks %s", r->model, r->params[j].name);
             if (idx >= 0)
-                cr_expect_eq(m->params[idx].dflt, (float)r->params[j].dflt,
+                cr_expect_eq(m->params[idx].dflt, r->params[j].dflt,
                              "%s.%s default %.9g, reference %.9g", r->model, r->params[j].name,
                              (double)m->params[idx].dflt, r->params[j].dflt);
         }
@@ -391,6 +436,11 @@ Test(registry, parameter_and_state_names_and_defaults_match_the_reference)
         if (!(m->flags & SK_MODEL_SIGN_SPLIT)) {
             cr_expect_eq(m->n_inputs, 1u, "%s", r->model);
             cr_expect_str_eq(m->inputs[0], "current", "%s", r->model);
+        } else if (strcmp(r->time_unit, "ms") == 0) { /* NEST's: receptor by the weight's sign */
+            cr_expect_eq(m->n_inputs, 3u, "%s", r->model);
+            cr_expect_str_eq(m->inputs[2], "current", "%s", r->model);
+            cr_expect_eq(m->current_input, 2, "%s", r->model);
+            cr_expect(m->flags & SK_MODEL_NO_REFRAC, "%s", r->model);
         }
     }
 }
