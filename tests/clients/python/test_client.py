@@ -134,7 +134,8 @@ def test_inject_spikes_forces_them(make_session):
     assert s.inject_spikes("p", neurons=[3, 7], offset=2) == 2
     assert s.info()["pending_inputs"] == 2
     r = s.step(5, return_spikes=True)
-    assert r["spikes"] == [{"step": 2, "population": "p", "ids": [3, 7]}]
+    # NEST's rule: a spike of step t has time (t + 1) * dt (dt = 1 ms here)
+    assert r["spikes"] == [{"step": 2, "time_ms": 3, "population": "p", "ids": [3, 7]}]
 
 
 def test_inject_current_moves_the_target_only(make_session):
