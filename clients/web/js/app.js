@@ -195,6 +195,12 @@ async function select(name) {
     o.textContent = `${r.population}.${v} (${r.n_neurons} neurons)`;
     return o;
   })));
+  const models = new Set(info.populations.map((p) => p.model));
+  $('model-note').hidden = !models.has('coba_lif');
+  $('model-note').textContent = models.has('coba_lif')
+    ? 'coba_lif: v in mV; g_e, g_i, weights and inputs are conductances in one unit g of your ' +
+      'choice (g_l = 1: g is the leak conductance); c_m_inv = g / C per second. A "current" ' +
+      'input adds conductance. Units and a working set: docs/models.md.' : '';
   st.step = info.step;
   showSession(info);
   showDropped();
@@ -338,6 +344,7 @@ async function refreshTraces() {
     if (page.next_from_step === undefined || page.next_from_step <= from) break;
     from = page.next_from_step;
   }
+  if (!Object.keys(st.units).length) await loadUnits().catch(() => {});
   const rec = info.recorders[index];
   const pop = info.populations.find((p) => p.name === rec.population);
   const unit = pop && (st.units[pop.model] || {})[variable];
@@ -450,6 +457,12 @@ $('btn-reset').onclick = () => attempt(async () => {
   st.running = false;
   const info = await api.reset(st.name);
   raster.clear(info.step);
+  const models = new Set(info.populations.map((p) => p.model));
+  $('model-note').hidden = !models.has('coba_lif');
+  $('model-note').textContent = models.has('coba_lif')
+    ? 'coba_lif: v in mV; g_e, g_i, weights and inputs are conductances in one unit g of your ' +
+      'choice (g_l = 1: g is the leak conductance); c_m_inv = g / C per second. A "current" ' +
+      'input adds conductance. Units and a working set: docs/models.md.' : '';
   st.step = info.step;
   showSession(info);
 }, 'reset: ');
@@ -493,7 +506,7 @@ async function loadUnits() {
 
 async function start() {
   await attempt(loadExamples, 'examples: ');
-  await attempt(loadUnits, 'models: ');
+  await loadUnits().catch(() => {}); // without the token: again once it is entered
   await poll();
   setInterval(showRates, 500);
   (async function loop() {

@@ -156,6 +156,7 @@ describe('dashboard', () => {
     assert.equal(await page.locator('#dropped').textContent(), 'dropped 0');
     assert.ok(await page.locator('#dropped').isVisible());
     assert.ok(await page.locator('#realtime-note').isVisible());
+    assert.match(await page.locator('#model-note').textContent(), /conductances in one unit g/);
     assert.deepEqual(missing, [], 'no 404 for the page, its scripts or its icon');
   });
 
