@@ -481,6 +481,39 @@ class Session:
                     f.write(f"{round(t, 6)!r},{st},{pop},{i}\n")
         return len(rows)
 
+    def to_neo(self, population=None, from_step=0, to_step=None):
+        """The spikes of [from_step, to_step) as a neo.Block (needs python3-neo): one
+        Segment, one SpikeTrain per neuron of each population (times in ms, t_start =
+        from_step * dt, t_stop = to_step * dt; annotations population and neuron), and the
+        provenance() in the Block's annotations (its network and models as JSON strings)."""
+        import neo
+        import quantities as pq
+        page = self.spikes(population=population, from_step=from_step, to_step=to_step)
+        prov = self.provenance()
+        dt = prov["dt_ms"]
+        info_pops = [p for p in prov["network"]["populations"]
+                     if population is None or p["name"] == population]
+        times = {}
+        for e in page["spikes"]:
+            t = e.get("time_ms", (e["step"] + 1) * dt)
+            for i in e["ids"]:
+                times.setdefault((e["population"], i), []).append(t)
+        t0 = page["from_step"] * dt
+        t1 = max(page["to_step"] * dt, t0 + dt)
+        block = neo.Block(name=self.name)
+        block.annotate(**{k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
+                          for k, v in prov.items() if v is not None})
+        seg = neo.Segment(name=f"steps {page['from_step']}..{page['to_step']}")
+        block.segments.append(seg)
+        for p in info_pops:
+            for i in range(p["size"]):
+                st = neo.SpikeTrain(times.get((p["name"], i), []), units=pq.ms,
+                                    t_start=t0 * pq.ms, t_stop=t1 * pq.ms,
+                                    name=f"{p['name']}[{i}]")
+                st.annotate(population=p["name"], neuron=i)
+                seg.spiketrains.append(st)
+        return block
+
 
 def spike_times_ms(entries, dt_ms=None):
     """[{step, time_ms?, population, ids}] -> {population: float64 array of spike times in

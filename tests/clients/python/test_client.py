@@ -407,6 +407,22 @@ def test_export_carries_spike_times_and_provenance(make_session, tmp_path):
     assert json.loads(str(z["provenance"]))["seed"] == 7
 
 
+def test_spikes_go_to_neo_with_their_times_and_provenance(make_session):
+    neo = pytest.importorskip("neo")
+    s = make_session(small_lif(rate_hz=200, recorder=False))
+    s.step(100)
+    block = s.to_neo()
+    assert isinstance(block, neo.Block) and block.annotations["seed"] == 7
+    trains = block.segments[0].spiketrains
+    assert len(trains) == 10 and sum(len(t) for t in trains) == s.info()["spikes_total"]
+    ref = s.spikes()["spikes"]
+    t0 = trains[0]
+    mine = sorted((e["step"] + 1) * 1.0 for e in ref if 0 in e["ids"])
+    assert list(t0.magnitude) == mine and str(t0.units.dimensionality) == "ms"
+    assert float(t0.t_stop.magnitude) == 100.0
+    assert json.loads(block.annotations["models"])["lif"]["reference"].startswith("norse")
+
+
 def test_the_shared_demo_refuses_a_pause(tmp_path):
     from conftest import Server
     srv = Server(str(tmp_path), args=["--demo"])
