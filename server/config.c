@@ -63,6 +63,8 @@
     X(NUM, step_threads, "--step-threads", "SPIKED_STEP_THREADS", "1",                             \
       "threads stepping one large session (>= 10000 neurons); 1 = off")                            \
     X(FLAG, demo, "--demo", "SPIKED_DEMO", "0", "start the real-time session 'demo'")              \
+    X(FLAG, demo_pausable, "--demo-pausable", "SPIKED_DEMO_PAUSABLE", "0",                         \
+      "let clients pause the shared demo (PATCH realtime false); off: 403")                       \
     X(FLAG, quiet, "--quiet", "SPIKED_QUIET", "0", "log warnings and errors only")                 \
     X(FLAG, insecure_no_auth, "--insecure-no-auth", "SPIKED_INSECURE_NO_AUTH", "0",                \
       "serve a non-loopback --bind without a token (anyone who reaches it controls the server)")

@@ -45,6 +45,7 @@ typedef struct srv_config {
     uint64_t pool_threads;    /* UV_THREADPOOL_SIZE for stepping */
     uint64_t step_threads;    /* sk_net_set_parallel threads for one large session */
     uint64_t demo;            /* start with the real-time session "demo" */
+    uint64_t demo_pausable;   /* clients may pause "demo" (PATCH realtime false); off: 403 */
     uint64_t quiet;           /* warnings and errors only (no access log) */
     uint64_t insecure_no_auth; /* allow a non-loopback bind without a token */
     /* derived */

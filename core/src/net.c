@@ -293,6 +293,43 @@ typedef struct plan {
     uint32_t depth;
 } plan_t;
 
+/* Conductances are not negative: on a sign-split model (coba_lif) a weight or amplitude
+ * sent to an explicit channel (g_e or g_i) must be >= 0; without a channel the sign split
+ * sends a negative value to the inhibitory conductance as |w|, which is physical. These
+ * return the offending field, or NULL when none can be negative. */
+static const char *negative_proj_weight(const sk_proj_spec_t *ps)
+{
+    if (ps->rule.kind == SK_RULE_EXPLICIT && ps->rule.weight) {
+        for (uint64_t j = 0; j < ps->rule.n; j++)
+            if (ps->rule.weight[j] < 0.0f)
+                return "rule.weights";
+        return NULL;
+    }
+    const sk_dist_t *w = &ps->weight;
+    if (w->sign > 0)
+        return NULL; /* drawn values clipped to >= 0 */
+    if (w->sign < 0 || w->a < 0.0f || (w->kind == SK_DIST_NORMAL && w->b > 0.0f))
+        return "weight";
+    return NULL;
+}
+
+static const char *negative_stim_input(const sk_stim_spec_t *s, uint32_t size)
+{
+    if (s->kind == SK_STIM_POISSON)
+        return s->weight < 0.0f ? "weight" : NULL;
+    if (s->kind == SK_STIM_CURRENT && s->amplitude < 0.0f)
+        return "amplitude";
+    if (s->kind == SK_STIM_CURRENT || s->kind == SK_STIM_STEP_CURRENT) {
+        uint32_t n = s->kind == SK_STIM_STEP_CURRENT ? s->n_times : 0;
+        if (s->kind == SK_STIM_CURRENT && s->amplitudes)
+            n = s->neurons ? s->n_neurons : size;
+        for (uint32_t k = 0; s->amplitudes && k < n; k++)
+            if (s->amplitudes[k] < 0.0f)
+                return "amplitudes";
+    }
+    return NULL;
+}
+
 /* Validates everything and estimates sizes; fills plan[k] for each population. */
 static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *plan,
                     sk_err_t *err)
@@ -326,6 +363,12 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
         if (ps->channel && sk_model_input_index(m, ps->channel) < 0)
             return elem_err(err, SK_ENOENT, "projections", k, "channel",
                             "is not an input channel of the target's model");
+        const char *neg = ps->channel && (m->flags & SK_MODEL_SIGN_SPLIT)
+                              ? negative_proj_weight(ps) : NULL;
+        if (neg)
+            return elem_err(err, SK_ERANGE, "projections", k, neg,
+                            "a conductance channel takes no negative weight (without "
+                            "\"channel\", a negative weight feeds the inhibitory conductance)");
         uint32_t delay = ps->delay_steps ? ps->delay_steps : 1;
         if (delay > lim->max_delay)
             return elem_err(err, SK_ELIMIT, "projections", k, "delay_steps",
@@ -361,7 +404,14 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
         int p = find_pop(spec, ss->target);
         if (p < 0)
             return elem_err(err, SK_ENOENT, "stimuli", k, "target", "is not a population");
-        int rc = sk__stim_check(ss, spec->pops[p].size, sk_model_find(spec->pops[p].model), err);
+        const sk_model_t *tm = sk_model_find(spec->pops[p].model);
+        const char *neg = ss->channel && (tm->flags & SK_MODEL_SIGN_SPLIT)
+                              ? negative_stim_input(ss, spec->pops[p].size) : NULL;
+        if (neg)
+            return elem_err(err, SK_ERANGE, "stimuli", k, neg,
+                            "a conductance channel takes no negative input (without "
+                            "\"channel\", a negative value feeds the inhibitory conductance)");
+        int rc = sk__stim_check(ss, spec->pops[p].size, tm, err);
         if (rc) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "stimuli[%u]", k);

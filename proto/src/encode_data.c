@@ -70,7 +70,7 @@ int sk_proto_step_result_json(const sk_net_t *net, uint64_t from_step,
         rc = SK_ENOMEM;
     if (rc == 0 && with_spikes) /* to_step of the step, not of the (possibly cut) page */
         rc = sk__set(o, "to_step", json_integer((json_int_t)v.step)) ? SK_ENOMEM : 0;
-    if (rc == 0 && (sk__set(o, "time_ms", sk__real((double)v.step * v.dt_ms)) ||
+    if (rc == 0 && (sk__set(o, "time_ms", sk__real(sk__time_ms(v.step, v.dt_ms))) ||
                     counts_json(&v, counts, o)))
         rc = SK_ENOMEM;
     free(counts);

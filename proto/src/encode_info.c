@@ -78,7 +78,7 @@ json_t *sk__info_build(const sk_net_info_t *ni, const sk_pop_info_t *pops,
     json_t *o = json_pack(
         "{s:s, s:s, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
         x && x->name ? x->name : "", "status", x && x->status ? x->status : "idle", "step",
-        (json_int_t)ni->step, "time_ms", sk__real((double)ni->step * ni->dt_ms), "dt",
+        (json_int_t)ni->step, "time_ms", sk__real(sk__time_ms(ni->step, ni->dt_ms)), "dt",
         sk__real(ni->dt_ms), "seed", (json_int_t)ni->seed, "n_neurons", (json_int_t)ni->n_neurons,
         "n_synapses", (json_int_t)ni->n_synapses, "bytes", (json_int_t)ni->bytes, "spikes_total",
         (json_int_t)ni->spikes_total, "pending_inputs", (json_int_t)ni->pending, "n_stimuli",

@@ -80,7 +80,7 @@ int sk__spike_page(const sk_net_t *net, const sk_proto_net_view_t *v, uint64_t f
                       uint64_t to, int32_t pop, uint64_t limit, uint64_t *counts, json_t **out)
 {
     sk__spikes_acc_t acc = {.pops = v->pops, .n_pops = v->n_pops, .pop = pop, .limit = limit,
-                            .counts = counts};
+                            .counts = counts, .dt_ms = v->dt_ms};
     uint64_t first_kept = 0;
     acc.list = json_array();
     if (!acc.list)
@@ -122,7 +122,7 @@ int sk_proto_sse_spikes_json(const sk_net_t *net, uint64_t from, uint64_t to, in
     int rc = sk_proto_net_view_init(&v, net);
     if (rc == 0)
         rc = sk__spike_page(net, &v, from, to, pop, 1000000, NULL, &o);
-    if (rc == 0 && sk__set(o, "t_ms", sk__real((double)to * v.dt_ms)))
+    if (rc == 0 && sk__set(o, "t_ms", sk__real(sk__time_ms(to, v.dt_ms))))
         rc = SK_ENOMEM;
     sk_proto_net_view_close(&v);
     if (rc) {

@@ -1,8 +1,25 @@
 /* encode_spikes.c: the spike-list collector behind every spike response (GET .../spikes,
- * step results, SSE batches): an sk_spike_cb that appends {step, population, ids} entries,
- * filters by population, counts per population, and cuts the list at a step boundary once
- * `limit` ids are reached (a step is never split, so a page always makes progress). */
+ * step results, SSE batches): an sk_spike_cb that appends {step, time_ms, population, ids}
+ * entries, filters by population, counts per population, and cuts the list at a step
+ * boundary once `limit` ids are reached (a step is never split, so a page always makes
+ * progress).
+ *
+ * Spike times (NEST's rule): a spike produced while stepping from step t to t + 1 carries
+ * `step` = t and `time_ms` = (t + 1) * dt, the time at the end of that step, when the
+ * threshold crossing is seen. A neuron driven from t = 0 that fires in its first step
+ * therefore has time_ms = dt, never 0. */
+#include <math.h>
+
 #include "internal.h"
+
+double sk__time_ms(uint64_t steps, double dt_ms)
+{
+    double t = (double)steps * dt_ms;
+    /* Round to whole nanoseconds while that is exact in a double (|t| < 2^52 ns). */
+    if (isfinite(t) && fabs(t) * 1e6 < 4503599627370496.0)
+        t = round(t * 1e6) / 1e6;
+    return t;
+}
 
 static json_t *ids_json(const uint32_t *ids, uint32_t n)
 {
@@ -32,6 +49,11 @@ int sk__spikes_cb(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, u
     const char *name = pop < acc->n_pops ? acc->pops[pop].name : "?";
     json_t *e = json_pack("{s:I, s:s, s:o}", "step", (json_int_t)step, "population", name,
                           "ids", ids_json(ids, n));
+    if (e && acc->dt_ms > 0 &&
+        sk__set(e, "time_ms", sk__real(sk__time_ms(step + 1, acc->dt_ms)))) {
+        json_decref(e);
+        e = NULL;
+    }
     if (sk__append(acc->list, e)) {
         acc->failed = 1;
         return 1;

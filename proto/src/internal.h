@@ -181,8 +181,12 @@ typedef struct sk__spikes_acc {
     int any, cut, failed;
     uint64_t next_from;         /* when cut: first step not returned */
     uint64_t *counts;           /* optional: per population spike counts */
+    double dt_ms;               /* > 0: each entry also gets time_ms = (step + 1) * dt_ms */
 } sk__spikes_acc_t;
 int sk__spikes_cb(void *ctx, uint64_t step, uint32_t pop, const uint32_t *ids, uint32_t n);
+/* steps * dt_ms in ms, rounded to 1e-6 ms (1 ns) so that 221191 steps of 0.1 ms read
+ * 22119.1, not 22119.100000000002 (encode_spikes.c). */
+double sk__time_ms(uint64_t steps, double dt_ms);
 /* {from_step, to_step, first_kept, spikes, next_from_step?} of [from, to) (encode_net.c). */
 int sk__spike_page(const sk_net_t *net, const sk_proto_net_view_t *v, uint64_t from,
                    uint64_t to, int32_t pop, uint64_t limit, uint64_t *counts, json_t **out);

@@ -225,7 +225,8 @@ int h_sessions_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 }
 
 /* PATCH {realtime}: applied at once (pausing stops the pacer; a chunk already on the pool
- * finishes), then answered with the info at the next chunk boundary. */
+ * finishes), then answered with the info at the next chunk boundary. Pausing the shared
+ * --demo session is refused (403, path realtime) unless --demo-pausable. */
 int h_sessions_patch(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     srv_session_t *sess = h_session(s, rq, rs);
@@ -240,6 +241,15 @@ int h_sessions_patch(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     json_decref(body);
     if (rc)
         return h_error(rs, &e);
+    /* The --demo session is shared by every visitor: one of them must not stop it for all
+     * (issue 19 item 4) unless the operator allows it with --demo-pausable. */
+    if (!patch.realtime && sess->realtime && s->cfg.demo && !s->cfg.demo_pausable &&
+        strcmp(sess->name, "demo") == 0) {
+        srv_resp_error(rs, 403, "forbidden", "realtime",
+                       "the shared demo session cannot be paused by a client (the server "
+                       "allows it with --demo-pausable); a dashboard freezes its own view");
+        return SRV_DONE;
+    }
     if (patch.realtime != sess->realtime) {
         srv_log(SRV_LOG_INFO, "session %s: real-time stepping %s", sess->name,
                 patch.realtime ? "on" : "off");

@@ -189,6 +189,69 @@ Test(encode, spike_pages_never_split_a_step)
     sk_net_destroy(net);
 }
 
+/* NEST's rule: a spike produced in step t has time (t + 1) * dt, in every list that carries
+ * spikes (step results, pages, SSE batches); step fields stay as they were. */
+Test(encode, spike_times_are_step_plus_one_times_dt)
+{
+    sk_net_t *net = make_net();
+    cr_assert(sk_net_step(net, 8, NULL, NULL) == 0);
+    json_t *lists[3] = {NULL, NULL, NULL};
+    cr_assert(sk_proto_step_result_json(net, 0, NULL, 1, 0, &lists[0]) == 0);
+    sk_proto_spikes_query_t q = {.pop = -1, .from = 0, .to = 8, .limit = 100};
+    sk_proto_error_t e;
+    cr_assert(sk_proto_spikes_json(net, &q, &lists[1], &e) == 0);
+    cr_assert(sk_proto_sse_spikes_json(net, 0, 8, -1, &lists[2]) == 0);
+    for (int k = 0; k < 3; k++) {
+        json_t *l = get(lists[k] = wire(lists[k]), "spikes");
+        cr_assert(json_array_size(l) >= 3, "list %d: the forced spikes of steps 1, 3, 6", k);
+        /* the forced spikes of a: steps 1, 3, 6 at dt = 0.5 ms -> 1.0, 2.0, 3.5 ms */
+        cr_expect_eq(json_integer_value(get(l, "0.step")), 1);
+        cr_expect(json_number_value(get(l, "0.time_ms")) == 1.0, "list %d: %g", k,
+                  json_number_value(get(l, "0.time_ms")));
+        for (size_t i = 0; i < json_array_size(l); i++) {
+            json_t *en = json_array_get(l, i);
+            double step = (double)json_integer_value(json_object_get(en, "step"));
+            cr_expect(json_number_value(json_object_get(en, "time_ms")) == (step + 1) * 0.5,
+                      "list %d entry %zu: step %g", k, i, step);
+        }
+        json_decref(lists[k]);
+    }
+    sk_net_destroy(net);
+}
+
+/* time_ms of the info and of step results: no 22119.100000000002 for 221191 x 0.1 ms. */
+Test(encode, time_ms_reads_as_the_decimal_a_person_expects)
+{
+    json_error_t je;
+    json_t *j = json_loads("{\"name\": \"t\", \"dt\": 0.1, \"network\": {\"populations\": ["
+                           "{\"name\": \"a\", \"model\": \"lif\", \"size\": 1}]}}", 0, &je);
+    cr_assert(j != NULL, "%s", je.text);
+    sk_proto_session_t *s = NULL;
+    sk_proto_error_t e;
+    cr_assert(sk_proto_session_decode(j, NULL, &s, &e) == 0, "%s: %s", e.path, e.message);
+    sk_net_t *net = NULL;
+    sk_err_t err;
+    cr_assert(sk_net_create(&s->spec, &net, &err) == 0, "%s: %s", err.path, err.msg);
+    json_decref(j);
+    sk_proto_session_free(s);
+    cr_assert(sk_net_step(net, 221191, NULL, NULL) == 0);
+    sk_proto_session_extra_t x = {.name = "t", .status = "idle"};
+    json_t *info = NULL;
+    cr_assert(sk_proto_info_json(net, &x, &info) == 0);
+    char *text = sk_proto_dumps(info, NULL);
+    cr_assert(text != NULL);
+    cr_expect(strstr(text, "\"time_ms\":22119.1,") != NULL, "%s", text);
+    free(text);
+    json_decref(info);
+    json_t *r = NULL;
+    cr_assert(sk_proto_step_result_json(net, 221190, NULL, 0, 0, &r) == 0);
+    text = sk_proto_dumps(r, NULL);
+    cr_expect(strstr(text, "\"time_ms\":22119.1") != NULL, "%s", text);
+    free(text);
+    json_decref(r);
+    sk_net_destroy(net);
+}
+
 Test(encode, recorder_samples)
 {
     sk_net_t *net = make_net();

@@ -1,7 +1,8 @@
 /* test_demo.c: `spiked --demo` starts the session "demo" (examples/coba.json, compiled
  * in) stepping in real time: its stream shows spikes at once, and its model time follows
  * the wall clock (it never runs ahead of it). PATCH {"realtime": false|true} pauses and
- * resumes it (and makes any session real-time). */
+ * resumes it with --demo-pausable (and makes any session real-time); without that flag a
+ * client cannot pause the shared demo (403, path realtime). */
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <stdio.h>
@@ -65,10 +66,32 @@ Test(demo, streams_spikes_in_real_time)
 
 /* Regression (defect c): nothing could stop the demo's real-time stepping (PATCH answered
  * 405), so a dashboard's Pause could not pause it. */
-Test(demo, pause_and_resume_real_time)
+/* Issue 19 item 4: one visitor's Pause stopped the shared demo for everyone. */
+Test(demo, a_client_cannot_pause_the_shared_demo)
 {
     sp_proc_t p;
     const char *args[] = {"--demo", NULL};
+    t_start(&p, args);
+    double a = model_ms(p.port);
+    t_error(p.port, "PATCH", "/v1/sessions/demo", "{\"realtime\":false}", 403, "forbidden",
+            "realtime");
+    long long deadline = hc_now_ms() + 5000;
+    while (model_ms(p.port) <= a && hc_now_ms() < deadline)
+        poll(NULL, 0, 20);
+    cr_assert_gt(model_ms(p.port), a, "still running after the refused pause");
+    /* resuming what runs is harmless, and other sessions pause as before */
+    json_decref(t_ok(p.port, "PATCH", "/v1/sessions/demo", "{\"realtime\":true}", 200));
+    t_create(p.port, "mine", 20, 3);
+    json_decref(t_ok(p.port, "PATCH", "/v1/sessions/mine", "{\"realtime\":true}", 200));
+    json_decref(t_ok(p.port, "PATCH", "/v1/sessions/mine", "{\"realtime\":false}", 200));
+    t_stop(&p);
+}
+
+/* With --demo-pausable (the operator's choice) the demo pauses and resumes. */
+Test(demo, pause_and_resume_real_time)
+{
+    sp_proc_t p;
+    const char *args[] = {"--demo", "--demo-pausable", NULL};
     t_start(&p, args);
     double a = model_ms(p.port);
     long long deadline = hc_now_ms() + 5000;

@@ -48,6 +48,12 @@ def num(x):
     return f"{x:.6g}" if isinstance(x, float) else str(x)
 
 
+def ms(x):
+    """A time in ms, every digit kept up to 1 ns, no float noise: 22119.1, 100, 0.3."""
+    t = repr(round(float(x), 6))
+    return t[:-2] if t.endswith(".0") else t
+
+
 def emit(args, data, text):
     """Prints the JSON (--json) or the readable text (a string or a callable making it)."""
     if args.json:
@@ -87,7 +93,7 @@ def load_json(path):
 
 
 def describe_session(i):
-    lines = [f"{i['name']}: {i['status']}, step {i['step']} ({num(i['time_ms'])} ms, "
+    lines = [f"{i['name']}: {i['status']}, step {i['step']} ({ms(i['time_ms'])} ms, "
              f"dt {num(i['dt'])} ms), seed {i['seed']}",
              f"{i['n_neurons']} neurons, {i['n_synapses']} synapses, {i['spikes_total']} spikes, "
              f"{i['bytes']} bytes, {i['pending_inputs']} pending inputs"]
@@ -137,7 +143,7 @@ def cmd_models(c, a):
 def cmd_list(c, a):
     ss = c.sessions()
     emit(a, {"sessions": ss}, lambda: table(
-        [[s["name"], s["status"], s["step"], num(s["time_ms"]), s["n_neurons"], s["n_synapses"],
+        [[s["name"], s["status"], s["step"], ms(s["time_ms"]), s["n_neurons"], s["n_synapses"],
           s["spikes_total"]] for s in ss],
         ["NAME", "STATUS", "STEP", "TIME_MS", "NEURONS", "SYNAPSES", "SPIKES"])
         if ss else "no sessions")
@@ -198,16 +204,23 @@ def cmd_step(c, a):
 
     def text():
         counts = r.get("spike_counts")
-        line = f"{a.name}: step {r['from_step']} -> {r['to_step']} ({num(r['time_ms'])} ms)"
+        line = f"{a.name}: step {r['from_step']} -> {r['to_step']} ({ms(r['time_ms'])} ms)"
         if counts is not None:
             line += "; spikes: " + (", ".join(f"{p} {n}" for p, n in counts.items()) or "none")
         out = [line]
         for e in r.get("spikes", []):
-            out.append(f"{e['step']} {e['population']} {' '.join(map(str, e['ids']))}")
+            out.append(spike_line(e))
         if r.get("next_from_step") is not None:
             out.append(f"(spike list cut at step {r['next_from_step']}: spikectl spikes)")
         return "\n".join(out)
     emit(a, r, text)
+
+
+def spike_line(e):
+    """STEP TIME_ms POPULATION IDS...: one line per (step, population); the time is the
+    server's time_ms, (step + 1) * dt."""
+    t = f" {ms(e['time_ms'])}ms" if "time_ms" in e else ""
+    return f"{e['step']}{t} {e['population']} {' '.join(map(str, e['ids']))}"
 
 
 def cmd_state(c, a):
@@ -226,8 +239,7 @@ def cmd_spikes(c, a):
 
     def text():
         head = f"steps {r['from_step']}..{r['to_step']} (history from {r['first_kept']})"
-        rows = [f"{e['step']} {e['population']} {' '.join(map(str, e['ids']))}"
-                for e in r["spikes"]]
+        rows = [spike_line(e) for e in r["spikes"]]
         return "\n".join([head] + rows)
     emit(a, r, text)
 
@@ -292,7 +304,13 @@ def cmd_rate(c, a):
 
 
 def cmd_tail(c, a):
-    stream = c.session(a.name).events(a.population, a.from_step)
+    sess = c.session(a.name)
+    info = sess.info()
+    if not info.get("realtime") and not info.get("job") and a.from_step is None:
+        print(f"# {a.name} is not stepping (real time off, no job): waiting for steps; "
+              f"`spikectl realtime {a.name} on` or `spikectl step {a.name} N` moves it",
+              file=sys.stderr, flush=True)
+    stream = sess.events(a.population, a.from_step)
     batches = 0
     with stream:
         for ev in stream:
@@ -317,11 +335,10 @@ def tail_line(ev, spikes):
         counts = {}
         for e in d["spikes"]:
             counts[e["population"]] = counts.get(e["population"], 0) + len(e["ids"])
-        line = f"steps {d['from_step']}..{d['to_step']} ({num(d['t_ms'])} ms): " + \
+        line = f"steps {d['from_step']}..{d['to_step']} ({ms(d['t_ms'])} ms): " + \
             (", ".join(f"{p} {n}" for p, n in counts.items()) or "no spikes")
         if spikes:
-            line += "".join(f"\n  {e['step']} {e['population']} {' '.join(map(str, e['ids']))}"
-                            for e in d["spikes"])
+            line += "".join(f"\n  {spike_line(e)}" for e in d["spikes"])
         return line
     if ev.type == "dropped":
         return f"! dropped {d['count']} batch(es): this reader was too slow"
@@ -333,6 +350,17 @@ def tail_line(ev, spikes):
 
 
 # ---- argument parsing ----
+
+def cmd_realtime(c, a):
+    r = c.session(a.name).set_realtime(a.state == "on")
+    emit(a, r, lambda: f"{a.name}: real time {'on' if r['realtime'] else 'off'} at step "
+                       f"{r['step']} ({ms(r['time_ms'])} ms)")
+
+
+def cmd_export(c, a):
+    n = c.session(a.name).export_spikes(a.file, a.population, a.from_step, a.to_step)
+    emit(a, {"file": a.file, "spikes": n}, lambda: f"{a.name}: {n} spikes -> {a.file}")
+
 
 def build_parser():
     common = argparse.ArgumentParser(add_help=False)
@@ -398,6 +426,17 @@ def build_parser():
     sp.add_argument("--from-step", help="replay from this step (Last-Event-ID)")
     sp.add_argument("--count", type=int, help="stop after this many spike batches")
     sp.add_argument("--spikes", action="store_true", help="print every spike id")
+    sp = cmd("realtime", cmd_realtime,
+             "start or stop real-time stepping (the shared --demo refuses 'off' unless the "
+             "server runs with --demo-pausable)")
+    sp.add_argument("name")
+    sp.add_argument("state", choices=["on", "off"])
+    sp = cmd("export", cmd_export, "write spikes with provenance to FILE (.csv, .json, .npz)")
+    sp.add_argument("name")
+    sp.add_argument("file")
+    sp.add_argument("--population")
+    sp.add_argument("--from", dest="from_step", type=int, default=0)
+    sp.add_argument("--to", dest="to_step", type=int)
     sp = cmd("inputs", cmd_inputs,
              "queue inputs: POPULATION current VALUE | POPULATION spike | --file F")
     sp.add_argument("name")

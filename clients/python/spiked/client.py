@@ -15,12 +15,26 @@ import json
 import os
 import time
 import urllib.parse
+import warnings
 
 from .errors import SpikedConnectionError, SpikedError
 from .events import EventStream
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 _JOB_ACTIVE = ("queued", "running")
+
+
+class TruncatedHistoryWarning(UserWarning):
+    """A read asked for steps the server's history no longer holds (its limits
+    spike_history / history_steps / max_record_values dropped them, oldest first): the
+    result starts at first_kept, later than asked."""
+
+
+def _warn_truncated(what, asked, first_kept):
+    if asked is not None and first_kept is not None and first_kept > asked:
+        warnings.warn(f"{what}: steps {asked} to {first_kept - 1} are gone from the server's "
+                      f"history (it keeps from step {first_kept}); raise the session's limits "
+                      f"or read more often", TruncatedHistoryWarning, stacklevel=3)
 
 
 def _numpy():
@@ -175,6 +189,7 @@ class Client:
         info = self.request("POST", "/v1/sessions", body, query=q)
         s = Session(self, info["name"])
         s.created = info
+        s.description = body  # the creation body, kept for provenance()
         return s
 
     def delete(self, name):
@@ -188,6 +203,7 @@ class Session:
         self.client = client
         self.name = name
         self.created = None
+        self.description = None  # the creation body when this client created it
         self._base = "/v1/sessions/" + urllib.parse.quote(name, safe="")
 
     def __repr__(self):
@@ -223,21 +239,34 @@ class Session:
 
     def step(self, steps=None, duration_ms=None, inputs=None, return_spikes=False,
              progress=None, poll_s=0.2):
-        """Advances by `steps` (or `duration_ms`); returns the StepResult: from_step,
-        to_step, time_ms, spike_counts, and spikes when return_spikes. When the server runs
-        a long request as a job (202), waits for it (calling progress(job) on each poll)
-        and returns {from_step, to_step, time_ms, job} (no spike_counts)."""
+        """Advances by `steps` (or `duration_ms`); returns one shape whatever the length:
+        {from_step, to_step, time_ms, spike_counts: {population: n}, spikes (when
+        return_spikes: [{step, time_ms, population, ids}]), job (only when the server ran
+        the request as a job)}. When the server answers a long request with a job (202),
+        this waits for it (calling progress(job) on each poll); spike_counts then come from
+        the populations' spikes_total before and after (exact unless another client steps
+        the same session meanwhile), and spikes from the history (TruncatedHistoryWarning
+        when it no longer holds them all)."""
         body = {"steps": steps, "duration_ms": duration_ms, "inputs": inputs}
         body = {k: v for k, v in body.items() if v is not None}
         if return_spikes:
             body["return_spikes"] = True
+        before = {p["name"]: p["spikes_total"] for p in self.info()["populations"]}
         status, data, _ = self.client.call("POST", self._base + "/step", body)
         if status != 202:
             return data
         job = self.wait(data["job"]["id"], progress, poll_s)
         info = self.info()
-        return {"from_step": info["step"] - job["done"], "to_step": info["step"],
-                "time_ms": info["time_ms"], "job": job}
+        out = {"from_step": info["step"] - job["done"], "to_step": info["step"],
+               "time_ms": info["time_ms"],
+               "spike_counts": {p["name"]: p["spikes_total"] - before.get(p["name"], 0)
+                                for p in info["populations"]}}
+        if return_spikes:
+            page = self.spikes(from_step=out["from_step"], to_step=out["to_step"])
+            out["first_kept"] = page["first_kept"]
+            out["spikes"] = page["spikes"]
+        out["job"] = job
+        return out
 
     def run(self, steps=None, duration_ms=None, inputs=None, progress=None, poll_s=0.2):
         """Runs as a server job, calling progress(job) (id, state, done, total,
@@ -302,6 +331,12 @@ class Session:
         return self._req("PATCH", "/populations/" + urllib.parse.quote(population, safe=""),
                          {"params": p})
 
+    def set_realtime(self, on):
+        """Starts (True) or stops (False) real-time stepping on the server. The shared
+        --demo session refuses a stop (SpikedError 403 forbidden, path realtime) unless the
+        server runs with --demo-pausable. Returns the session info."""
+        return self._req("PATCH", "", {"realtime": bool(on)})
+
     def set_rate(self, stimulus, rate_hz):
         """Changes the rate of the Poisson stimulus at index `stimulus`."""
         return self._req("PATCH", f"/stimuli/{int(stimulus)}", {"rate_hz": rate_hz})
@@ -321,9 +356,11 @@ class Session:
 
     def spikes(self, population=None, from_step=0, to_step=None, limit=None, numpy=False):
         """Spikes of [from_step, to_step) (default: up to the current step), every page
-        fetched: {from_step, to_step, first_kept, spikes: [{step, population, ids}]}.
-        numpy=True makes spikes {population: (steps, ids)}, two int64 arrays, one entry per
-        spike. Steps older than first_kept are gone from the server's history."""
+        fetched: {from_step, to_step, first_kept, spikes: [{step, time_ms, population, ids}]}
+        (time_ms = (step + 1) * dt, NEST's rule). numpy=True makes spikes {population:
+        (steps, ids)}, two int64 arrays, one entry per spike (times: spike_times_ms()).
+        Steps older than first_kept are gone from the server's history: asking for them
+        warns (TruncatedHistoryWarning)."""
         if to_step is None:
             to_step = self.info()["step"]
         pages = []
@@ -339,6 +376,7 @@ class Session:
         out = {"from_step": pages[0]["from_step"], "to_step": pages[-1]["to_step"],
                "first_kept": pages[-1]["first_kept"],
                "spikes": [e for p in pages for e in p["spikes"]]}
+        _warn_truncated("spikes", from_step, out["first_kept"])
         if numpy:
             out["spikes"] = spikes_to_numpy(out["spikes"])
         return out
@@ -365,6 +403,7 @@ class Session:
                   for v in rec["variables"]}
         out = {k: rec[k] for k in ("recorder", "population", "variables", "neurons", "every")}
         out["first_kept"] = pages[-1]["first_kept"]
+        _warn_truncated(f"recordings/{int(index)}", from_step, out["first_kept"])
         out["steps"] = steps
         out["values"] = values
         if numpy:
@@ -385,6 +424,108 @@ class Session:
                            reconnect, retry_s, max_retries, read_timeout)
 
 
+    # ---- export ----
+
+    def provenance(self):
+        """What a result needs to be reproduced: the session's name, seed, dt, step and
+        time, its network as the server describes it (populations with every parameter,
+        projections, recorders), the creation body when this Session object created it
+        (connectivity rules, weights, stimuli), the models' references, the server's API
+        version and this client's version."""
+        from . import __version__
+        info = self.info()
+        used = {p["model"] for p in info["populations"]}
+        models = {m["name"]: {"reference": m.get("reference"), "time_unit": m.get("time_unit")}
+                  for m in self.client.models() if m["name"] in used}
+        api = self.client.openapi().get("info", {})
+        return {"session": info["name"], "seed": info["seed"], "dt_ms": info["dt"],
+                "step": info["step"], "time_ms": info["time_ms"],
+                "network": {k: info.get(k) for k in ("populations", "projections",
+                                                     "n_stimuli", "recorders")},
+                "creation_body": self.description,
+                "models": models, "server_api_version": api.get("version"),
+                "client_version": __version__, "spike_time_rule": "time_ms = (step + 1) * dt"}
+
+    def export_spikes(self, path, population=None, from_step=0, to_step=None):
+        """Writes the spikes of [from_step, to_step) with their provenance. path ending in
+        .csv: lines time_ms,step,population,neuron after '#' lines holding the provenance
+        as JSON; .npz: arrays <population>_times_ms, <population>_steps, <population>_ids
+        and provenance (a JSON string; needs numpy); .json: {provenance, spikes}. Returns
+        the number of spikes written."""
+        page = self.spikes(population=population, from_step=from_step, to_step=to_step)
+        prov = self.provenance()
+        prov["from_step"], prov["to_step"] = page["from_step"], page["to_step"]
+        prov["first_kept"] = page["first_kept"]
+        dt = prov["dt_ms"]
+        rows = [(e.get("time_ms", (e["step"] + 1) * dt), e["step"], e["population"], i)
+                for e in page["spikes"] for i in e["ids"]]
+        path = str(path)
+        if path.endswith(".npz"):
+            np = _numpy()
+            arrays = {"provenance": np.array(json.dumps(prov))}
+            for pop in sorted({r[2] for r in rows}):
+                mine = [r for r in rows if r[2] == pop]
+                arrays[f"{pop}_times_ms"] = np.array([r[0] for r in mine], np.float64)
+                arrays[f"{pop}_steps"] = np.array([r[1] for r in mine], np.int64)
+                arrays[f"{pop}_ids"] = np.array([r[3] for r in mine], np.int64)
+            np.savez(path, **arrays)
+        elif path.endswith(".json"):
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({"provenance": prov, "spikes": page["spikes"]}, f)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                for line in json.dumps(prov, indent=1).splitlines():
+                    f.write("# " + line + "\n")
+                f.write("time_ms,step,population,neuron\n")
+                for t, st, pop, i in rows:
+                    f.write(f"{round(t, 6)!r},{st},{pop},{i}\n")
+        return len(rows)
+
+    def to_neo(self, population=None, from_step=0, to_step=None):
+        """The spikes of [from_step, to_step) as a neo.Block (needs python3-neo): one
+        Segment, one SpikeTrain per neuron of each population (times in ms, t_start =
+        from_step * dt, t_stop = to_step * dt; annotations population and neuron), and the
+        provenance() in the Block's annotations (its network and models as JSON strings)."""
+        import neo
+        import quantities as pq
+        page = self.spikes(population=population, from_step=from_step, to_step=to_step)
+        prov = self.provenance()
+        dt = prov["dt_ms"]
+        info_pops = [p for p in prov["network"]["populations"]
+                     if population is None or p["name"] == population]
+        times = {}
+        for e in page["spikes"]:
+            t = e.get("time_ms", (e["step"] + 1) * dt)
+            for i in e["ids"]:
+                times.setdefault((e["population"], i), []).append(t)
+        t0 = page["from_step"] * dt
+        t1 = max(page["to_step"] * dt, t0 + dt)
+        block = neo.Block(name=self.name)
+        block.annotate(**{k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
+                          for k, v in prov.items() if v is not None})
+        seg = neo.Segment(name=f"steps {page['from_step']}..{page['to_step']}")
+        block.segments.append(seg)
+        for p in info_pops:
+            for i in range(p["size"]):
+                st = neo.SpikeTrain(times.get((p["name"], i), []), units=pq.ms,
+                                    t_start=t0 * pq.ms, t_stop=t1 * pq.ms,
+                                    name=f"{p['name']}[{i}]")
+                st.annotate(population=p["name"], neuron=i)
+                seg.spiketrains.append(st)
+        return block
+
+
+def spike_times_ms(entries, dt_ms=None):
+    """[{step, time_ms?, population, ids}] -> {population: float64 array of spike times in
+    ms}, one per spike: time_ms from the server, else (step + 1) * dt_ms."""
+    np = _numpy()
+    acc = {}
+    for e in entries:
+        t = e["time_ms"] if "time_ms" in e else (e["step"] + 1) * dt_ms
+        acc.setdefault(e["population"], []).extend([t] * len(e["ids"]))
+    return {p: np.array(v, np.float64) for p, v in acc.items()}
+
+
 def spikes_to_numpy(entries):
     """[{step, population, ids}] -> {population: (steps, ids)} as int64 arrays."""
     np = _numpy()
@@ -396,4 +537,4 @@ def spikes_to_numpy(entries):
     return {p: (np.array(s, np.int64), np.array(i, np.int64)) for p, (s, i) in acc.items()}
 
 
-__all__ = ["Client", "Session", "spikes_to_numpy"]
+__all__ = ["Client", "Session", "TruncatedHistoryWarning", "spike_times_ms", "spikes_to_numpy"]

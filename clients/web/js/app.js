@@ -1,20 +1,27 @@
 // app.js: the dashboard's wiring: session list, creation (shipped examples or an uploaded
-// file), the selected session's controls (step, run, pause, reset, delete), its live event
-// stream feeding the raster and the rates, and the recorder traces. Every error from the
-// server is shown in the banner.
+// file), the selected session's controls (step, run, run for a duration, pause, real time,
+// reset, export, delete), its live event stream feeding the raster, the population rate
+// plot and the rates table, and the recorder traces. Every error from the server is shown
+// in the banner.
 //
 // Run is driven by this page: one step request of `steps` steps per animation frame until
-// Pause. Pause also cancels a server job (a long step request) and stops a session the
-// server steps in real time (spiked --demo; PATCH {"realtime": false}).
+// Pause. "Run for" sends one step request of round(ms / dt) steps (the server answers 202
+// with a job when it is long). Pause stops this page's Run and cancels a server job; on a
+// session the server steps in real time it freezes only this visitor's view: the shared
+// --demo must not stop for everyone (the server refuses that pause unless it runs with
+// --demo-pausable). The "real time" box asks the server to pause or resume real-time
+// stepping (PATCH {"realtime": ...}) and shows its refusal.
 
 import { Api, ApiError } from './api.js';
 import { Raster } from './raster.js';
+import { RatePlot } from './rates.js';
 import { Traces } from './traces.js';
 
 const $ = (id) => document.getElementById(id);
 const api = new Api('', localStorage.getItem('spiked.token') || '');
 const raster = new Raster($('raster'));
 const traces = new Traces($('traces'));
+new RatePlot($('rate'), raster); // eslint-disable-line no-new
 
 const st = {
   name: null,      // selected session
@@ -26,7 +33,12 @@ const st = {
   busy: false,     // a step request of this page is in flight
   dropped: 0,
   examples: [],
+  units: {},       // model -> state variable -> unit (from /v1/models)
+  lastSpike: null, // {t, population, id} of the newest spike received
 };
+
+// A time in ms without float noise: 22119.100000000002 -> "22119.1".
+const ms = (t) => String(Number(t.toFixed(6)));
 
 // ---- banner ----
 
@@ -165,7 +177,10 @@ async function select(name) {
   $('view').hidden = false;
   $('empty').hidden = true;
   $('session-name').textContent = name;
-  raster.setPopulations(info.populations);
+  raster.frozen = false;
+  raster.setPopulations(info.populations, info.dt);
+  st.lastSpike = null;
+  $('last-spike').textContent = '';
   raster.clear(info.step);
   applyWindow(info);
   $('legend').replaceChildren(...raster.pops.flatMap((p) => {
@@ -180,6 +195,12 @@ async function select(name) {
     o.textContent = `${r.population}.${v} (${r.n_neurons} neurons)`;
     return o;
   })));
+  const models = new Set(info.populations.map((p) => p.model));
+  $('model-note').hidden = !models.has('coba_lif');
+  $('model-note').textContent = models.has('coba_lif')
+    ? 'coba_lif: v in mV; g_e, g_i, weights and inputs are conductances in one unit g of your ' +
+      'choice (g_l = 1: g is the leak conductance); c_m_inv = g / C per second. A "current" ' +
+      'input adds conductance. Units and a working set: docs/models.md.' : '';
   st.step = info.step;
   showSession(info);
   showDropped();
@@ -190,7 +211,12 @@ async function select(name) {
 function openStream(name) {
   $('stream-state').textContent = 'connecting';
   st.es = api.events(name, {
-    spikes: (b) => { raster.addBatch(b); setStep(b.to_step); },
+    spikes: (b) => {
+      raster.addBatch(b);
+      setStep(b.to_step);
+      const e = b.spikes[b.spikes.length - 1];
+      if (e && !raster.frozen) showLastSpike(e);
+    },
     progress: (job) => showJob(job),
     dropped: (d) => { st.dropped += d.count; showDropped(); },
     lifecycle: (d) => {
@@ -218,7 +244,16 @@ function setStep(step) {
   st.step = Math.max(st.step, step);
   $('step').textContent = String(st.step);
   $('step').dataset.step = String(st.step);
-  if (st.info) $('time').textContent = (st.step * st.info.dt).toFixed(1);
+  if (st.info) $('time').textContent = ms(st.step * st.info.dt);
+}
+
+// The newest spike, with its time in ms (the server's time_ms: (step + 1) * dt).
+function showLastSpike(e) {
+  const t = e.time_ms ?? (e.step + 1) * st.info.dt;
+  const el = $('last-spike');
+  el.textContent = `last spike: ${e.population}[${e.ids[e.ids.length - 1]}] at ${ms(t)} ms ` +
+    `(step ${e.step})`;
+  el.dataset.timeMs = String(t);
 }
 
 function realtime(info) {
@@ -227,8 +262,11 @@ function realtime(info) {
 
 function showSession(info) {
   st.info = info;
-  $('status').textContent = info.status;
-  $('status').className = `pill ${info.status === 'running' ? 'ok' : ''}`;
+  // The server says idle between the step requests of this page's Run: say what runs.
+  const status = st.running && info.status === 'idle' ? 'running (this page)' : info.status;
+  $('status').textContent = status;
+  $('status').className = `pill ${status.startsWith('running') ? 'ok' : ''}`;
+  $('realtime').checked = realtime(info);
   $('sizes').textContent = `${info.n_neurons} neurons · ${info.n_synapses} synapses · dt ${info.dt} ms`;
   $('realtime-note').hidden = !realtime(info);
   if (info.step < st.step && info.status === 'idle' && !st.busy) st.step = info.step; // reset elsewhere
@@ -254,8 +292,15 @@ function showButtons() {
   const job = info && info.job && ['queued', 'running'].includes(info.job.state);
   $('btn-step').disabled = !info || st.running || st.busy;
   $('btn-run').disabled = !info || st.running || st.busy;
-  $('btn-pause').disabled = !info || !(st.running || job || realtime(info));
+  $('btn-run-for').disabled = !info || st.running || st.busy;
+  $('btn-pause').disabled = !info || !(st.running || job || realtime(info) || raster.frozen);
+  $('btn-pause').textContent = raster.frozen ? 'Resume view' : 'Pause';
   $('btn-reset').disabled = !info;
+  if (info) {
+    const s = $('status');
+    if (st.running && info.status === 'idle') { s.textContent = 'running (this page)'; s.className = 'pill ok'; }
+    else if (!st.running && s.textContent === 'running (this page)') { s.textContent = info.status; s.className = 'pill'; }
+  }
 }
 
 function applyWindow(info = st.info) {
@@ -286,6 +331,7 @@ async function refreshTraces() {
   const sel = $('recorder').value;
   if (!info || !sel) return;
   const [index, variable] = [Number(sel.split(':')[0]), sel.slice(sel.indexOf(':') + 1)];
+  if (raster.frozen) return;
   const end = st.step, start = Math.max(0, end - raster.windowSteps);
   const samples = { steps: [], values: [] };
   let from = start, page = null;
@@ -298,7 +344,15 @@ async function refreshTraces() {
     if (page.next_from_step === undefined || page.next_from_step <= from) break;
     from = page.next_from_step;
   }
-  if (st.info === info) traces.draw(samples, page ? page.neurons : [], start, end, variable);
+  if (!Object.keys(st.units).length) await loadUnits().catch(() => {});
+  const rec = info.recorders[index];
+  const pop = info.populations.find((p) => p.name === rec.population);
+  const unit = pop && (st.units[pop.model] || {})[variable];
+  const label = unit === undefined ? variable
+    : unit === '1' ? `${variable} (dimensionless)` : `${variable} (${unit})`;
+  if (st.info === info) {
+    traces.draw(samples, page ? page.neurons : [], start, end, label, info.dt, rec.population);
+  }
 }
 
 // ---- controls ----
@@ -307,11 +361,11 @@ function chunk() {
   return Math.max(1, Math.floor(Number($('chunk').value) || 1));
 }
 
-async function stepOnce(name) {
+async function stepOnce(name, steps = chunk()) {
   st.busy = true;
   showButtons();
   try {
-    const r = await api.step(name, chunk());
+    const r = await api.step(name, steps);
     if (r.job) showJob(r.job);
     else if (st.name === name) setStep(r.to_step);
   } finally {
@@ -325,6 +379,7 @@ $('btn-step').onclick = () => attempt(() => stepOnce(st.name), 'step: ');
 $('btn-run').onclick = async () => {
   const name = st.name;
   st.running = true;
+  raster.frozen = false;
   showButtons();
   try {
     while (st.running && st.name === name) {
@@ -338,18 +393,76 @@ $('btn-run').onclick = async () => {
   showButtons();
 };
 
+$('btn-run-for').onclick = () => attempt(async () => {
+  const want = Number($('run-ms').value);
+  if (!(want > 0)) throw new Error('run for: enter a duration in ms above 0');
+  const steps = Math.max(1, Math.round(want / st.info.dt));
+  await stepOnce(st.name, steps);
+}, 'run for: ');
+
+// Pause: this page's Run stops, a server job is canceled; a real-time session is not
+// stopped (it may be shared): this visitor's view freezes instead, and resumes on the
+// second click.
 $('btn-pause').onclick = () => attempt(async () => {
+  if (raster.frozen) {
+    raster.frozen = false;
+    raster.clear(st.step);
+    showButtons();
+    return;
+  }
   st.running = false;
   const info = await api.info(st.name);
-  if (realtime(info)) await api.setRealtime(st.name, false);
   if (info.job && ['queued', 'running'].includes(info.job.state)) await api.cancelJob(st.name, info.job.id);
+  if (realtime(info) && !info.job) {
+    raster.frozen = true;
+    raster.dirty = true;
+  }
   showSession(await api.info(st.name));
 }, 'pause: ');
+
+$('realtime').onchange = () => attempt(async () => {
+  const want = $('realtime').checked;
+  try {
+    showSession(await api.setRealtime(st.name, want));
+  } finally {
+    $('realtime').checked = st.info ? realtime(st.info) : false;
+  }
+}, 'real time: ');
+
+// Export: the spikes of the window as CSV (time_ms, step, population, neuron), headed by
+// the session's provenance (name, seed, dt, step, models, server version).
+$('btn-export').onclick = () => attempt(async () => {
+  const info = await api.info(st.name);
+  let version = '';
+  try { version = (await api.get('/openapi.json')).info.version; } catch (e) { version = '?'; }
+  const lines = [
+    `# spiked export: session ${info.name}, seed ${info.seed}, dt ${info.dt} ms, ` +
+      `at step ${info.step} (${ms(info.step * info.dt)} ms), server API ${version}`,
+    `# populations: ${info.populations.map((p) => `${p.name}=${p.model} x ${p.size}`).join(', ')}`,
+    '# spike time_ms = (step + 1) * dt (NEST rule)',
+    'time_ms,step,population,neuron',
+  ];
+  for (const e of raster.entries) {
+    const name = raster.pops[e.pop].name;
+    for (const id of e.ids) lines.push(`${ms(e.t)},${e.step},${name},${id}`);
+  }
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
+  a.download = `${info.name}-spikes-${info.step}.csv`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}, 'export: ');
 
 $('btn-reset').onclick = () => attempt(async () => {
   st.running = false;
   const info = await api.reset(st.name);
   raster.clear(info.step);
+  const models = new Set(info.populations.map((p) => p.model));
+  $('model-note').hidden = !models.has('coba_lif');
+  $('model-note').textContent = models.has('coba_lif')
+    ? 'coba_lif: v in mV; g_e, g_i, weights and inputs are conductances in one unit g of your ' +
+      'choice (g_l = 1: g is the leak conductance); c_m_inv = g / C per second. A "current" ' +
+      'input adds conductance. Units and a working set: docs/models.md.' : '';
   st.step = info.step;
   showSession(info);
 }, 'reset: ');
@@ -386,8 +499,14 @@ async function poll() {
   }
 }
 
+async function loadUnits() {
+  const r = await api.get('/v1/models');
+  for (const m of r.models) st.units[m.name] = Object.fromEntries(m.state.map((v) => [v.name, v.unit]));
+}
+
 async function start() {
   await attempt(loadExamples, 'examples: ');
+  await loadUnits().catch(() => {}); // without the token: again once it is entered
   await poll();
   setInterval(showRates, 500);
   (async function loop() {

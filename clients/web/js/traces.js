@@ -1,20 +1,23 @@
 // traces.js: line plot of a recorder's samples (one variable, one line per recorded neuron)
-// over the same step window as the raster, with the value range written at the left.
+// over the same window as the raster: time axis in ms (a sample taken after step s is at
+// s * dt), the variable with its unit (from /v1/models) on the value axis, and a legend
+// mapping each colour to its neuron.
+//
+// The canvas exposes data-samples (samples drawn) and plot.js's axis attributes.
 
-import { BACKGROUND, COLORS } from './raster.js';
+import { COLORS, TEXT, drawAxes, drawLegend, plotBox, sizeCanvas } from './plot.js';
 
 export class Traces {
   constructor(canvas) {
     this.canvas = canvas;
-    this.ctx = canvas.getContext('2d');
   }
 
-  // samples: {steps: [...], values: [[v per neuron] per sample]}; window [start, end).
-  draw(samples, neurons, start, end, label) {
-    const { ctx, canvas } = this;
-    const W = canvas.width, H = canvas.height, pad = 14;
-    ctx.fillStyle = BACKGROUND;
-    ctx.fillRect(0, 0, W, H);
+  // samples: {steps: [...], values: [[v per neuron] per sample]}; window [start, end) in
+  // steps; dt in ms; label: "v (mV)"; population: the recorded population's name.
+  draw(samples, neurons, start, end, label, dt = 1, population = '') {
+    const { canvas } = this;
+    const { ctx, W, H } = sizeCanvas(canvas);
+    const box = plotBox(W, H);
     let lo = Infinity, hi = -Infinity;
     for (const row of samples.values) {
       for (const v of row) {
@@ -24,29 +27,38 @@ export class Traces {
       }
     }
     canvas.dataset.samples = String(samples.steps.length);
-    if (!samples.steps.length || lo === Infinity) {
-      ctx.fillStyle = '#8892b0';
-      ctx.fillText('no samples in the window yet', 10, H / 2);
+    if (lo === Infinity) { lo = 0; hi = 1; }
+    if (hi === lo) { hi += 1; lo -= 1; }
+    const pad = (hi - lo) * 0.05;
+    const map = drawAxes(canvas, ctx, box, [start * dt, end * dt], [lo - pad, hi + pad],
+      'time (ms)', label);
+    if (!samples.steps.length) {
+      ctx.fillStyle = TEXT;
+      ctx.fillText('no samples in the window yet', box.x + 10, box.y + box.h / 2);
       return;
     }
-    if (hi === lo) { hi += 1; lo -= 1; }
-    const x = (s) => ((s - start) / Math.max(1, end - start)) * W;
-    const y = (v) => pad + (1 - (v - lo) / (hi - lo)) * (H - 2 * pad);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(box.x, box.y, box.w, box.h);
+    ctx.clip();
     for (let n = 0; n < neurons.length; n++) {
       ctx.strokeStyle = COLORS[n % COLORS.length];
+      ctx.lineWidth = 1.2;
       ctx.beginPath();
       let pen = false;
       for (let k = 0; k < samples.steps.length; k++) {
         const v = samples.values[k][n];
         if (v === null) { pen = false; continue; }
-        if (pen) ctx.lineTo(x(samples.steps[k]), y(v));
-        else ctx.moveTo(x(samples.steps[k]), y(v));
+        const x = map.x(samples.steps[k] * dt), y = map.y(v);
+        if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
         pen = true;
       }
       ctx.stroke();
     }
-    ctx.fillStyle = '#c9d1e8';
-    ctx.fillText(`${label}  max ${hi.toPrecision(4)}`, 4, 11);
-    ctx.fillText(`min ${lo.toPrecision(4)}`, 4, H - 3);
+    ctx.restore();
+    const shown = neurons.slice(0, 8).map((id, n) => ({
+      label: `${population}[${id}]`, color: COLORS[n % COLORS.length] }));
+    if (neurons.length > 8) shown.push({ label: `+${neurons.length - 8} more`, color: TEXT });
+    drawLegend(ctx, box, shown);
   }
 }

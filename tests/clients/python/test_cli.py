@@ -62,7 +62,7 @@ def test_create_step_get_state_spikes_list(ctl, name):
     assert state[0] == "lif at step 100" and state[1].split() == ["NEURON", "v", "i"]
     assert [row.split()[0] for row in state[2:]] == ["5", "6", "7"]
     spikes = ok(ctl("spikes", name, "--from", "0")).splitlines()[1:]
-    assert sum(len(line.split()) - 2 for line in spikes) == counted
+    assert sum(len(line.split()) - 3 for line in spikes) == counted  # step, time, population
     rec = ok(ctl("recordings", name, "0", "--from", "98")).splitlines()
     assert rec[1].split()[:2] == ["STEP", "v[0]"] and [r.split()[0] for r in rec[2:]] == ["98", "99"]
     ms = json.loads(ok(ctl("step", name, "--ms", "5", "--json")))
@@ -92,7 +92,7 @@ def test_inputs_patch_rate_checkpoint(ctl, server, name):
     ok(ctl("create", "-", "--name", name, input=json.dumps(small_lif(rate_hz=10))))
     assert "2 input record(s) queued" in ok(ctl("inputs", name, "p", "spike", "--neurons", "1,4"))
     out = ok(ctl("step", name, "1", "--spikes"))
-    assert "\n0 p 1 4" in out
+    assert "\n0 1ms p 1 4" in out  # step 0 at dt 1 ms: time (0 + 1) * 1 ms
     ok(ctl("inputs", name, "p", "current", "2.5", "--neurons", "0:2", "--offset", "0"))
     assert json.loads(ok(ctl("get", name, "--json")))["pending_inputs"] == 2
     assert ok(ctl("patch", name, "p", "v_th=1.25")) == f"{name}/p: v_th=1.25\n"
@@ -113,6 +113,28 @@ def test_tail_prints_live_batches(ctl, server, name):
     js = ok(ctl("tail", name, "--from-step", "10", "--count", "1", "--json")).splitlines()
     events = [json.loads(line) for line in js]
     assert events[0]["event"] == "hello" and events[1]["data"]["from_step"] == 10
+
+
+def test_realtime_export_and_a_tail_that_says_why_it_waits(ctl, server, tmp_path, name):
+    ok(ctl("create", "-", "--name", name, input=json.dumps(small_lif(rate_hz=200))))
+    ok(ctl("step", name, "20"))
+    out = ok(ctl("realtime", name, "on"))
+    assert out.startswith(f"{name}: real time on at step ")
+    assert ok(ctl("realtime", name, "off")).startswith(f"{name}: real time off at step ")
+    f = tmp_path / "s.csv"
+    out = ok(ctl("export", name, str(f)))
+    assert out.endswith(f" spikes -> {f}\n") and "time_ms,step,population,neuron" in f.read_text()
+    # a session that does not step: tail says so on stderr (then waits for batches)
+    e = dict(os.environ, SPIKED_URL=server.url)
+    e.pop("SPIKED_TOKEN", None)
+    p = subprocess.Popen([sys.executable, SPIKECTL, "tail", name, "--count", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    try:
+        line = p.stderr.readline()
+    finally:
+        p.kill()
+        p.wait()
+    assert line.startswith(f"# {name} is not stepping (real time off, no job)"), line
 
 
 def test_server_errors_exit_1_with_the_field(ctl, tmp_path, name):

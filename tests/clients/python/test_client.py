@@ -134,7 +134,8 @@ def test_inject_spikes_forces_them(make_session):
     assert s.inject_spikes("p", neurons=[3, 7], offset=2) == 2
     assert s.info()["pending_inputs"] == 2
     r = s.step(5, return_spikes=True)
-    assert r["spikes"] == [{"step": 2, "population": "p", "ids": [3, 7]}]
+    # NEST's rule: a spike of step t has time (t + 1) * dt (dt = 1 ms here)
+    assert r["spikes"] == [{"step": 2, "time_ms": 3, "population": "p", "ids": [3, 7]}]
 
 
 def test_inject_current_moves_the_target_only(make_session):
@@ -345,6 +346,92 @@ def test_a_step_the_server_turns_into_a_job_is_awaited(tmp_path):
         r = s.step(50000, progress=seen.append, poll_s=0.01)
         assert (r["from_step"], r["to_step"]) == (0, 50000)
         assert r["job"]["state"] == "done" and seen[-1]["done"] == 50000
-        assert s.info()["step"] == 50000
+        info = s.info()
+        assert info["step"] == 50000
+        # Issue 19 item 7: the same shape as a short step: spike counts per population.
+        assert r["spike_counts"] == {p["name"]: p["spikes_total"] for p in info["populations"]}
+        assert sum(r["spike_counts"].values()) > 0
+        short = s.step(100, return_spikes=True)  # also a job here (--sync-ms 1)
+        assert set(short) >= {"from_step", "to_step", "time_ms", "spike_counts", "spikes"}
+        assert sum(short["spike_counts"].values()) == sum(len(e["ids"]) for e in short["spikes"])
+        assert all(e["time_ms"] == (e["step"] + 1) * 1.0 for e in short["spikes"])
+    finally:
+        srv.stop()
+
+
+def test_both_step_answers_have_one_shape(make_session):
+    s = make_session(small_lif(rate_hz=200, recorder=False))
+    r = s.step(200, return_spikes=True)
+    assert "job" not in r
+    assert set(r) >= {"from_step", "to_step", "time_ms", "spike_counts", "spikes"}
+    assert r["spike_counts"]["p"] == sum(len(e["ids"]) for e in r["spikes"]) > 0
+
+
+def test_reading_steps_the_history_dropped_warns(make_session):
+    body = small_lif(rate_hz=200, recorder=True)
+    body["limits"] = {"history_steps": 50}
+    s = make_session(body)
+    s.step(300)
+    with pytest.warns(spiked.TruncatedHistoryWarning, match="gone from the server's history"):
+        page = s.spikes(from_step=0)
+    assert page["first_kept"] > 0 and all(e["step"] >= page["first_kept"] for e in page["spikes"])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading what is kept does not warn
+        s.spikes(from_step=page["first_kept"])
+
+
+def test_export_carries_spike_times_and_provenance(make_session, tmp_path):
+    s = make_session(small_lif(rate_hz=200, recorder=False))
+    s.step(100)
+    total = s.info()["spikes_total"]
+    assert total > 0
+    n = s.export_spikes(tmp_path / "x.csv")
+    assert n == total
+    lines = (tmp_path / "x.csv").read_text().splitlines()
+    head = [ln[2:] for ln in lines if ln.startswith("# ")]
+    prov = json.loads("\n".join(head))
+    assert prov["seed"] == 7 and prov["dt_ms"] == 1 and prov["step"] == 100
+    assert prov["models"]["lif"]["reference"].startswith("norse")
+    assert prov["server_api_version"] and prov["client_version"] == spiked.__version__
+    assert prov["creation_body"]["network"]["populations"][0]["model"] == "lif"
+    rows = [ln.split(",") for ln in lines if not ln.startswith("#")]
+    assert rows[0] == ["time_ms", "step", "population", "neuron"] and len(rows) == total + 1
+    assert all(float(t) == int(st) + 1 for t, st, _, _ in rows[1:])  # (step + 1) * 1 ms
+    doc = json.loads((tmp_path / "x.json").read_text()) if s.export_spikes(tmp_path / "x.json") else None
+    assert doc["provenance"]["session"] == s.name and doc["spikes"][0]["time_ms"] >= 1
+    np = pytest.importorskip("numpy")
+    s.export_spikes(tmp_path / "x.npz")
+    z = np.load(tmp_path / "x.npz")
+    assert np.array_equal(z["p_times_ms"], z["p_steps"] + 1.0) and len(z["p_ids"]) == total
+    assert json.loads(str(z["provenance"]))["seed"] == 7
+
+
+def test_spikes_go_to_neo_with_their_times_and_provenance(make_session):
+    neo = pytest.importorskip("neo")
+    s = make_session(small_lif(rate_hz=200, recorder=False))
+    s.step(100)
+    block = s.to_neo()
+    assert isinstance(block, neo.Block) and block.annotations["seed"] == 7
+    trains = block.segments[0].spiketrains
+    assert len(trains) == 10 and sum(len(t) for t in trains) == s.info()["spikes_total"]
+    ref = s.spikes()["spikes"]
+    t0 = trains[0]
+    mine = sorted((e["step"] + 1) * 1.0 for e in ref if 0 in e["ids"])
+    assert list(t0.magnitude) == mine and str(t0.units.dimensionality) == "ms"
+    assert float(t0.t_stop.magnitude) == 100.0
+    assert json.loads(block.annotations["models"])["lif"]["reference"].startswith("norse")
+
+
+def test_the_shared_demo_refuses_a_pause(tmp_path):
+    from conftest import Server
+    srv = Server(str(tmp_path), args=["--demo"])
+    try:
+        demo = spiked.Client(srv.url).session("demo")
+        with pytest.raises(spiked.SpikedError) as e:
+            demo.set_realtime(False)
+        assert (e.value.status, e.value.code, e.value.path) == (403, "forbidden", "realtime")
+        assert demo.info()["realtime"] is True
+        assert demo.set_realtime(True)["realtime"] is True
     finally:
         srv.stop()

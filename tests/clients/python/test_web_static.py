@@ -47,9 +47,17 @@ def test_the_server_serves_the_dashboard_and_every_module_it_imports(server):
             base = os.path.dirname(ref)
             for imp in re.findall(r"from '(\./[^']+)'", body.decode()):
                 pending.append(os.path.normpath(os.path.join(base, imp)))
-    assert {"js/api.js", "js/raster.js", "js/traces.js"} <= seen
+    assert {"js/api.js", "js/raster.js", "js/traces.js", "js/plot.js", "js/rates.js",
+            "favicon.svg"} <= seen
     status, ctype, body = fetch(server.url + "/examples/index.json")
     assert json.loads(body)["examples"]
+
+
+def test_the_favicon_a_browser_asks_for_by_default_is_served(server):
+    # issue 19 item 9: /favicon.ico was a 404 (browsers ask for it without a <link>)
+    status, ctype, body = fetch(server.url + "/favicon.ico")
+    assert status == 200 and ctype == "image/x-icon"
+    assert body[:4] == b"\x00\x00\x01\x00", "an ICO header"
 
 
 def test_the_dashboard_loads_nothing_from_outside():

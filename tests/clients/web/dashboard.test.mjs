@@ -100,17 +100,32 @@ async function rasterStats(page) {
   }, BACKGROUND);
 }
 
+// The axis titles and tick counts a plot's canvas records (plot.js).
+async function axes(page, id) {
+  return page.evaluate((id) => {
+    const d = document.getElementById(id).dataset;
+    return { x: d.xLabel, y: d.yLabel, xTicks: Number(d.xTicks), yTicks: Number(d.yTicks) };
+  }, id);
+}
+
+// True when nothing on the page is wider than the window (no horizontal scrolling).
+const fits = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
 const stepOf = async (page) => Number(await page.locator('#step').getAttribute('data-step'));
 
 describe('dashboard', () => {
   let server, browser, page;
   const errors = [];
+  const missing = []; // 404s for anything but the API (favicon, scripts, examples)
 
   before(async () => {
     server = await startServer('open');
     browser = await launchBrowser();
     page = await browser.ctx.newPage();
     page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('response', (r) => {
+      if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/v1/')) missing.push(r.url());
+    });
     await page.goto(server.url + '/');
   });
 
@@ -141,18 +156,74 @@ describe('dashboard', () => {
     assert.equal(await page.locator('#dropped').textContent(), 'dropped 0');
     assert.ok(await page.locator('#dropped').isVisible());
     assert.ok(await page.locator('#realtime-note').isVisible());
+    assert.match(await page.locator('#model-note').textContent(), /conductances in one unit g/);
+    assert.deepEqual(missing, [], 'no 404 for the page, its scripts or its icon');
+  });
+
+  test('the raster, the rate plot and the traces have labelled axes with units', async () => {
+    const r = await axes(page, 'raster');
+    assert.equal(r.x, 'time (ms)');
+    assert.equal(r.y, 'neuron (index)');
+    assert.ok(r.xTicks >= 3 && r.yTicks >= 3, `raster ticks ${r.xTicks} x ${r.yTicks}`);
+    // The raster's right edge is the newest step's time: step x dt (dt 0.1 ms in the demo).
+    const end = Number(await page.locator('#raster').getAttribute('data-t-end-ms'));
+    assert.ok(end > 0, `raster end ${end} ms`);
+    const rate = await until(async () => {
+      const a = await axes(page, 'rate');
+      const d = await page.evaluate(() => ({ ...document.getElementById('rate').dataset }));
+      return Number(d.bins) >= 50 && a;
+    }, 'population rate bins over the window');
+    assert.equal(rate.x, 'time (ms)');
+    assert.equal(rate.y, 'rate (Hz)');
+    const maxHz = Number(await page.locator('#rate').getAttribute('data-max-hz'));
+    assert.ok(maxHz > 0 && maxHz < 1000, `population rate peak ${maxHz} Hz`);
+    const tr = await until(async () => {
+      const a = await axes(page, 'traces');
+      return a.y && a.y !== '' && a;
+    }, 'trace axes');
+    assert.equal(tr.x, 'time (ms)');
+    assert.match(tr.y, /^v \(mV\)$/, 'the COBA recorder records v in mV');
+    // The newest spike, its time in ms: (step + 1) x dt.
+    const last = await until(async () => page.locator('#last-spike').textContent(), 'last spike');
+    const [, t, step] = /at ([\d.]+) ms \(step (\d+)\)/.exec(last);
+    assert.ok(Math.abs(Number(t) - (Number(step) + 1) * 0.1) < 1e-6, last);
+    // Readable at 1400 px and 800 px: nothing overflows; screenshots for docs/.
+    for (const width of [1400, 800]) {
+      await page.setViewportSize({ width, height: 1000 });
+      await new Promise((res) => setTimeout(res, 400));
+      assert.ok(await fits(page), `the dashboard overflows at ${width} px`);
+      const a = await axes(page, 'raster');
+      assert.ok(a.xTicks >= 3, `raster time ticks at ${width} px: ${a.xTicks}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${width}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png') });
   });
 
-  test('Pause stops the demo stepping in real time', async () => {
+  test('Pause on the shared demo freezes this view only; the demo steps on', async () => {
     await until(() => page.locator('#btn-pause').isEnabled(), 'Pause enabled on the demo');
-    await page.click('#btn-pause');
-    await until(async () => !(await page.locator('#realtime-note').isVisible()), 'real-time note gone');
     const info = async () => (await fetch(`${server.url}/v1/sessions/demo`)).json();
-    const paused = (await info()).step;
-    assert.equal((await info()).realtime, false);
+    await page.click('#btn-pause');
+    await until(async () => (await page.locator('#btn-pause').textContent()) === 'Resume view', 'view frozen');
+    const before = (await info()).step;
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await info()).step, paused, 'the demo steps on after Pause');
+    const i = await info();
+    assert.equal(i.realtime, true);
+    assert.ok(i.step > before, 'the demo stopped for everyone');
+    // The raster keeps what it showed while frozen.
+    const drawn = (await rasterStats(page)).received;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await rasterStats(page)).received, drawn, 'frozen view still receiving');
+    // Asking the server to stop real time is refused for the shared demo, and said so.
+    await page.click('#realtime');
+    await until(() => page.locator('#banner').isVisible(), 'refusal shown');
+    assert.match(await page.locator('#banner-text').textContent(), /403 forbidden at realtime/);
+    await page.click('#banner-close');
+    assert.equal((await info()).realtime, true);
+    assert.ok(await page.locator('#realtime').isChecked());
+    await page.click('#btn-pause');
+    await until(async () => (await page.locator('#btn-pause').textContent()) === 'Pause', 'view live again');
+    await until(async () => (await rasterStats(page)).received > 0, 'spikes again after Resume view');
   });
 
   test('a session created from an example steps, runs and pauses', async () => {
@@ -173,7 +244,16 @@ describe('dashboard', () => {
     await until(async () => (await stepOf(page)) === 100, 'step 100 after two Steps');
     await until(async () => (await rasterStats(page)).drawn > 0, 'ui-lif spikes drawn');
 
+    // Run for a duration: 25 ms at dt 1 ms (lif_poisson.json) = 25 steps.
+    await page.fill('#run-ms', '25');
+    await page.click('#btn-run-for');
+    await until(async () => (await stepOf(page)) === 125, 'step 125 after Run for 25 ms');
+    assert.equal(await page.locator('#time').textContent(), '125');
+    await until(() => page.locator('#btn-run').isEnabled(), 'Run enabled again');
+
     await page.click('#btn-run');
+    await until(async () => (await page.locator('#status').textContent()) === 'running (this page)',
+      'status pill says running while the page steps');
     await until(async () => (await stepOf(page)) >= 600, 'running past step 600');
     await page.click('#btn-pause');
     // Run and Step come back once the last step request of the run has been answered.
