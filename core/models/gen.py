@@ -405,35 +405,22 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
     out.append(f"enum {{ {', '.join('Y_' + c_ident(v) for v in vars_)}, N_Y }};\n")
     out.append("/* One neuron's constants and non-integrated state, as the right-hand side sees them. */")
     out.append("typedef struct ode_ctx {")
-    for p in pnames:
-        out.append(f"    double {p};")
-    for x in dnames:
-        out.append(f"    double {x};")
-    for s in others:
-        out.append(f"    double {s};")
+    out.extend(f"    double {x};" for x in pnames + dnames + others)
     out.append("} ode_ctx_t;\n")
     out.append("static ode_ctx_t ode_consts(const sk_step_args_t *a)\n{")
     out.append("    ode_ctx_t c;")
-    for p in pnames:
-        out.append(f"    c.{p} = a->p[P_{c_ident(p)}];")
-    for x in dnames:
-        out.append(f"    c.{x} = a->d[D_{c_ident(x)}];")
-    for s in others:
-        out.append(f"    c.{s} = 0.0;")
+    out.extend(f"    c.{p} = a->p[P_{c_ident(p)}];" for p in pnames)
+    out.extend(f"    c.{x} = a->d[D_{c_ident(x)}];" for x in dnames)
+    out.extend(f"    c.{x} = 0.0;" for x in others)
     out.append("    return c;\n}\n")
 
-    def unpack(code, mutable_y):
-        rows = []
-        for p in pnames + dnames:
-            if uses(code, p):
-                rows.append(f"    const double {p} = c->{p};")
-        for s in others:
-            if uses(code, s):
-                rows.append(f"    const double {s} = c->{s};")
-        for v in vars_:
-            if uses(code, v):
-                q = "" if mutable_y else "const "
-                rows.append(f"    {q}double {v} = y[Y_{c_ident(v)}];")
+    def unpack(code, mutable):
+        """Locals for what code uses: constants always const; the ODE variables and the
+        other state mutable when the code may change them (the event's action)."""
+        q = "" if mutable else "const "
+        rows = [f"    const double {p} = c->{p};" for p in pnames + dnames if uses(code, p)]
+        rows += [f"    {q}double {v} = y[Y_{c_ident(v)}];" for v in vars_ if uses(code, v)]
+        rows += [f"    {q}double {x} = c->{x};" for x in others if uses(code, x)]
         return rows
 
     rhs = ode["rhs"]
@@ -459,15 +446,7 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
         out.append("/* The event's action: the jump at the spike. */")
         out.append("static void ode_action(double *y, void *ctx)\n{")
         out.append("    ode_ctx_t *c = ctx;")
-        for p in pnames + dnames:
-            if uses(act, p):
-                out.append(f"    const double {p} = c->{p};")
-        for v in vars_:
-            if uses(act, v):
-                out.append(f"    double {v} = y[Y_{c_ident(v)}];")
-        for s in others:
-            if uses(act, s):
-                out.append(f"    double {s} = c->{s};")
+        out.extend(unpack(act, True))
         out.append(indent(act, 4))
         for v in vars_:
             if uses(act, v):

@@ -203,12 +203,12 @@ static void ode_rhs(const double *y, double *dy, const void *ctx)
     const double tau_syn_ex = c->tau_syn_ex;
     const double tau_syn_in = c->tau_syn_in;
     const double tau_w = c->tau_w;
-    const double I_stim = c->I_stim;
-    const double refractory_steps_left = c->refractory_steps_left;
     const double V_m = y[Y_V_M];
     const double g_ex = y[Y_G_EX];
     const double g_in = y[Y_G_IN];
     const double w = y[Y_W];
+    const double I_stim = c->I_stim;
+    const double refractory_steps_left = c->refractory_steps_left;
     double d_V_m;
     double d_g_ex;
     double d_g_in;
@@ -233,8 +233,8 @@ static double ode_event(const double *y, const void *ctx)
 {
     const ode_ctx_t *c = ctx;
     const double V_peak_eff = c->V_peak_eff;
-    const double refractory_steps_left = c->refractory_steps_left;
     const double V_m = y[Y_V_M];
+    const double refractory_steps_left = c->refractory_steps_left;
     return refractory_steps_left > 0.0 ? -1.0 : V_m - V_peak_eff;
 }
 

@@ -171,13 +171,13 @@ static void ode_rhs(const double *y, double *dy, const void *ctx)
     const double I_e = c->I_e;
     const double tau_syn_ex = c->tau_syn_ex;
     const double tau_syn_in = c->tau_syn_in;
-    const double I_stim = c->I_stim;
-    const double refractory_steps_left = c->refractory_steps_left;
     const double V_m = y[Y_V_M];
     const double dg_ex = y[Y_DG_EX];
     const double g_ex = y[Y_G_EX];
     const double dg_in = y[Y_DG_IN];
     const double g_in = y[Y_G_IN];
+    const double I_stim = c->I_stim;
+    const double refractory_steps_left = c->refractory_steps_left;
     double d_V_m;
     double d_dg_ex;
     double d_g_ex;
