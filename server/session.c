@@ -43,6 +43,7 @@ int srv_session_create(srv_server_t *srv, const char *name, sk_net_t *net,
         sk_pool_create((uint32_t)srv->cfg.step_threads, &sess->par) == 0) {
         sk_parallel_t par;
         sk_pool_parallel(sess->par, &par);
+        par.clock = sk_pool_clock; /* a real clock: the core times the split and keeps the faster */
         sk_net_set_parallel(net, &par);
     }
     sess->step = ni.step;
