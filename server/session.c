@@ -145,6 +145,7 @@ const char *srv_session_status(const srv_session_t *sess)
 
 json_t *srv_session_info_json(srv_session_t *sess)
 {
+    SRV_ASSERT(!sess->busy); /* session.h: loop thread, session not busy */
     sk_proto_job_t jv;
     srv_job_t *job = srv_job_current(sess);
     if (job)
@@ -181,6 +182,7 @@ static char *dup_text(const char *text, size_t len)
 
 char *srv_session_info_text(srv_session_t *sess, size_t *len)
 {
+    SRV_ASSERT(!sess->busy); /* session.h: loop thread, session not busy */
     if (srv_job_current(sess)) /* steps_per_s follows the clock: never cached */
         return info_build(sess, len);
     if (!sess->info_text) {
@@ -188,7 +190,7 @@ char *srv_session_info_text(srv_session_t *sess, size_t *len)
         if (!sess->info_text)
             return NULL;
     }
-#ifndef NDEBUG
+#ifdef SPIKED_ASSERTS
     { /* a change that did not call srv_session_changed shows up here, in every test */
         size_t n = 0;
         char *fresh = info_build(sess, &n);
@@ -249,6 +251,7 @@ static void work_cb(uv_work_t *w)
 /* Puts the session's next work item on the pool (a reference is held while it runs). */
 void srv__session_queue_work(srv_session_t *sess)
 {
+    SRV_ASSERT(!sess->busy); /* at most one work item per session in flight */
     sess->busy = 1;
     sess->work.data = sess;
     srv_session_ref(sess);
@@ -281,6 +284,7 @@ void srv__session_kick(srv_session_t *sess)
         sess->q_len--;
         op->next = NULL;
         sess->current = op;
+        SRV_ASSERT(!sess->busy); /* srv_op_vt_t.start: session idle */
         int rc = op->vt->start(op);
         srv_session_changed(sess); /* starts change the network, the job list, ... */
         if (rc == SRV_OP_WORK)

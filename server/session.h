@@ -19,7 +19,7 @@
  * srv_session_set_realtime and srv_session_close/drain. Each of those calls
  * srv_session_changed, which drops the text: no operation or handler has to remember it.
  * While a job runs, the info is built for each read (its steps_per_s follows the clock).
- * Debug builds check every cache hit against a fresh build.
+ * Builds with SPIKED_ASSERTS check every cache hit against a fresh build.
  *
  * Lifetime: refcounted (registry, work in flight, handlers in progress). Deleting unlinks
  * the name at once, cancels and answers everything pending, ends the streams; the memory

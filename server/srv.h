@@ -18,6 +18,10 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "spiked/sk_assert.h"
+
+/* Contract checks of the server (core/include/spiked/sk_assert.h; CMake SPIKED_ASSERTS). */
+#define SRV_ASSERT(cond) SK_ASSERT(cond)
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_http srv_http_t;

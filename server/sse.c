@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "spiked/proto.h"
+#include "srv.h"
 
 enum { IT_CONTROL = 0, IT_SPIKES, IT_GAP, IT_LOST };
 
@@ -114,6 +115,7 @@ static int ring_reserve(srv_sub_t *s)
 /* Call after ring_reserve. */
 static void ring_push(srv_sub_t *s, frame_t *f)
 {
+    SRV_ASSERT(s->q_count < s->q_cap && s->q_head < s->q_cap);
     s->q[(s->q_head + s->q_count) % s->q_cap] = f;
     s->q_count++;
     s->q_bytes += f->len;
@@ -121,7 +123,9 @@ static void ring_push(srv_sub_t *s, frame_t *f)
 
 static frame_t *ring_pop(srv_sub_t *s)
 {
+    SRV_ASSERT(s->q_count > 0 && s->q_count <= s->q_cap && s->q_head < s->q_cap);
     frame_t *f = s->q[s->q_head];
+    SRV_ASSERT(s->q_bytes >= f->len);
     s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_count--;
     s->q_bytes -= f->len;
@@ -136,7 +140,9 @@ static frame_t *ring_pop(srv_sub_t *s)
 /* Removes item i (unreferenced) and closes the hole. */
 static void ring_remove(srv_sub_t *s, uint32_t i)
 {
+    SRV_ASSERT(i < s->q_count && s->q_count <= s->q_cap);
     frame_t *f = AT(s, i);
+    SRV_ASSERT(s->q_bytes >= f->len);
     s->q_bytes -= f->len;
     for (uint32_t k = i; k + 1 < s->q_count; k++)
         AT(s, k) = AT(s, k + 1);

@@ -459,6 +459,8 @@ static void epoch(sk_net_t *net, uint32_t steps)
 {
     const uint64_t t = net->step, last = t + steps - 1;
     phase_t ph = {.net = net, .t = t, .steps = steps};
+    /* epoch bounds (internal.h, SK__EPOCH_MAX; epoch_len): the id buffers hold epoch_cap */
+    SK_ASSERT(steps >= 1 && steps <= SK__EPOCH_MAX && (steps == 1 || steps <= net->epoch_cap));
 
     for (uint32_t k = 0; k < net->n_pops; k++)
         net->pops[k].forced = 0;
