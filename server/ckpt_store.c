@@ -1,7 +1,8 @@
 /* ckpt_store.c: atomic checkpoint files and restore on start (see ckpt_store.h).
  *
  * Threads: srv_ckpt_write runs on pool threads (several sessions may save at once): the
- * fault-injection settings are parsed once (pthread_once) and the write counter is atomic.
+ * fault-injection settings (test build only) are parsed once (pthread_once) and the write
+ * counter is atomic.
  */
 #include "ckpt_store.h"
 
@@ -38,7 +39,9 @@ int srv_ckpt_dir_init(const char *dir, char *err, size_t len)
     return 0;
 }
 
-/* ---- test-only fault injection (SPIKED_FAULT_CKPT, see ckpt_store.h) ---- */
+/* ---- test-only fault injection (SPIKED_FAULT_CKPT, see ckpt_store.h) ----
+ * Compiled only into the test build of the server (spiked_faults, SPIKED_FAULT_INJECTION):
+ * the release binary reads no such variable and never pauses. */
 
 typedef struct fault {
     char kind[16]; /* "", "enospc", "eio", "pause" */
@@ -46,6 +49,7 @@ typedef struct fault {
     long nth;      /* which write of the process */
 } fault_t;
 
+#ifdef SPIKED_FAULT_INJECTION
 static fault_t g_fault;
 static pthread_once_t g_fault_once = PTHREAD_ONCE_INIT;
 static atomic_long g_writes;
@@ -87,6 +91,18 @@ static int fault_strike(const fault_t *f)
     errno = !strcmp(f->kind, "enospc") ? ENOSPC : EIO;
     return -1;
 }
+#else
+static const fault_t *fault_for_this_write(void)
+{
+    return NULL;
+}
+
+static int fault_strike(const fault_t *f)
+{
+    (void)f;
+    return 0;
+}
+#endif
 
 static int write_all(int fd, const char *p, size_t n, const fault_t *f)
 {

@@ -238,29 +238,3 @@ int srv_query_get(const char *query, const char *key, char *out, size_t cap)
     qget_t g = {key, out, cap};
     return query_each(query, qget_fn, &g);
 }
-
-typedef struct qcheck {
-    const char *const *allowed;
-    char *bad;
-    size_t cap;
-} qcheck_t;
-
-static int qcheck_fn(void *arg, const char *k, size_t kl, const char *v, size_t vl)
-{
-    (void)v;
-    (void)vl;
-    qcheck_t *c = arg;
-    char key[64];
-    if (srv_url_decode(k, kl, key, sizeof key, 1) >= 0)
-        for (const char *const *a = c->allowed; *a; a++)
-            if (!strcmp(*a, key))
-                return 0;
-    snprintf(c->bad, c->cap, "%.*s", (int)(kl < 60 ? kl : 60), k);
-    return -1;
-}
-
-int srv_query_check(const char *query, const char *const *allowed, char *bad, size_t cap)
-{
-    qcheck_t c = {allowed, bad, cap};
-    return query_each(query, qcheck_fn, &c) ? -1 : 0;
-}

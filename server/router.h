@@ -129,8 +129,6 @@ const char *srv_req_header(const srv_req_t *rq, const char *name);
 /* Query parameter `key`, percent-decoded into out (cap bytes). Returns 1 found, 0 absent,
  * -1 malformed or too long. */
 int srv_query_get(const char *query, const char *key, char *out, size_t cap);
-/* 0 if every query key is in allowed (NULL-terminated); else -1 with the key in bad. */
-int srv_query_check(const char *query, const char *const *allowed, char *bad, size_t cap);
 /* Percent-decodes src[0..n) into out (cap bytes, NUL-terminated); '+' stays '+' unless
  * plus_space. Rejects %00 and malformed escapes. Returns length or -1. */
 long srv_url_decode(const char *src, size_t n, char *out, size_t cap, int plus_space);

@@ -68,12 +68,6 @@ struct srv_op {
     srv_req_t *rq;       /* request to answer, or NULL */
 };
 
-typedef enum srv_sess_status {
-    SRV_SESS_IDLE = 0,
-    SRV_SESS_RUNNING, /* a step job or a real-time pacer is stepping */
-    SRV_SESS_CLOSING
-} srv_sess_status_t;
-
 /* A read waiting for the next chunk boundary. */
 typedef struct srv_reader srv_reader_t;
 typedef void (*srv_read_fn)(srv_session_t *sess, srv_req_t *rq, void *arg);
