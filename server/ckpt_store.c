@@ -1,8 +1,7 @@
 /* ckpt_store.c: atomic checkpoint files and restore on start (see ckpt_store.h).
  *
- * Threads: srv_ckpt_write runs on pool threads (several sessions may save at once): the
- * fault-injection settings (test build only) are parsed once (pthread_once) and the write
- * counter is atomic.
+ * Threads: srv_ckpt_write runs on pool threads (several sessions may save at once). The
+ * test-only write faults live in fault.c.
  */
 #include "ckpt_store.h"
 
@@ -17,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "log.h"
 #include "registry.h"
 
@@ -39,72 +39,7 @@ int srv_ckpt_dir_init(const char *dir, char *err, size_t len)
     return 0;
 }
 
-/* ---- test-only fault injection (SPIKED_FAULT_CKPT, see ckpt_store.h) ----
- * Compiled only into the test build of the server (spiked_faults, SPIKED_FAULT_INJECTION):
- * the release binary reads no such variable and never pauses. */
-
-typedef struct fault {
-    char kind[16]; /* "", "enospc", "eio", "pause" */
-    uint64_t at;   /* bytes written before it strikes */
-    long nth;      /* which write of the process */
-} fault_t;
-
-#ifdef SPIKED_FAULT_INJECTION
-static fault_t g_fault;
-static pthread_once_t g_fault_once = PTHREAD_ONCE_INIT;
-static atomic_long g_writes;
-
-static void fault_parse(void)
-{
-    const char *v = getenv("SPIKED_FAULT_CKPT");
-    unsigned long long at = 0;
-    long nth = 1;
-    char kind[16] = "";
-    if (!v || sscanf(v, "%15[a-z]@%llu#%ld", kind, &at, &nth) < 2)
-        return;
-    if (strcmp(kind, "enospc") && strcmp(kind, "eio") && strcmp(kind, "pause")) {
-        srv_log(SRV_LOG_ERROR, "SPIKED_FAULT_CKPT=%s: unknown fault; ignored", v);
-        return;
-    }
-    snprintf(g_fault.kind, sizeof g_fault.kind, "%s", kind);
-    g_fault.at = at;
-    g_fault.nth = nth;
-    srv_log(SRV_LOG_WARN, "SPIKED_FAULT_CKPT=%s: test-only fault injection is on", v);
-}
-
-/* The fault for this write, or NULL (most writes, and always in production). */
-static const fault_t *fault_for_this_write(void)
-{
-    pthread_once(&g_fault_once, fault_parse);
-    long n = atomic_fetch_add(&g_writes, 1) + 1;
-    return g_fault.kind[0] && n == g_fault.nth ? &g_fault : NULL;
-}
-
-/* Strikes: returns -1 with errno set, or 0 to go on (after a pause). */
-static int fault_strike(const fault_t *f)
-{
-    if (!strcmp(f->kind, "pause")) {
-        srv_log(SRV_LOG_WARN, "SPIKED_FAULT_CKPT: pausing the checkpoint write");
-        sleep(60);
-        return 0;
-    }
-    errno = !strcmp(f->kind, "enospc") ? ENOSPC : EIO;
-    return -1;
-}
-#else
-static const fault_t *fault_for_this_write(void)
-{
-    return NULL;
-}
-
-static int fault_strike(const fault_t *f)
-{
-    (void)f;
-    return 0;
-}
-#endif
-
-static int write_all(int fd, const char *p, size_t n, const fault_t *f)
+static int write_all(int fd, const char *p, size_t n, const srv_fault_ckpt_t *f)
 {
     size_t done = 0;
     while (done < n) {
@@ -112,7 +47,7 @@ static int write_all(int fd, const char *p, size_t n, const fault_t *f)
         if (f && done < f->at && f->at < n && chunk > f->at - done)
             chunk = (size_t)(f->at - done); /* stop exactly at the fault's offset */
         if (f && done == f->at) {
-            if (fault_strike(f) < 0)
+            if (srv_fault_ckpt_strike(f) < 0)
                 return -1;
             f = NULL;
             continue;
@@ -127,7 +62,7 @@ static int write_all(int fd, const char *p, size_t n, const fault_t *f)
         }
         done += (size_t)w;
     }
-    if (f && fault_strike(f) < 0) /* offset at or past the end: after the data */
+    if (f && srv_fault_ckpt_strike(f) < 0) /* offset at or past the end: after the data */
         return -1;
     return 0;
 }
@@ -148,7 +83,7 @@ int srv_ckpt_write(const char *dir, const char *name, const void *buf, size_t le
 {
     char tmp[1024];
     *sys_errno = 0;
-    const fault_t *f = fault_for_this_write();
+    const srv_fault_ckpt_t *f = srv_fault_ckpt_next();
     snprintf(path, path_cap, "%s/%s" SUFFIX, dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s" SUFFIX ".XXXXXX", dir, name);
     int fd = mkstemp(tmp);

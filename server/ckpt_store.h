@@ -17,14 +17,7 @@
  * A failed write (a full disk: ENOSPC/EDQUOT, answered 507 insufficient_storage; any other
  * error: 500) removes its temporary file and leaves the previous checkpoint as it was.
  *
- * Test-only fault injection, compiled only into the test build of the server (the binary
- * spiked_faults, built with SPIKED_FAULT_INJECTION for tests/server/test_faults.c; the
- * release `spiked` ignores the variable): the environment variable
- * SPIKED_FAULT_CKPT="<kind>@<offset>[#<n>]" acts on the n-th checkpoint write of the
- * process (default the first) once <offset> bytes of its temporary file are written
- * (offset >= the size: after the data, before fsync):
- *   enospc, eio  the write fails with that errno (a full disk, an I/O error);
- *   pause        the writer sleeps 60 s first (tests kill -9 the server meanwhile).
+ * Test-only write faults (SPIKED_FAULT_CKPT, the test build only): fault.h.
  *
  * Threads: srv_ckpt_write runs on the pool; the rest on the loop thread.
  */

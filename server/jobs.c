@@ -4,7 +4,9 @@
  * start: decoded against the network as it is then, inputs queued, listed with an id ->
  * chunks on the pool -> finished (done, canceled, failed) -> kept for polling until 16
  * newer jobs have finished. The request is answered exactly once: 200 with the result when
- * it finishes while still waited for, 202 with the job when async or slow, or an error.
+ * it finishes while still waited for, 202 with the job when async or slow, or an error: a
+ * failed job with the status of its cause (413 limit_exceeded for --max-run-ms, 503
+ * unavailable when out of memory, 500 internal for any other stepping failure).
  *
  * Progress events (SSE `progress`, a job) are for jobs someone may want to follow: a job
  * answered 202 is announced when it starts; a synchronous one once it outlives its first
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "log.h"
 
 #define CHUNK_TARGET_NS  10000000.0 /* ~10 ms of work per item */
@@ -33,7 +36,9 @@ struct srv_job {
     srv_op_t op; /* first: the queue entry */
     srv_job_t *next; /* session's job list, newest first */
     uint64_t id;
-    const char *state; /* queued, running, done, canceled, failed */
+    srv_job_state_t state;
+    int fail_status;       /* SRV_JOB_FAILED: the answer's HTTP status and error code */
+    const char *fail_code;
     uint64_t total, done, from_step;
     uint64_t *before; /* spikes_total per population when the job started */
     int return_spikes, async, cancel, listed, answered;
@@ -131,6 +136,8 @@ void srv_chunk_run(sk_net_t *net, srv_chunk_t *c)
     sk_net_info(net, &a);
     uint64_t t0 = uv_hrtime();
     c->rc = sk_net_step(net, c->n, NULL, &c->done);
+    if (!c->rc)
+        c->rc = srv_fault_step(); /* 0 but in the test build (fault.h) */
     c->ns = uv_hrtime() - t0;
     sk_net_info(net, &b);
     c->step0 = a.step;
@@ -233,7 +240,7 @@ srv_job_t *srv_job_find(srv_session_t *sess, uint64_t id)
 srv_job_t *srv_job_current(srv_session_t *sess)
 {
     for (srv_job_t *j = sess->jobs; j; j = j->next)
-        if (!strcmp(j->state, "running"))
+        if (j->state == SRV_JOB_RUNNING)
             return j;
     return NULL;
 }
@@ -244,7 +251,7 @@ void srv_job_view(const srv_job_t *job, sk_proto_job_t *out)
     double s = job->t_start_ns && end > job->t_start_ns ? (double)(end - job->t_start_ns) / 1e9
                                                         : 0;
     out->id = job->id;
-    out->state = job->state;
+    out->state = srv_job_state_name(job->state);
     out->done = job->done;
     out->total = job->total;
     out->steps_per_s = s > 0 ? (double)job->done / s : 0;
@@ -265,7 +272,7 @@ static void prune(srv_session_t *sess)
     int kept = 0;
     for (srv_job_t **p = &sess->jobs; *p;) {
         srv_job_t *j = *p;
-        int finished = strcmp(j->state, "running") != 0;
+        int finished = j->state != SRV_JOB_RUNNING;
         if (finished && ++kept > SRV_JOBS_KEPT && j->answered) {
             *p = j->next;
             job_free(j);
@@ -287,7 +294,7 @@ void srv_jobs_free(srv_session_t *sess)
 int srv_job_cancel(srv_session_t *sess, srv_job_t *job)
 {
     (void)sess;
-    if (strcmp(job->state, "running"))
+    if (job->state != SRV_JOB_RUNNING)
         return 1;
     job->cancel = 1;
     return 0;
@@ -341,7 +348,7 @@ static void answer_final(srv_session_t *sess, srv_job_t *job)
     job->answered = 1;
     if (!rq)
         return;
-    if (!strcmp(job->state, "done")) {
+    if (job->state == SRV_JOB_DONE) {
         sk_proto_caps_t caps;
         srv_session_caps(sess->srv, &caps);
         json_t *j = NULL;
@@ -361,13 +368,13 @@ static void answer_final(srv_session_t *sess, srv_job_t *job)
         srv_session_answer_error(rq, sess->close_status, sess->close_code,
                                  "session %s closed after %" PRIu64 " of %" PRIu64 " steps",
                                  sess->name, job->done, job->total);
-    } else if (!strcmp(job->state, "canceled")) {
+    } else if (job->state == SRV_JOB_CANCELED) {
         srv_session_answer_error(rq, 409, "conflict",
                                  "job %" PRIu64 " canceled after %" PRIu64 " of %" PRIu64
                                  " steps",
                                  job->id, job->done, job->total);
     } else {
-        srv_session_answer_error(rq, 413, "limit_exceeded", "%s", job->error);
+        srv_session_answer_error(rq, job->fail_status, job->fail_code, "%s", job->error);
     }
 }
 
@@ -423,7 +430,7 @@ static int job_start(srv_op_t *op)
         return SRV_OP_DONE;
     }
     job->id = sess->next_job_id++;
-    job->state = "running";
+    job->state = SRV_JOB_RUNNING;
     job->from_step = sess->step;
     job->t_start_ns = srv_now_ns();
     job->next = sess->jobs;
@@ -445,14 +452,15 @@ static void job_work(srv_op_t *op)
     srv_chunk_run(op->sess->net, &job->chunk);
 }
 
-static int job_finish(srv_session_t *sess, srv_job_t *job, const char *state)
+static int job_finish(srv_session_t *sess, srv_job_t *job, srv_job_state_t state)
 {
     srv_metrics_t *m = &sess->srv->metrics;
+    SRV_ASSERT(job->state == SRV_JOB_RUNNING && state > SRV_JOB_RUNNING);
     job->state = state;
     job->t_end_ns = srv_now_ns();
-    if (!strcmp(state, "done"))
+    if (state == SRV_JOB_DONE)
         m->jobs_finished++;
-    else if (!strcmp(state, "canceled"))
+    else if (state == SRV_JOB_CANCELED)
         m->jobs_canceled++;
     else
         m->jobs_failed++;
@@ -474,18 +482,24 @@ static int job_after(srv_op_t *op, int status)
     if (status < 0 || (job->chunk.rc < 0 && job->chunk.rc != SK_ECANCELED)) {
         snprintf(job->error, sizeof job->error, "stepping failed: %s",
                  status < 0 ? uv_strerror(status) : sk_strerror(job->chunk.rc));
-        return job_finish(sess, job, "failed");
+        /* out of memory: 503 as everywhere; anything else is the server's fault: 500 */
+        const int oom = status >= 0 && job->chunk.rc == SK_ENOMEM;
+        job->fail_status = oom ? 503 : 500;
+        job->fail_code = oom ? "unavailable" : "internal";
+        return job_finish(sess, job, SRV_JOB_FAILED);
     }
     if (job->cancel)
-        return job_finish(sess, job, "canceled");
+        return job_finish(sess, job, SRV_JOB_CANCELED);
     if (job->done >= job->total)
-        return job_finish(sess, job, "done");
+        return job_finish(sess, job, SRV_JOB_DONE);
     if (ran_ms > cfg->max_run_ms) {
         snprintf(job->error, sizeof job->error,
                  "wall-time limit of %" PRIu64 " ms (--max-run-ms) reached after %" PRIu64
                  " of %" PRIu64 " steps",
                  cfg->max_run_ms, job->done, job->total);
-        return job_finish(sess, job, "failed");
+        job->fail_status = 413;
+        job->fail_code = "limit_exceeded";
+        return job_finish(sess, job, SRV_JOB_FAILED);
     }
     if (!job->answered && ran_ms > cfg->sync_ms)
         answer_accepted(sess, job);
@@ -524,9 +538,16 @@ srv_op_t *srv_job_new(srv_session_t *sess, srv_req_t *rq, json_t *body)
     job->op.vt = &job_vt;
     job->op.rq = rq;
     job->body = body;
-    job->state = "queued";
+    job->state = SRV_JOB_QUEUED;
     job->chunk.frames_tail = &job->chunk.frames;
     return &job->op;
+}
+
+const char *srv_job_state_name(srv_job_state_t state)
+{
+    static const char *const names[] = {"queued", "running", "done", "canceled", "failed"};
+    SRV_ASSERT((unsigned)state < sizeof names / sizeof names[0]);
+    return names[state];
 }
 
 /* ---- real-time pacer ---- */

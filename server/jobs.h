@@ -25,6 +25,19 @@
 
 #include "session.h"
 
+/* A job's state; the wire shows srv_job_state_name's words. Order matters: the finished
+ * states follow SRV_JOB_RUNNING. */
+typedef enum srv_job_state {
+    SRV_JOB_QUEUED = 0,
+    SRV_JOB_RUNNING,
+    SRV_JOB_DONE,
+    SRV_JOB_CANCELED,
+    SRV_JOB_FAILED
+} srv_job_state_t;
+
+/* "queued", "running", "done", "canceled" or "failed". */
+const char *srv_job_state_name(srv_job_state_t state);
+
 #define SRV_MAX_FILTERS 16
 #define SRV_JOBS_KEPT   16
 
