@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "netspec.h"
-#include "session.h"
+#include "engine/session.h"
 
 static srv_server_t s;
 
