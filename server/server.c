@@ -14,6 +14,7 @@
 #include "demo.h"
 #include "http/http.h"
 #include "base/log.h"
+#include "engine/pacer.h"
 #include "engine/registry.h"
 #include "spiked/proto.h"
 

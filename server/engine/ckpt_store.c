@@ -333,7 +333,7 @@ static void ckpt_destroy(srv_op_t *op)
 }
 
 static const srv_op_vt_t ckpt_vt = {"checkpoint", ckpt_start, ckpt_work, ckpt_after, ckpt_abort,
-                                    ckpt_destroy};
+                                    ckpt_destroy, NULL, NULL};
 
 srv_op_t *srv_ckpt_op_new(srv_req_t *rq)
 {

@@ -30,7 +30,6 @@
 #define CHUNK_SPIKES     100000.0 /* spikes per chunk at most (memory of its batches) */
 #define BATCH_IDS        50000    /* spike ids per event: bounds the encoder's working set */
 #define PROGRESS_NS      250000000u /* progress events at most every 250 ms per job */
-#define PACER_MIN_NS     10000000.0 /* real time: batches of at least 10 ms of model time */
 
 struct srv_job {
     srv_op_t op; /* first: the queue entry */
@@ -525,13 +524,30 @@ static void job_destroy(srv_op_t *op)
         job_free(job);
 }
 
-static const srv_op_vt_t job_vt = {"step", job_start, job_work, job_after, job_abort, job_destroy};
+/* srv_op_vt_t.view: the running job's view for the session's info and status. */
+static int job_view_op(const srv_op_t *op, sk_proto_job_t *out)
+{
+    const srv_job_t *job = (const srv_job_t *)op;
+    if (job->state != SRV_JOB_RUNNING)
+        return 0;
+    srv_job_view(job, out);
+    return 1;
+}
+
+/* srv_op_vt_t.cancel: stop at the next chunk boundary (session drain). */
+static void job_cancel_op(srv_op_t *op)
+{
+    srv_job_cancel(op->sess, (srv_job_t *)op);
+}
+
+static const srv_op_vt_t job_vt = {"step",     job_start,  job_work,    job_after,
+                                   job_abort,  job_destroy, job_view_op, job_cancel_op};
 
 srv_op_t *srv_job_new(srv_session_t *sess, srv_req_t *rq, json_t *body)
 {
-    (void)sess;
     srv_job_t *job = calloc(1, sizeof *job);
-    if (!job) {
+    if (!job || srv_session_on_free(sess, srv_jobs_free)) {
+        free(job);
         json_decref(body);
         return NULL;
     }
@@ -548,41 +564,4 @@ const char *srv_job_state_name(srv_job_state_t state)
     static const char *const names[] = {"queued", "running", "done", "canceled", "failed"};
     SRV_ASSERT((unsigned)state < sizeof names / sizeof names[0]);
     return names[state];
-}
-
-/* ---- real-time pacer ---- */
-
-int srv_pacer_start(srv_session_t *sess)
-{
-    double dt_ns = sess->dt_ms * 1e6;
-    uint64_t now = srv_now_ns();
-    uint64_t target = sess->rt_step0 + (uint64_t)((double)(now - sess->rt_wall0_ns) / dt_ns);
-    uint64_t min_batch = (uint64_t)(PACER_MIN_NS / dt_ns); /* >= 10 ms of model time */
-    if (target < sess->step + (min_batch ? min_batch : 1))
-        return 0;
-    uint64_t due = target - sess->step;
-    uint64_t one_s = (uint64_t)(1e9 / dt_ns) + 1;
-    if (due > one_s) { /* more than 1 s behind: give up catching up, follow from here */
-        srv_log(SRV_LOG_WARN, "session %s: real-time pacing %.1f s behind; skipping ahead",
-                sess->name, (double)due * dt_ns / 1e9);
-        sess->rt_wall0_ns = now;
-        sess->rt_step0 = sess->step;
-        return 0;
-    }
-    if (!sess->rt && !(sess->rt = calloc(1, sizeof *sess->rt)))
-        return 0;
-    srv_chunk_prepare(sess, sess->rt, due);
-    sess->pacer_chunk = 1;
-    srv__session_queue_work(sess);
-    return 1;
-}
-
-void srv_pacer_work(srv_session_t *sess)
-{
-    srv_chunk_run(sess->net, sess->rt);
-}
-
-void srv_pacer_after(srv_session_t *sess)
-{
-    srv_chunk_publish(sess, sess->rt);
 }

@@ -1,6 +1,10 @@
 /* jobs.h: stepping. A step job is a session operation (srv_op_t) that runs in chunks on
  * the libuv pool; the real-time pacer (demo) runs the same chunks when the queue is empty.
  *
+ * The real-time pacer (pacer.h) runs the same chunks. This module is a client of the
+ * session (session.h): it submits operations and registers its teardown; the session
+ * never calls it by name, only through the operation's vtable.
+ *
  * Chunks. Each work item advances up to `n` steps, n chosen so one item takes ~10 ms from
  * the session's measured cost per step (first chunk: 8 steps). After each item, on the
  * loop thread: spike batches (encoded by the worker, once per distinct subscriber filter)
@@ -97,10 +101,5 @@ void srv_job_view(const srv_job_t *job, sk_proto_job_t *out);
 int srv_job_cancel(srv_session_t *sess, srv_job_t *job);
 /* Frees every finished job (session teardown). */
 void srv_jobs_free(srv_session_t *sess);
-
-/* Real-time pacer: queues a chunk of the steps due (returns 1), or 0 when none is due. */
-int srv_pacer_start(srv_session_t *sess);
-void srv_pacer_work(srv_session_t *sess);
-void srv_pacer_after(srv_session_t *sess);
 
 #endif

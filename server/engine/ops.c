@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pacer.h"
 #include "engine/registry.h"
 
 typedef struct gen_op gen_op_t;
@@ -61,7 +62,8 @@ static void g_destroy(srv_op_t *op)
     free(g);
 }
 
-static const srv_op_vt_t gen_vt = {"op", g_start, g_work, g_after, g_abort, g_destroy};
+static const srv_op_vt_t gen_vt = {"op",    g_start,   g_work, g_after,
+                                   g_abort, g_destroy, NULL,   NULL};
 
 static gen_op_t *gen_new(srv_req_t *rq, int (*run)(gen_op_t *), json_t *body)
 {

@@ -2,6 +2,8 @@
  * sessions, looked up by a linear scan that costs nothing next to a request. */
 #include "engine/registry.h"
 
+#include "engine/jobs.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,7 @@ int srv_registry_can_add(const srv_registry_t *reg, const char *name)
 
 int srv_registry_add(srv_registry_t *reg, srv_session_t *sess)
 {
+    srv_hub_set_fill(&sess->hub, srv_spikes_fill, sess); /* its streams read its history */
     int rc = srv_registry_can_add(reg, sess->name);
     if (rc)
         return rc;

@@ -1,11 +1,12 @@
 /* session.c: the session object, its operation queue and its readers (see session.h).
  *
- * The driver: srv__session_kick starts queued operations while the session is idle; an
+ * The driver: kick starts queued operations while the session is idle; an
  * operation that needs the pool makes the session busy until after_work, where, in this
  * order, (1) the operation's `after` records the item's result, (2) waiting readers are
  * served (the network is idle), (3) the operation either queues its next item or finishes
- * and the next operation starts. When nothing is queued, a real-time session's pacer may
- * run a chunk instead.
+ * and the next operation starts. The session knows no kind of operation: jobs (jobs.c),
+ * the pacer (pacer.c) and the rest (ops.c, ckpt_store.c) are its clients; it calls them only
+ * through srv_op_vt_t and the cleanups they register.
  */
 #include "engine/session.h"
 
@@ -15,13 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/jobs.h"
 #include "base/log.h"
 #include "sk_pool.h"
 
 #define PARALLEL_MIN_NEURONS 10000 /* smaller networks step faster on one thread */
-
-static void on_pacer(uv_timer_t *t);
 
 int srv_session_create(srv_server_t *srv, const char *name, sk_net_t *net,
                        srv_session_t **out)
@@ -51,7 +49,6 @@ int srv_session_create(srv_server_t *srv, const char *name, sk_net_t *net,
     atomic_init(&sess->deleted, 0);
     srv_hub_init(&sess->hub, (uint32_t)srv->cfg.max_subscribers, srv->cfg.sub_queue_bytes,
                  &srv->metrics.events_dropped, &srv->metrics.events_published);
-    srv_hub_set_fill(&sess->hub, srv_spikes_fill, sess);
     uv_timer_init(srv->loop, &sess->pacer);
     sess->pacer.data = sess;
     struct timespec ts;
@@ -69,11 +66,8 @@ void srv_session_ref(srv_session_t *sess)
 static void on_closed(uv_handle_t *h)
 {
     srv_session_t *sess = h->data;
-    srv_jobs_free(sess);
-    if (sess->rt) {
-        srv_chunk_clear(sess->rt);
-        free(sess->rt);
-    }
+    for (int k = 0; k < SRV_SESSION_CLEANUPS && sess->cleanup[k]; k++)
+        sess->cleanup[k](sess);
     sk_net_destroy(sess->net);
     sk_pool_destroy(sess->par); /* after the network that used it */
     free(sess->info_text);
@@ -134,11 +128,32 @@ void srv_session_answer_proto(srv_req_t *rq, const sk_proto_error_t *e)
     srv_req_finish(rq, &rs);
 }
 
+int srv_session_on_free(srv_session_t *sess, srv_session_cleanup_fn fn)
+{
+    for (int k = 0; k < SRV_SESSION_CLEANUPS; k++) {
+        if (sess->cleanup[k] == fn)
+            return 0;
+        if (!sess->cleanup[k]) {
+            sess->cleanup[k] = fn;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The current operation's job view, when it is a running job (srv_op_vt_t.view). */
+static int running_job(const srv_session_t *sess, sk_proto_job_t *out)
+{
+    const srv_op_t *op = sess->current;
+    return op && op->vt->view && op->vt->view(op, out);
+}
+
 const char *srv_session_status(const srv_session_t *sess)
 {
+    sk_proto_job_t jv;
     if (sess->closing)
         return "closing";
-    if (srv_job_current((srv_session_t *)sess) || sess->realtime)
+    if (running_job(sess, &jv) || sess->realtime)
         return "running";
     return "idle";
 }
@@ -147,9 +162,7 @@ json_t *srv_session_info_json(srv_session_t *sess)
 {
     SRV_ASSERT(!sess->busy); /* session.h: loop thread, session not busy */
     sk_proto_job_t jv;
-    srv_job_t *job = srv_job_current(sess);
-    if (job)
-        srv_job_view(job, &jv);
+    const int job = running_job(sess, &jv);
     sk_proto_session_extra_t x = {sess->name, srv_session_status(sess), job ? &jv : NULL,
                                   sess->realtime};
     json_t *j = NULL;
@@ -183,7 +196,8 @@ static char *dup_text(const char *text, size_t len)
 char *srv_session_info_text(srv_session_t *sess, size_t *len)
 {
     SRV_ASSERT(!sess->busy); /* session.h: loop thread, session not busy */
-    if (srv_job_current(sess)) /* steps_per_s follows the clock: never cached */
+    sk_proto_job_t jv;
+    if (running_job(sess, &jv)) /* steps_per_s follows the clock: never cached */
         return info_build(sess, len);
     if (!sess->info_text) {
         sess->info_text = info_build(sess, &sess->info_len);
@@ -242,14 +256,11 @@ void srv_session_caps(const srv_server_t *srv, sk_proto_caps_t *caps)
 static void work_cb(uv_work_t *w)
 {
     srv_session_t *sess = w->data;
-    if (sess->pacer_chunk)
-        srv_pacer_work(sess);
-    else
-        sess->current->vt->work(sess->current);
+    sess->current->vt->work(sess->current);
 }
 
 /* Puts the session's next work item on the pool (a reference is held while it runs). */
-void srv__session_queue_work(srv_session_t *sess)
+static void queue_work(srv_session_t *sess)
 {
     SRV_ASSERT(!sess->busy); /* at most one work item per session in flight */
     sess->busy = 1;
@@ -270,7 +281,7 @@ static void finish_current(srv_session_t *sess)
     srv_session_unref(sess); /* the queue's reference for op */
 }
 
-void srv__session_kick(srv_session_t *sess)
+static void kick(srv_session_t *sess)
 {
     if (sess->kicking)
         return;
@@ -288,12 +299,10 @@ void srv__session_kick(srv_session_t *sess)
         int rc = op->vt->start(op);
         srv_session_changed(sess); /* starts change the network, the job list, ... */
         if (rc == SRV_OP_WORK)
-            srv__session_queue_work(sess);
+            queue_work(sess);
         else
             finish_current(sess);
     }
-    if (!sess->busy && !sess->current && !sess->closing && sess->realtime)
-        srv_pacer_start(sess);
     sess->kicking = 0;
     srv_session_unref(sess);
 }
@@ -303,24 +312,16 @@ static void after_work(uv_work_t *w, int status)
     srv_session_t *sess = w->data;
     sess->busy = 0;
     srv_session_changed(sess); /* every work item may have changed the network */
-    if (sess->pacer_chunk) {
-        sess->pacer_chunk = 0;
-        srv_pacer_after(sess);
-        srv_session_changed(sess);
-        serve_readers(sess);
-        srv_hub_fill_waiting(&sess->hub);
-    } else {
-        srv_op_t *op = sess->current;
-        int rc = op->vt->after(op, status < 0 ? status : 0);
-        srv_session_changed(sess); /* the step, the job's state, ... */
-        serve_readers(sess);
-        srv_hub_fill_waiting(&sess->hub); /* streams behind, while the network is idle */
-        if (rc == SRV_OP_WORK && !sess->busy)
-            srv__session_queue_work(sess);
-        else if (rc != SRV_OP_WORK)
-            finish_current(sess);
-    }
-    srv__session_kick(sess);
+    srv_op_t *op = sess->current;
+    int rc = op->vt->after(op, status < 0 ? status : 0);
+    srv_session_changed(sess); /* the step, the job's state, ... */
+    serve_readers(sess);
+    srv_hub_fill_waiting(&sess->hub); /* streams behind, while the network is idle */
+    if (rc == SRV_OP_WORK && !sess->busy)
+        queue_work(sess);
+    else if (rc != SRV_OP_WORK)
+        finish_current(sess);
+    kick(sess);
     srv_session_unref(sess); /* the work item's reference */
 }
 
@@ -343,7 +344,7 @@ int srv_session_submit(srv_session_t *sess, srv_op_t *op)
         sess->q_head = op;
     sess->q_tail = op;
     sess->q_len++;
-    srv__session_kick(sess);
+    kick(sess);
     return SRV_DEFERRED;
 }
 
@@ -391,10 +392,10 @@ void srv_session_drain(srv_session_t *sess, int status, const char *code)
 {
     srv_session_ref(sess);
     srv_session_changed(sess);
-    srv_session_set_realtime(sess, 0);
-    srv_job_t *job = srv_job_current(sess);
-    if (job)
-        srv_job_cancel(sess, job);
+    sess->realtime = 0; /* pacing off (pacer.h) */
+    uv_timer_stop(&sess->pacer);
+    if (sess->current && sess->current->vt->cancel)
+        sess->current->vt->cancel(sess->current);
     while (sess->q_head) {
         srv_op_t *op = sess->q_head;
         sess->q_head = op->next;
@@ -423,26 +424,4 @@ void srv_session_close(srv_session_t *sess, int status, const char *code)
         srv_session_lifecycle(sess, "deleted", NULL);
     srv_hub_close(&sess->hub, status == 404); /* deleted: owed spikes are lost for good */
     srv_session_unref(sess);
-}
-
-/* ---- real-time pacing ---- */
-
-static void on_pacer(uv_timer_t *t)
-{
-    srv__session_kick(t->data);
-}
-
-void srv_session_set_realtime(srv_session_t *sess, int on)
-{
-    srv_session_changed(sess);
-    if (on && !sess->closing) {
-        sess->realtime = 1;
-        sess->rt_wall0_ns = srv_now_ns();
-        sess->rt_step0 = sess->step;
-        uv_timer_start(&sess->pacer, on_pacer, 10, 10);
-        srv__session_kick(sess);
-    } else {
-        sess->realtime = 0;
-        uv_timer_stop(&sess->pacer);
-    }
 }

@@ -16,7 +16,7 @@
  * the first read, about 1 KB) until the session changes. Whatever the info shows changes
  * only (1) in an operation's start or a work item (every change to the network: the
  * contract above; job states; the step), both run by the driver in this file, or (2) by
- * srv_session_set_realtime and srv_session_close/drain. Each of those calls
+ * srv_session_set_realtime (pacer.h) and srv_session_close/drain. Each of those calls
  * srv_session_changed, which drops the text: no operation or handler has to remember it.
  * While a job runs, the info is built for each read (its steps_per_s follows the clock).
  * Builds with SPIKED_ASSERTS check every cache hit against a fresh build.
@@ -59,6 +59,11 @@ typedef struct srv_op_vt {
      * status/code and release everything. Loop thread. */
     void (*abort)(srv_op_t *op, int status, const char *code);
     void (*destroy)(srv_op_t *op); /* frees op */
+    /* Optional (NULL: not a job). view: fills *out and returns 1 while the operation is a
+     * running job (the info and status show it), else 0. cancel: stop at the next work
+     * item boundary (drain). Loop thread. */
+    int (*view)(const srv_op_t *op, sk_proto_job_t *out);
+    void (*cancel)(srv_op_t *op);
 } srv_op_vt_t;
 
 struct srv_op {
@@ -78,6 +83,9 @@ struct srv_reader {
     void *arg;
 };
 
+#define SRV_SESSION_CLEANUPS 4
+typedef void (*srv_session_cleanup_fn)(srv_session_t *sess);
+
 struct srv_session {
     char name[SRV_NAME_MAX + 1];
     srv_server_t *srv;
@@ -91,11 +99,9 @@ struct srv_session {
     srv_op_t *current;  /* started, not finished */
     srv_reader_t *readers;
     uv_work_t work;
-    uv_timer_t pacer;   /* real-time stepping (demo) */
-    int realtime;
-    uint64_t rt_wall0_ns, rt_step0; /* wall clock and step when pacing (re)started */
-    int pacer_chunk;    /* the work in flight is a pacer chunk */
-    struct srv_chunk *rt; /* the pacer's chunk (allocated while realtime) */
+    uv_timer_t pacer;   /* the pacer's timer (pacer.c starts it; its close frees the session) */
+    int realtime;       /* pacer.c's: real-time stepping (demo) */
+    uint64_t rt_wall0_ns, rt_step0; /* pacer.c's: wall clock and step when pacing (re)started */
     srv_hub_t hub;
     int n_pops;         /* populations (fixed for the life of the network) */
     uint64_t step;      /* the network's step as of the last boundary (readable while busy) */
@@ -110,10 +116,11 @@ struct srv_session {
     double spikes_per_step; /* moving average */
     uint64_t steps_run, spikes_run; /* counters since creation/restore */
     uint64_t created_ms;            /* wall clock (ms since epoch) */
-    int kicking;        /* inside srv__session_kick */
+    int kicking;        /* inside the driver's kick (session.c) */
     char *info_text;    /* cached info JSON (see "Info cache"), or NULL */
     size_t info_len;
     struct sk_pool *par; /* threads lent to the network (--step-threads), or NULL */
+    srv_session_cleanup_fn cleanup[SRV_SESSION_CLEANUPS]; /* srv_session_on_free */
 };
 
 /* Creates a session around net (taken over, destroyed on failure too). */
@@ -142,16 +149,14 @@ void srv_session_close(srv_session_t *sess, int status, const char *code);
  * operations with status/code; the session stays open (shutdown, before checkpoints). */
 void srv_session_drain(srv_session_t *sess, int status, const char *code);
 
-/* Real-time pacing: model time follows wall time while no operation is queued. */
-void srv_session_set_realtime(srv_session_t *sess, int on);
+/* Registers fn to run when the session's memory goes (after the last reference, before the
+ * network is destroyed): how a client frees what it hangs on the session (jobs.c: the job
+ * list). Registering the same fn again does nothing. Returns 0, or -1 when full. */
+int srv_session_on_free(srv_session_t *sess, srv_session_cleanup_fn fn);
 
 /* Publishes a lifecycle event {"event":what, ...extra} (extra: JSON object text or NULL). */
 void srv_session_lifecycle(srv_session_t *sess, const char *what, const char *extra_json);
 
-/* Start the next queued operation (or a pacer chunk) if idle. */
-void srv__session_kick(srv_session_t *sess);
-/* Put the session's next work item on the pool (used by the pacer). */
-void srv__session_queue_work(srv_session_t *sess);
 
 /* The protocol caps of this server's configuration. caps->max_limits holds every per-session
  * ceiling (--max-neurons, --max-synapses, --max-session-bytes, --max-spike-history, ...);

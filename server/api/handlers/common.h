@@ -8,6 +8,7 @@
 
 #include "engine/jobs.h"
 #include "engine/ops.h"
+#include "engine/pacer.h"
 #include "engine/registry.h"
 #include "api/router.h"
 #include "engine/session.h"
