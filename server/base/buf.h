@@ -1,4 +1,4 @@
-/* buf.h: a growable byte buffer with a hard limit (STYLE §3.12: every growing buffer has a
+/* buf.h: a growable byte buffer with a hard limit (docs/STYLE.md §3.12: every growing buffer has a
  * limit and a policy; here the policy is "fail the append and remember it").
  *
  * Once an append fails (limit or out of memory) the buffer stays failed: later appends are

@@ -1,6 +1,6 @@
 /* srv.h: the server object and the few definitions every server file shares.
  *
- * One libuv loop owns all server state (STYLE §3.10): the registry of sessions, the HTTP
+ * One libuv loop owns all server state (docs/STYLE.md §3.10): the registry of sessions, the HTTP
  * adapter, the metrics. Only the loop thread reads or writes anything reachable from
  * srv_server_t; pool workers get a pinned session and a private work record and hand
  * their results back in after_work_cb.

@@ -1,4 +1,4 @@
-/* loop.c: the MHD pump under libuv (see loop.h; SERVER-NOTES "Checked by running it"). */
+/* loop.c: the MHD pump under libuv (see loop.h; docs/SERVER-NOTES.md "Checked by running it"). */
 #include "http/loop.h"
 
 #include "base/log.h"
