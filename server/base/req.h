@@ -87,7 +87,7 @@ struct srv_resp {
     int route;         /* copied from the request, for metrics */
 };
 
-/* ---- responses (resp.c) ---- */
+/* ---- responses (req.c) ---- */
 
 void srv_resp_init(srv_resp_t *rs);
 /* Frees the body, closes an unconsumed stream and resets *rs. */

@@ -1,9 +1,8 @@
 /* jobs.h: stepping. A step job is a session operation (srv_op_t) that runs in chunks on
- * the libuv pool; the real-time pacer (demo) runs the same chunks when the queue is empty.
- *
- * The real-time pacer (pacer.h) runs the same chunks. This module is a client of the
- * session (session.h): it submits operations and registers its teardown; the session
- * never calls it by name, only through the operation's vtable.
+ * the libuv pool; the real-time pacer (pacer.h) runs the same chunks when the queue is
+ * empty. This module is a client of the session (session.h): it submits operations and
+ * registers its teardown; the session never calls it by name, only through the
+ * operation's vtable (srv_op_vt_t).
  *
  * Chunks. Each work item advances up to `n` steps, n chosen so one item takes ~10 ms from
  * the session's measured cost per step (first chunk: 8 steps). After each item, on the
