@@ -492,7 +492,7 @@ static int find_forced(void *ctx, uint64_t step, uint32_t pop, const uint32_t *i
     uint32_t *found = ctx;
     for (uint32_t j = 0; j < n && pop == 0; j++)
         for (uint32_t k = 0; k < 3; k++)
-            *found |= (ids[j] == forced_who[k] && step == forced_times[k]) << k;
+            *found |= (uint32_t)(ids[j] == forced_who[k] && step == forced_times[k]) << k;
     return 0;
 }
 
