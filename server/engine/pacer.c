@@ -79,8 +79,8 @@ static void pacer_destroy(srv_op_t *op)
     free(p);
 }
 
-static const srv_op_vt_t pacer_vt = {"pacer", pacer_start, pacer_work, pacer_after,
-                                     pacer_abort, pacer_destroy, NULL, NULL};
+static const srv_op_vt_t pacer_vt = {"pacer",     pacer_start,   pacer_work, pacer_after,
+                                     pacer_abort, pacer_destroy, NULL,       NULL};
 
 static void on_tick(uv_timer_t *t)
 {
