@@ -373,7 +373,7 @@ def context_probe(d, root):
     bad = [f for f in files if f.startswith("./.git/") or re.match(r"\./(.*/)?build[^/]*/", f)
            or "spiked_token" in f or "/node_modules/" in f]
     check(not bad, "build context holds %d files it must not: %s" % (len(bad), bad[:5]))
-    check(kb < 20 * 1024, "build context %d KiB (over 20 MiB)" % kb)
+    check(kb < 8 * 1024, "build context %d KiB (over 8 MiB)" % kb)
     for need in ("./CMakeLists.txt", "./packages.txt", "./scripts/packages",
                  "./proto/openapi.yaml", "./clients/web/index.html"):
         check(need in files, "build context lacks %s" % need)
