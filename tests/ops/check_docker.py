@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """check_docker.py: the rules of docker/Dockerfile and docker/compose.yaml, checked without a
-Docker engine (none runs on the project's machines), and the runtime libraries of the built
-`spiked` against the packages the image installs.
+Docker engine (test_docker_image.py builds and runs the image where a daemon can run), and
+the runtime libraries of the built `spiked` against the packages the image installs.
 
 usage: check_docker.py --spiked BUILD/server/spiked --build-dir BUILD [--root REPO]
 
