@@ -193,7 +193,7 @@ def scenario_open(px, sp_port, tmp):
     if h.get("location") != "/v1/sessions/s1":
         fail("create: Location %r" % h.get("location"))
     px.send("create, ?name= equal", "POST", "/v1/sessions?name=s2", 201,
-            body={"name": "s2", "network": network(recorder=False)})
+            body={"name": "s2", "network": network(size=2000, recorder=False)})
     px.send("create, name taken", "POST", "/v1/sessions", 409, body=s)
     px.send("create, ?name= differs", "POST", "/v1/sessions?name=other", 400, body=dict(s, name="s3"))
     px.send("create, unknown query", "POST", "/v1/sessions?bogus=1", 400, body=dict(s, name="s3"))
@@ -250,7 +250,8 @@ def scenario_open(px, sp_port, tmp):
 
     # 429 on a full operation queue (--max-queue 1): a long job runs, one operation waits,
     # the next is refused. Sent around Prism where they need not be checked.
-    raw(sp_port, "POST", "/v1/sessions/s2/step", body={"steps": 3000000, "async": True})
+    # s2 has 2000 neurons: 5M steps take minutes, far longer than this part needs
+    raw(sp_port, "POST", "/v1/sessions/s2/step", body={"steps": 5000000, "async": True})
     waiter = threading.Thread(target=raw, args=(sp_port, "POST", "/v1/sessions/s2/reset"),
                               kwargs={"timeout": 120})
     waiter.start()
