@@ -19,6 +19,8 @@ usage: run_contract.py --spiked BIN --node-prefix DIR [--contract FILE] [--repor
        - an operation of the contract that the scenario did not exercise.
      Requests marked invalid (a malformed name, a wrong Content-Type...) are expected to be
      flagged by Prism too; they are counted, not failed.
+  3. Self-check: a copy of the contract without one status (415 of createSession) behind a
+     third Prism must turn that status into a response violation.
 --contract FILE validates against FILE instead of the served contract (to show that an old
 contract is caught). The numbers (exchanges, violations) are printed and written to --report.
 Not covered through Prism: 421 (Prism rewrites Host), 500, 503 (out of memory, shutdown), 507
@@ -466,6 +468,23 @@ def main():
         ops = contract_ops(doc)
         scenario_open(Prism(pa_port, ops), a_port, tmp)
         scenario_token(Prism(pb_port, ops), token)
+        # The validator can fail: the same contract without createSession's 415 must make
+        # Prism report the 415 of a text/plain create as a response violation.
+        broken = json.loads(json.dumps(doc))
+        del broken["paths"]["/v1/sessions"]["post"]["responses"]["415"]
+        bpath = os.path.join(tmp, "openapi-without-415.json")
+        with open(bpath, "w") as f:
+            json.dump(broken, f)
+        pc, pc_port = start_prism(node_bin, bpath, a_port, tmp, "broken")
+        procs.append(pc)
+        st, h, _ = raw(pc_port, "POST", "/v1/sessions", {"Content-Type": "text/plain"}, "{}")
+        caught = [v for v in json.loads(h.get("sl-violations", "[]"))
+                  if v.get("location", [""])[0] == "response"]
+        if st != 415 or not caught:
+            fail("self-check: Prism did not flag an undeclared 415 (status %d, %s)" % (
+                st, h.get("sl-violations")))
+        else:
+            print("self-check: an undeclared 415 is caught: %s" % caught[0].get("message"))
         missing = sorted(set(ops.values()) - seen_ops)
         if missing:
             fail("operations the scenario did not exercise: %s" % ", ".join(missing))
