@@ -19,6 +19,9 @@ usage: run_contract.py --spiked BIN --node-prefix DIR [--contract FILE] [--repor
        - an operation of the contract that the scenario did not exercise.
      Requests marked invalid (a malformed name, a wrong Content-Type...) are expected to be
      flagged by Prism too; they are counted, not failed.
+     The two streams' bodies (a string to Prism) are parsed here: `retry:` first, then
+     `hello`, and every event's data valid (python3-jsonschema) against the schema the
+     events operation names for it in `x-spiked-events`.
   3. Self-check: a copy of the contract without one status (415 of createSession) behind a
      third Prism must turn that status into a response violation.
 --contract FILE validates against FILE instead of the served contract (to show that an old
@@ -110,9 +113,10 @@ def raw(port, method, path, headers=None, body=None, timeout=30):
 
 
 class Prism:
-    def __init__(self, port, contract_ops):
+    def __init__(self, port, contract_ops, doc=None):
         self.port = port
         self.ops = contract_ops
+        self.doc = doc
 
     def op_of(self, method, path):
         """The contract's operation this request hits (concrete paths before templates)."""
@@ -172,6 +176,55 @@ def network(size=20, recorder=True):
         net["recorders"] = [{"population": "lif", "variables": ["v"], "neurons": [0, 1],
                              "every": 1}]
     return net
+
+
+def check_stream(doc, label, body, population):
+    """A text/event-stream body against the contract: `retry:` first, then `hello`, every
+    event's data valid against its schema in the events operation's x-spiked-events, and the
+    stream ends with lifecycle "deleted" (Prism sees the body only as a string)."""
+    import jsonschema
+    op = doc["paths"]["/v1/sessions/{name}/events"]["get"]
+    schemas = op.get("x-spiked-events", {})
+    resolver = jsonschema.RefResolver.from_schema(doc)
+    blocks = [b for b in body.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    events = []
+    for b in blocks:
+        f = {}
+        for line in b.split("\n"):
+            if line.startswith(":"):
+                continue
+            k, _, v = line.partition(":")
+            f[k] = v[1:] if v.startswith(" ") else v
+        events.append(f)
+    if not events or events[0].get("retry") != "2000" or "event" in events[0]:
+        fail("%s: the stream does not open with a lone `retry: 2000`: %r" % (label, blocks[:1]))
+        return
+    if len(events) < 2 or events[1].get("event") != "hello":
+        fail("%s: the second block is not `event: hello`: %r" % (label, blocks[1:2]))
+    n = 0
+    for ev in events[1:]:
+        name = ev.get("event")
+        if name not in schemas:
+            fail("%s: event %r is not declared in x-spiked-events" % (label, name))
+            continue
+        try:
+            data = json.loads(ev.get("data", ""))
+            jsonschema.Draft202012Validator(schemas[name], resolver=resolver).validate(data)
+            n += 1
+        except (ValueError, jsonschema.ValidationError) as e:
+            fail("%s: event %s breaks its schema: %s" % (label, name, str(e)[:300]))
+            continue
+        if name == "hello" and data.get("population") != population:
+            fail("%s: hello names population %r, want %r" % (label, data.get("population"),
+                                                            population))
+        if name == "spikes" and ev.get("id") != str(data.get("to_step")):
+            fail("%s: spikes id %r is not its to_step %r" % (label, ev.get("id"),
+                                                             data.get("to_step")))
+    last = json.loads(events[-1].get("data", "{}")) if events[-1].get("data") else {}
+    if events[-1].get("event") != "lifecycle" or last.get("event") != "deleted":
+        fail("%s: the stream does not end with lifecycle deleted" % label)
+    kinds = sorted({e.get("event") for e in events[1:]})
+    print("%-34s %d events valid against their schemas (%s)" % (label, n, ", ".join(kinds)))
 
 
 def scenario_open(px, sp_port, tmp):
@@ -331,18 +384,20 @@ def scenario_open(px, sp_port, tmp):
         th.start()
         time.sleep(1.5)
         raw(sp_port, "POST", "/v1/sessions/%s/step" % name, body={"steps": 20})
+        raw(sp_port, "POST", "/v1/sessions/%s/step" % name, body={"steps": 30, "async": True})
+        time.sleep(1)  # the job's `progress` events (it is answered 202)
         raw(sp_port, "DELETE", "/v1/sessions/%s" % name)
         th.join(60)
         return out.get("r")
     r = stream("events", "s1-copy", "/v1/sessions/s1-copy/events?population=lif")
     if r:
-        body = r[2].decode()
-        for want in ("retry: 2000", "event: hello", "event: spikes", "event: lifecycle"):
-            if want not in body:
-                fail("events: %r missing from the stream" % want)
+        check_stream(px.doc, "events", r[2].decode(), "lif")
+    raw(sp_port, "POST", "/v1/sessions/s1/step", body={"steps": 100})
     raw(sp_port, "POST", "/v1/sessions/s1/fork", body={"name": "s1-copy"})
-    stream("events, Last-Event-ID", "s1-copy", "/v1/sessions/s1-copy/events",
-           {"Last-Event-ID": "0"})
+    r = stream("events, Last-Event-ID", "s1-copy", "/v1/sessions/s1-copy/events",
+               {"Last-Event-ID": "40"})
+    if r:
+        check_stream(px.doc, "events, Last-Event-ID", r[2].decode(), None)
     px.send("events, unknown parameter", "GET", "/v1/sessions/s1/events?bogus=1", 400)
     px.send("events, unknown population", "GET", "/v1/sessions/s1/events?population=nope", 400)
     px.send("events, bad Last-Event-ID", "GET", "/v1/sessions/s1/events", 400,
@@ -466,7 +521,7 @@ def main():
         pb, pb_port = start_prism(node_bin, contract, b_port, tmp, "token")
         procs.append(pb)
         ops = contract_ops(doc)
-        scenario_open(Prism(pa_port, ops), a_port, tmp)
+        scenario_open(Prism(pa_port, ops, doc), a_port, tmp)
         scenario_token(Prism(pb_port, ops), token)
         # The validator can fail: the same contract without createSession's 415 must make
         # Prism report the 415 of a text/plain create as a response violation.
