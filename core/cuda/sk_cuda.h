@@ -5,10 +5,11 @@
  * updates one neuron. The arithmetic is the CPU's: float models in float32, NEST models in
  * float64 with the two-column float64 state; the build passes -fmad=false, so no
  * contraction, and IEEE division and square root. Where a step uses no transcendental
- * function (lif, lif_refrac, lsnn, coba_lif, iaf_psc_*, iaf_cond_*, izhikevich) the GPU
+ * function (lif, lif_refrac, lsnn, coba_lif, alif_bellec2020, iaf_psc_*, izhikevich) the GPU
  * reproduces the CPU bit for bit; where it does (expf in lif_ex/lif_adex, exp in aeif's
- * right-hand side) CUDA's libm differs by an ulp or two and results agree within the
- * conformance tolerance (docs/models.md "The CUDA backend").
+ * right-hand side, pow in the ODE models' step-size control) CUDA's libm differs by an ulp
+ * or two and results agree within the conformance tolerance; spikes were identical in every
+ * model on an H200 (docs/models.md "The CUDA backend", tests/cuda/test_cuda_parity.cu).
  *
  * This is the model layer of the GPU backend only: sessions do not run on the GPU yet.
  */
