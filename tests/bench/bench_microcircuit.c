@@ -214,9 +214,12 @@ int main(int argc, char **argv)
     json_str(&j, "background", o.poisson ? "poisson" : "dc");
     json_num(&j, "seed", (double)o.seed);
     json_num(&j, "threads", o.threads);
-    json_num(&j, "neurons", (double)info.n_neurons);
-    json_num(&j, "synapses", (double)info.n_synapses);
-    json_num(&j, "network_bytes", (double)info.bytes);
+    json_sep(&j); /* exact integers (json_num keeps 6 digits) */
+    json_raw(&j, "\"neurons\":%llu", (unsigned long long)info.n_neurons);
+    json_sep(&j);
+    json_raw(&j, "\"synapses\":%llu", (unsigned long long)info.n_synapses);
+    json_sep(&j);
+    json_raw(&j, "\"network_bytes\":%llu", (unsigned long long)info.bytes);
     json_num(&j, "gen_s", gen_s);
     json_num(&j, "build_s", build_s);
     json_num(&j, "t_presim_ms", o.t_presim);
@@ -258,7 +261,8 @@ int main(int argc, char **argv)
     for (uint32_t p = 0; p < n_pops; p++)
         json_num(&j, names[p], n_cv[p]);
     json_close(&j, '}');
-    json_num(&j, "peak_rss_bytes", (double)bench_peak_rss());
+    json_sep(&j);
+    json_raw(&j, "\"peak_rss_bytes\":%llu", (unsigned long long)bench_peak_rss());
     json_close(&j, '}');
     sk_net_destroy(net);
     if (pool)
