@@ -10,7 +10,8 @@
  * sums. Output, one JSON object:
  *   build_s     decode + sk_net_create (the generator's time is gen_s, apart)
  *   rtf         wall time of the sk_net_step calls over t_sim / t_sim (spike reading apart:
- *               read_s)
+ *               read_s); cpu_rtf the same with the process's CPU time (all threads), which
+ *               a machine shared with other work inflates less than wall time
  *   rates_hz    per population: spikes in t_sim / (neurons x t_sim), all neurons counted
  *   cv_isi      per population: mean over neurons with >= 3 spikes in t_sim of sd/mean of
  *               their inter-spike intervals (n_cv: how many neurons that is)
@@ -121,6 +122,26 @@ static json_t *generate(const opts_t *o)
     return j;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The machine's 1-minute load average (a shared machine makes wall times long). */
+static double load_avg(void)
+{
+    double l = -1.0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1.0;
+        fclose(f);
+    }
+    return l;
+}
+
 static uint64_t ms_steps(double ms, double dt)
 {
     return (uint64_t)floor(ms / dt + 0.5);
@@ -188,13 +209,15 @@ int main(int argc, char **argv)
     t0 = bench_now();
     bench_check(sk_net_step(net, presim, NULL, NULL), NULL, "sk_net_step (presim)");
     const double presim_s = bench_now() - t0;
-    double step_s = 0.0, read_s = 0.0;
+    double step_s = 0.0, read_s = 0.0, cpu_s = 0.0;
     for (uint64_t done = 0; done < sim;) {
         uint64_t k = sim - done < chunk ? sim - done : chunk, from = presim + done, kept = 0;
+        double c0 = cpu_now();
         t0 = bench_now();
         bench_check(sk_net_step(net, k, NULL, NULL), NULL, "sk_net_step");
         double t1 = bench_now();
         step_s += t1 - t0;
+        cpu_s += cpu_now() - c0;
         bench_check(sk_net_spikes(net, from, from + k, &kept, on_spikes, &c), NULL,
                     "sk_net_spikes");
         if (kept > from) {
@@ -228,6 +251,8 @@ int main(int argc, char **argv)
     json_num(&j, "sim_s", step_s);
     json_num(&j, "read_s", read_s);
     json_num(&j, "rtf", step_s / (o.t_sim * 1e-3));
+    json_num(&j, "cpu_rtf", cpu_s / (o.t_sim * 1e-3));
+    json_num(&j, "load_avg_1min", load_avg());
     double tsim_s = (double)sim * dt * 1e-3;
     json_open(&j, "rates_hz", '{');
     for (uint32_t p = 0; p < n_pops; p++) {
