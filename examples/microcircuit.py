@@ -137,8 +137,8 @@ def network(scale=1.0, poisson=False, seed=1, delay_min=0.05):
                           for i in range(8)]
     body = {"name": "microcircuit", "seed": seed, "dt": DT, "network": net}
     total = sum(map(sum, d["counts"]))
-    if total > 200_000_000:  # the core's and server's default synapse limit
-        body["limits"] = {"max_synapses": total, "max_bytes": 8 * 2 ** 30}
+    if total > 100_000_000:  # above the server's default --max-synapses (docs/microcircuit.md)
+        body["limits"] = {"max_synapses": total, "max_bytes": 4 * 2 ** 30}
     return body
 
 

@@ -251,8 +251,8 @@ static void delay_bounds_ms(const sk_proj_spec_t *s, double *lo, double *hi)
         *hi = s->delay_max_ms;
 }
 
-int sk__proj_delay_range(const sk_proj_spec_t *s, double dt_ms, uint32_t max_delay,
-                         uint32_t *lo, uint32_t *hi, sk_err_t *err)
+int sk_proj_delay_range(const sk_proj_spec_t *s, double dt_ms, uint32_t max_delay,
+                        uint32_t *lo, uint32_t *hi, sk_err_t *err)
 {
     if (!uses_ms_delays(s)) {
         *lo = *hi = s->delay_steps ? s->delay_steps : 1;
@@ -456,7 +456,7 @@ static float draw_weight(const visit_t *v, uint32_t pre, uint32_t post, uint64_t
 }
 
 /* A drawn delay in steps for key (pre, b); sub 2 keys by post, sub 3 by slot. Redrawn into
- * the bounds, then rounded; sk__proj_delay_range checked that the bounds round into
+ * the bounds, then rounded; sk_proj_delay_range checked that the bounds round into
  * [1, the delay limit], so the result is always a valid delay. */
 static uint16_t draw_delay_key(const visit_t *v, uint32_t sub, uint32_t pre, uint32_t b)
 {

@@ -214,10 +214,6 @@ int32_t sk__resolve_channel(const sk_model_t *m, const char *channel, int curren
 int sk__proj_build(const sk_net_t *net, const sk_proj_spec_t *spec, uint32_t index,
                    sk__proj_t *proj, sk_err_t *err);
 /* Estimated synapse count and bytes of a projection before building it (upper bound). */
-/* The delays of a projection in steps, [*lo, *hi]: delay_steps, or its ms delays rounded
- * (and checked: at least one step, at most max_delay; errors name "delay_ms"). */
-int sk__proj_delay_range(const sk_proj_spec_t *s, double dt_ms, uint32_t max_delay,
-                         uint32_t *lo, uint32_t *hi, sk_err_t *err);
 int sk__proj_estimate(const sk_proj_spec_t *spec, uint32_t n_pre, uint32_t n_post,
                       int same_pop, uint64_t *n_syn, uint64_t *bytes, sk_err_t *err);
 void sk__proj_free(sk__proj_t *proj);

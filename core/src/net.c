@@ -377,7 +377,7 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
         int rc = sk__proj_estimate(ps, spec->pops[src].size, spec->pops[dst].size, src == dst,
                                    &n_syn, &b, err);
         if (rc == 0)
-            rc = sk__proj_delay_range(ps, spec->dt_ms, lim->max_delay, &delay_lo, &delay, err);
+            rc = sk_proj_delay_range(ps, spec->dt_ms, lim->max_delay, &delay_lo, &delay, err);
         if (rc) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "projections[%u]", k);

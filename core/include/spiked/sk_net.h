@@ -225,6 +225,13 @@ typedef struct sk_net sk_net_t;
  * On error nothing is allocated, *out is untouched and *err names the element. */
 int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err);
 
+/* The delays of one projection in steps, [*lo, *hi], for a step of dt_ms: delay_steps, or
+ * its delay_ms rounded to the nearest step (after the redraw bounds). Returns SK_ERANGE when
+ * a value rounds below one step, SK_ELIMIT above max_delay; err's path is then "delay_ms".
+ * sk_net_create runs the same check; decoders call it to name the field early. */
+int sk_proj_delay_range(const sk_proj_spec_t *spec, double dt_ms, uint32_t max_delay,
+                        uint32_t *lo, uint32_t *hi, sk_err_t *err);
+
 /* Frees the network. NULL is a no-op. */
 void sk_net_destroy(sk_net_t *net);
 
