@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "srv.h"
+#include "base/srv.h"
 
 int srv_healthcheck_take_flag(int *argc, char **argv)
 {

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define SRV_HEALTHCHECK_FLAG "--healthcheck"
 #define SRV_HEALTHCHECK_MS   2000 /* connect timeout, then read timeout */

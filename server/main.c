@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 
 #include "healthcheck.h"
-#include "log.h"
+#include "base/log.h"
 #include "server.h"
 
 /* More descriptors for connections: raise the soft limit to the hard one. */

@@ -10,11 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckpt_store.h"
+#include "engine/ckpt_store.h"
 #include "demo.h"
-#include "http.h"
-#include "log.h"
-#include "registry.h"
+#include "http/http.h"
+#include "base/log.h"
+#include "engine/pacer.h"
+#include "engine/registry.h"
 #include "spiked/proto.h"
 
 #define CLOSE_GRACE_NS 3000000000ull

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "srv.h"
+#include "base/srv.h"
 
 int srv_server_init(srv_server_t *s, uv_loop_t *loop, const srv_config_t *cfg, char *err,
                     size_t errlen);

@@ -26,6 +26,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT_DIR = os.path.join(ROOT, "core", "src", "models")
+CUDA_DIR = os.path.join(ROOT, "core", "cuda", "models")
 MAX = {"params": 24, "state": 16, "inputs": 3, "derived": 24}
 
 
@@ -287,68 +288,82 @@ def generate(path, common):
     if ode:
         out.extend(gen_ode(d, ode, pnames, snames, dnames, ctype, set(lo_of.values())))
 
-    # step()
+    # step(): the CPU loop; the CUDA kernel comes from the same code (step_code("cuda"))
     body = d["step"]
     prologue = d.get("prologue", "")
     whole = body + "\n" + prologue
     vidx = d.get("v_index")
-    out.append("static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)\n{")
-    cast = "" if ctype == "double" else "(float)"
-    for p in pnames:
-        if uses(whole, p):
-            out.append(f"    const {ctype} {p} = {cast}sa_->p[P_{c_ident(p)}];")
-    for x in dnames:
-        if uses(whole, x):
-            c = "" if ctype == "double" else "(float)"
-            out.append(f"    const {ctype} {x} = {c}sa_->d[D_{c_ident(x)}];")
-    if uses(whole, "dt"):
-        cast = "(float)" if ctype == "float" else ""
-        out.append(f"    const {ctype} dt = {cast}sa_->dt;")
-    if uses(whole, "step_index"):
-        out.append("    const uint64_t step_index = sa_->step;")
-    if ode:
-        out.append("    const ode_ctx_t ode_c = ode_consts(sa_);")
-    if prologue:
-        out.append(indent(prologue, 4))
-    for s in snames:
-        out.append(f"    float *restrict c_{s} = sa_->s[S_{c_ident(s)}];")
-    for k, i in enumerate(inputs):
-        if uses(body, "in_" + i):
-            out.append(f"    const float *restrict c_in_{i} = sa_->in[{k}];")
-    if ctype == "double":
-        out.append("    const double *const *in64 = sa_->in64;")
-    out.append("    uint8_t *restrict spiked = sa_->spiked;")
-    out.append("")
-    out.append("    /* locals: stores through uint8_t* may alias *a */")
-    out.append("    const uint32_t n = sa_->n;")
-    out.append("    uint16_t *restrict ref = sa_->refrac;")
-    out.append("    const uint16_t ref_steps = sa_->refrac_steps;")
-    if not uses(body, "SK_REFRAC"):
-        out.append("    (void)ref, (void)ref_steps, (void)refrac;")
-    out.append("    SK_IVDEP" if not ode and not d.get("no_ivdep") else "")
-    out.append("    for (uint32_t j = 0; j < n; j++) {")
-    vis = [x for x in snames if x not in lo_of.values()]
-    for s in vis:
-        if s in lo_of:
-            out.append(f"        {ctype} {s} = (double)c_{s}[j] + (double)c_{lo_of[s]}[j];")
+
+    def step_code(mode):
+        """The per-neuron update around the description's block: the CPU's loop over the
+        population ("c"), or a CUDA kernel with one thread per neuron ("cuda")."""
+        cu = mode == "cuda"
+        A = "sa_." if cu else "sa_->"
+        R = "__restrict__" if cu else "restrict"
+        o = []
+        if cu:
+            o.append("static __global__ void step_kernel(sk_cuda_args_t sa_, int refrac)\n{")
         else:
-            out.append(f"        {ctype} {s} = c_{s}[j];")
-    for k, i in enumerate(inputs):
-        if uses(body, "in_" + i):
-            if ctype == "double":
-                out.append(f"        const double in_{i} = in64 ? in64[{k}][j] : (double)c_in_{i}[j];")
+            o.append("static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refrac)\n{")
+        cast = "" if ctype == "double" else "(float)"
+        o += [f"    const {ctype} {p} = {cast}{A}p[P_{c_ident(p)}];" for p in pnames if uses(whole, p)]
+        o += [f"    const {ctype} {x} = {cast}{A}d[D_{c_ident(x)}];" for x in dnames if uses(whole, x)]
+        if uses(whole, "dt"):
+            o.append(f"    const {ctype} dt = {cast}{A}dt;")
+        if uses(whole, "step_index"):
+            o.append(f"    const uint64_t step_index = {A}step;")
+        if ode:
+            o.append(f"    const ode_ctx_t ode_c = ode_consts({'&sa_' if cu else 'sa_'});")
+        if prologue:
+            o.append(indent(prologue, 4))
+        o += [f"    float *{R} c_{x} = {A}s[S_{c_ident(x)}];" for x in snames]
+        o += [f"    const float *{R} c_in_{i} = {A}in[{k}];" for k, i in enumerate(inputs)
+              if uses(body, "in_" + i)]
+        if ctype == "double":
+            o.append(f"    const double *const *in64 = {'sa_.has_in64 ? sa_.in64 : NULL' if cu else 'sa_->in64'};")
+        o.append(f"    uint8_t *{R} spiked = {A}spiked;")
+        o.append("")
+        o.append("    /* locals: stores through uint8_t* may alias *a */")
+        o.append(f"    const uint32_t n = {A}n;")
+        if uses(body, "SK_REFRAC"):
+            o.append(f"    uint16_t *{R} ref = {A}refrac;")
+            o.append(f"    const uint16_t ref_steps = {A}refrac_steps;")
+        else:
+            o.append("    (void)refrac;")
+        ind = "        "
+        if cu:
+            o.append("    const uint32_t j = blockIdx.x * blockDim.x + threadIdx.x;")
+            o.append("    if (j >= n)")
+            o.append("        return;")
+            o.append("    {")
+        else:
+            o.append("    SK_IVDEP" if not ode and not d.get("no_ivdep") else "")
+            o.append("    for (uint32_t j = 0; j < n; j++) {")
+        vis = [x for x in snames if x not in lo_of.values()]
+        for x in vis:
+            if x in lo_of:
+                o.append(f"{ind}{ctype} {x} = (double)c_{x}[j] + (double)c_{lo_of[x]}[j];")
             else:
-                out.append(f"        const {ctype} in_{i} = c_in_{i}[j];")
-    out.append("        int spike = 0;")
-    out.append(indent(body, 8))
-    for s in vis:
-        c = "(float)" if ctype == "double" else ""
-        out.append(f"        c_{s}[j] = {c}{s};")
-        if s in lo_of:
-            out.append(f"        c_{lo_of[s]}[j] = (float)({s} - (double)c_{s}[j]);")
-    out.append("        spiked[j] = (uint8_t)spike;")
-    out.append("    }")
-    out.append("}\n")
+                o.append(f"{ind}{ctype} {x} = c_{x}[j];")
+        for k, i in enumerate(inputs):
+            if uses(body, "in_" + i):
+                if ctype == "double":
+                    o.append(f"{ind}const double in_{i} = in64 ? in64[{k}][j] : (double)c_in_{i}[j];")
+                else:
+                    o.append(f"{ind}const {ctype} in_{i} = c_in_{i}[j];")
+        o.append(f"{ind}int spike = 0;")
+        o.append(indent(body, 8))
+        for x in vis:
+            c = "(float)" if ctype == "double" else ""
+            o.append(f"{ind}c_{x}[j] = {c}{x};")
+            if x in lo_of:
+                o.append(f"{ind}c_{lo_of[x]}[j] = (float)({x} - (double)c_{x}[j]);")
+        o.append(f"{ind}spiked[j] = (uint8_t)spike;")
+        o.append("    }")
+        o.append("}\n")
+        return o
+
+    out.extend(step_code("c"))
     out.append("SK_MODEL_LOOP(step)\n")
 
     out.append(f"const sk_model_t sk_model_{name} = {{")
@@ -382,15 +397,39 @@ def generate(path, common):
     out.append("    .init = init,")
     out.append("    .step = step,")
     out.append("};")
+    # The CUDA file: the same enums, ODE system and update, as a kernel and its launcher.
+    cu = [comment_block(f"GENERATED by core/models/gen.py from {rel}: do not edit. The CUDA step of\n"
+                        f"{name}: the description's update as one thread per neuron (core/cuda/README.md).",
+                        f"{name}.cu: {d['summary']}."),
+          '#include "sk_cuda_model.h"\n']
+    for prefix, names_ in (("P", pnames), ("S", snames), ("D", dnames)):
+        if names_:
+            cu.append("enum { " + ", ".join(f"{prefix}_{c_ident(x)}" for x in names_) + " };")
+    cu.append("")
+    if ode:
+        cu.extend(gen_ode(d, ode, pnames, snames, dnames, ctype, set(lo_of.values()), "sk_cuda_args_t"))
+    cu.extend(step_code("cuda"))
+    cu.append(f"/* One step of the population on the GPU; returns 0 or the CUDA error (launch errors only:")
+    cu.append(" * the kernel runs asynchronously on `stream`). */")
+    cu.append(f'extern "C" int sk_cuda_step_{name}(const sk_cuda_args_t *a, int refrac, void *stream)\n{{')
+    cu.append("    if (a->n == 0)\n        return 0;")
+    cu.append("    const uint32_t block = 128, grid = (a->n + block - 1) / block;")
+    cu.append("    step_kernel<<<grid, block, 0, (cudaStream_t)stream>>>(*a, refrac);")
+    cu.append("    return (int)cudaGetLastError();")
+    cu.append("}")
+    cu_text = "\n".join(cu) + "\n"
+    cu_text = re.sub(r"SK_REFRAC\(([^,]+), ([^,]+), ([^)]+)\);",
+                     r"if (refrac)\n            \3 = sk_refrac_apply(ref, ref_steps, j, \1, &\2, \3);",
+                     cu_text)
     text = "\n".join(out) + "\n"
     # SK_REFRAC(v_old, v_new, z): the generic refractoriness hook (sk_model.h)
     text = re.sub(r"SK_REFRAC\(([^,]+), ([^,]+), ([^)]+)\);",
                   r"if (refrac)\n            \3 = sk_refrac_apply(ref, ref_steps, j, \1, &\2, \3);",
                   text)
-    return name, text
+    return name, text, cu_text
 
 
-def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
+def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names, args_t="sk_step_args_t"):
     """The ODE system of a model: its variables (a subset of the state), a context with every
     parameter, derived constant and the other state variables of one neuron, the right-hand
     side, and optionally a threshold event (condition and action)."""
@@ -405,40 +444,27 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
     out.append(f"enum {{ {', '.join('Y_' + c_ident(v) for v in vars_)}, N_Y }};\n")
     out.append("/* One neuron's constants and non-integrated state, as the right-hand side sees them. */")
     out.append("typedef struct ode_ctx {")
-    for p in pnames:
-        out.append(f"    double {p};")
-    for x in dnames:
-        out.append(f"    double {x};")
-    for s in others:
-        out.append(f"    double {s};")
+    out.extend(f"    double {x};" for x in pnames + dnames + others)
     out.append("} ode_ctx_t;\n")
-    out.append("static ode_ctx_t ode_consts(const sk_step_args_t *a)\n{")
+    out.append(f"static SK_HD ode_ctx_t ode_consts(const {args_t} *a)\n{{")
     out.append("    ode_ctx_t c;")
-    for p in pnames:
-        out.append(f"    c.{p} = a->p[P_{c_ident(p)}];")
-    for x in dnames:
-        out.append(f"    c.{x} = a->d[D_{c_ident(x)}];")
-    for s in others:
-        out.append(f"    c.{s} = 0.0;")
+    out.extend(f"    c.{p} = a->p[P_{c_ident(p)}];" for p in pnames)
+    out.extend(f"    c.{x} = a->d[D_{c_ident(x)}];" for x in dnames)
+    out.extend(f"    c.{x} = 0.0;" for x in others)
     out.append("    return c;\n}\n")
 
-    def unpack(code, mutable_y):
-        rows = []
-        for p in pnames + dnames:
-            if uses(code, p):
-                rows.append(f"    const double {p} = c->{p};")
-        for s in others:
-            if uses(code, s):
-                rows.append(f"    const double {s} = c->{s};")
-        for v in vars_:
-            if uses(code, v):
-                q = "" if mutable_y else "const "
-                rows.append(f"    {q}double {v} = y[Y_{c_ident(v)}];")
+    def unpack(code, mutable):
+        """Locals for what code uses: constants always const; the ODE variables and the
+        other state mutable when the code may change them (the event's action)."""
+        q = "" if mutable else "const "
+        rows = [f"    const double {p} = c->{p};" for p in pnames + dnames if uses(code, p)]
+        rows += [f"    {q}double {v} = y[Y_{c_ident(v)}];" for v in vars_ if uses(code, v)]
+        rows += [f"    {q}double {x} = c->{x};" for x in others if uses(code, x)]
         return rows
 
     rhs = ode["rhs"]
-    out.append("static void ode_rhs(const double *y, double *dy, const void *ctx)\n{")
-    out.append("    const ode_ctx_t *c = ctx;")
+    out.append("static SK_HD void ode_rhs(const double *y, double *dy, const void *ctx)\n{")
+    out.append("    const ode_ctx_t *c = (const ode_ctx_t *)ctx;")
     out.extend(unpack(rhs, False))
     for v in vars_:
         out.append(f"    double d_{v};")
@@ -450,24 +476,16 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
     if ev:
         g = ev["distance"]
         out.append("/* The event function: crosses zero upwards where the neuron spikes. */")
-        out.append("static double ode_event(const double *y, const void *ctx)\n{")
-        out.append("    const ode_ctx_t *c = ctx;")
+        out.append("static SK_HD double ode_event(const double *y, const void *ctx)\n{")
+        out.append("    const ode_ctx_t *c = (const ode_ctx_t *)ctx;")
         out.extend(unpack(g, False))
         out.append(f"    return {g};")
         out.append("}\n")
         act = ev["action"]
         out.append("/* The event's action: the jump at the spike. */")
-        out.append("static void ode_action(double *y, void *ctx)\n{")
-        out.append("    ode_ctx_t *c = ctx;")
-        for p in pnames + dnames:
-            if uses(act, p):
-                out.append(f"    const double {p} = c->{p};")
-        for v in vars_:
-            if uses(act, v):
-                out.append(f"    double {v} = y[Y_{c_ident(v)}];")
-        for s in others:
-            if uses(act, s):
-                out.append(f"    double {s} = c->{s};")
+        out.append("static SK_HD void ode_action(double *y, void *ctx)\n{")
+        out.append("    ode_ctx_t *c = (ode_ctx_t *)ctx;")
+        out.extend(unpack(act, True))
         out.append(indent(act, 4))
         for v in vars_:
             if uses(act, v):
@@ -476,33 +494,88 @@ def gen_ode(d, ode, pnames, snames, dnames, ctype, lo_names):
             if uses(act, s):
                 out.append(f"    c->{s} = {s};")
         out.append("}\n")
-    # the solve macro used by the step block: copies the locals in and out
-    sys_name = "ode_sys"
-    out.append(f"static const sk_ode_sys_t {sys_name} = {{")
-    out.append("    .n = N_Y,")
-    out.append("    .rhs = ode_rhs,")
-    out.append(f"    .event = {'ode_event' if ev else 'NULL'},")
-    out.append(f"    .action = {'ode_action' if ev else 'NULL'},")
-    out.append(f"    .rtol = {float(ode.get('rtol', 1e-9))!r},")
-    out.append(f"    .atol = {float(ode.get('atol', 1e-9))!r},")
-    out.append("};\n")
-    lines = ["#define ODE_SOLVE(h_, n_events_) do { \\",
+    # the integrator, instantiated for this model (ode_impl.h), and the solve macro the step
+    # block uses: it copies the locals in and out
+    out.append(f"#define SK_ODE_RTOL {float(ode.get('rtol', 1e-9))!r}")
+    out.append(f"#define SK_ODE_ATOL {float(ode.get('atol', 1e-9))!r}")
+    out.append(f"#define SK_ODE_EVENT {1 if ev else 0}")
+    out.append('#include "ode_impl.h"\n')
+    # with an event: ODE_SOLVE(h, events) sets events to the count; without: ODE_SOLVE(h)
+    lines = ["#define ODE_SOLVE(h_, n_events_) do { \\" if ev else "#define ODE_SOLVE(h_) do { \\",
              "        ode_ctx_t c_ = ode_c; \\"]
     for s in others:
         lines.append(f"        c_.{s} = {s}; \\")
     lines.append("        double y_[N_Y]; \\")
     for v in vars_:
         lines.append(f"        y_[Y_{c_ident(v)}] = {v}; \\")
-    lines.append(f"        n_events_ = sk_ode_solve(&{sys_name}, y_, (h_), &c_); \\")
+    lines.append("        n_events_ = ode_solve(y_, (h_), &c_); \\" if ev
+                 else "        (void)ode_solve(y_, (h_), &c_); \\")
     for v in vars_:
         lines.append(f"        {v} = y_[Y_{c_ident(v)}]; \\")
     for s in others:
         lines.append(f"        {s} = c_.{s}; \\")
     lines.append("    } while (0)")
-    out.append("/* ODE_SOLVE(h, events): integrates the ODE variables of the neuron in the step's locals")
-    out.append(" * over h; events = the number of threshold events the solver handled. */")
+    out.append("/* ODE_SOLVE(h[, events]): integrates the ODE variables of the neuron in the step's")
+    out.append(" * locals over h; events = the number of threshold events the solver handled. */")
     out.append("\n".join(lines) + "\n")
     return out
+
+
+def md_num(x):
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isinf(v):
+        return "-inf" if v < 0 else "inf"
+    return ("%g" % v) if abs(v) < 1e5 or v == 0 else ("%.3g" % v)
+
+
+def reference_md(common):
+    """docs/model-reference.md: every model's fields, from the descriptions alone."""
+    out = ["# Model reference", "",
+           "GENERATED by core/models/gen.py from core/models/*.yaml (do not edit): every model's",
+           "parameters and state as `GET /v1/models` lists them. The equations and sources are in",
+           "[models.md](models.md); the format of the descriptions in core/models/README.md.", ""]
+    for name in common.get("registry") or []:
+        with open(os.path.join(HERE, name + ".yaml")) as f:
+            d = yaml.safe_load(f)
+        params = resolve_fields(d.get("params"), common, name)
+        state = resolve_fields(d.get("state"), common, name)
+        prec = "float64" if d.get("compute") == "double" else "float32"
+        out += [f"## `{name}`", "", d["summary"] + ".", "",
+                f"Reference: {d['reference']}. Time unit: {d['time_unit']}. Precision: {prec}. "
+                f"Inputs: {', '.join(d.get('inputs') or []) or 'none'}"
+                + (" (by the sign of the weight)" if "sign_split" in (d.get("flags") or []) else "")
+                + f". Version {int(d.get('version', 1))}.", ""]
+        if params:
+            out += ["| parameter | unit | default | range | meaning |", "|---|---|---|---|---|"]
+            for p in params:
+                lo = "(" if p.get("lo_open") else "["
+                hi = ")" if p.get("hi_open") else "]"
+                rng = f"{lo}{md_num(p.get('lo', '-inf'))}, {md_num(p.get('hi', 'inf'))}{hi}"
+                out.append(f"| `{p['name']}` | {p.get('unit', '1')} | {md_num(p['default'])} | {rng} "
+                           f"| {p.get('doc', '')} |")
+            out.append("")
+        if state:
+            out += ["| state | unit | meaning |", "|---|---|---|"]
+            for x in state:
+                extra = " (float64: also `%s_lo`)" % x["name"] if x.get("f64") else ""
+                out.append(f"| `{x['name']}` | {x.get('unit', '1')} | {x.get('doc', '')}{extra} |")
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def write_or_check(dst, text, check, stale):
+    """Writes dst when it differs from text; with check, records it as stale instead."""
+    if (open(dst).read() if os.path.exists(dst) else None) == text:
+        return
+    if check:
+        stale.append(dst)
+        return
+    with open(dst, "w") as f:
+        f.write(text)
+    print(f"wrote {os.path.relpath(dst, ROOT)}")
 
 
 def main(argv):
@@ -514,20 +587,16 @@ def main(argv):
         if not fn.endswith(".yaml") or fn == "common.yaml":
             continue
         try:
-            name, text = generate(os.path.join(HERE, fn), common)
+            name, text, cu_text = generate(os.path.join(HERE, fn), common)
         except (DescError, KeyError) as e:
             print(f"gen.py: {fn}: {e}", file=sys.stderr)
             return 2
         names.append(name)
-        dst = os.path.join(OUT_DIR, name + ".c")
-        old = open(dst).read() if os.path.exists(dst) else None
-        if old != text:
-            if check:
-                stale.append(dst)
-            else:
-                with open(dst, "w") as f:
-                    f.write(text)
-                print(f"wrote {os.path.relpath(dst, ROOT)}")
+        for dst, t in ((os.path.join(OUT_DIR, name + ".c"), text),
+                       (os.path.join(CUDA_DIR, name + ".cu"), cu_text)):
+            write_or_check(dst, t, check, stale)
+    write_or_check(os.path.join(ROOT, "docs", "model-reference.md"), reference_md(common), check,
+                   stale)
     order = common.get("registry") or []
     if sorted(order) != sorted(names):
         print(f"gen.py: common.yaml's registry {order} must list every description {names}",
@@ -536,15 +605,7 @@ def main(argv):
     deff = ["/* models.def: the model registry, one X(name) per model, in listing order.",
             " * GENERATED by core/models/gen.py from core/models/common.yaml's registry list. */"]
     deff += [f"X({n})" for n in order]
-    text = "\n".join(deff) + "\n"
-    dst = os.path.join(OUT_DIR, "models.def")
-    if (open(dst).read() if os.path.exists(dst) else None) != text:
-        if check:
-            stale.append(dst)
-        else:
-            with open(dst, "w") as f:
-                f.write(text)
-            print(f"wrote {os.path.relpath(dst, ROOT)}")
+    write_or_check(os.path.join(OUT_DIR, "models.def"), "\n".join(deff) + "\n", check, stale)
     if check:
         if stale:
             for s in stale:

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sk_pool.h"
 
@@ -242,10 +243,20 @@ void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
     pthread_mutex_unlock(&p->mu);
 }
 
+double sk_pool_clock(void *unused)
+{
+    (void)unused;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void sk_pool_parallel(sk_pool_t *pool, sk_parallel_t *par)
 {
     par->run = sk_pool_run;
     par->pool = pool;
     par->n_threads = pool->n_workers + 1;
     par->grain = 0;
+    par->clock = sk_pool_clock;
+    par->clock_arg = NULL;
 }

@@ -21,7 +21,10 @@ void sk_pool_destroy(sk_pool_t *pool);
 /* Runs task(arg, k) for k < n_tasks on the pool's threads and the caller; returns when all
  * are done. Matches sk_parallel_t.run (pool is an sk_pool_t *). */
 void sk_pool_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks);
-/* Fills *par so that sk_net_set_parallel(net, par) steps on this pool. */
+/* Seconds on CLOCK_MONOTONIC; matches sk_parallel_t.clock (the argument is unused). */
+double sk_pool_clock(void *unused);
+/* Fills *par so that sk_net_set_parallel(net, par) steps on this pool, with sk_pool_clock as
+ * its clock (the core tunes the split; set par->clock = NULL to never tune). */
 void sk_pool_parallel(sk_pool_t *pool, sk_parallel_t *par);
 
 #endif

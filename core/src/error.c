@@ -1,9 +1,18 @@
-/* error.c: messages for SK_E* codes and the sk_err_t helpers. */
+/* error.c: messages for SK_E* codes, the sk_err_t helpers and the failure of SK_ASSERT. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "spiked/sk_assert.h"
 #include "spiked/sk_error.h"
+
+void sk_assert_fail(const char *expr, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "spiked: assertion failed: %s (%s:%d, %s)\n", expr, file, line, func);
+    fflush(stderr);
+    abort();
+}
 
 const char *sk_strerror(int code)
 {

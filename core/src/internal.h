@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "spiked/sk_alloc.h"
+#include "spiked/sk_assert.h"
 #include "spiked/sk_error.h"
 #include "spiked/sk_model.h"
 #include "spiked/sk_net.h"

@@ -691,7 +691,8 @@ void sk_net_set_parallel(sk_net_t *net, const sk_parallel_t *par)
         net->par.n_threads = 1;
         return;
     }
-    if (par->n_threads != net->par.n_threads) /* time both again at the next step */
+    if (par->n_threads != net->par.n_threads || par->clock != net->par.clock ||
+        par->clock_arg != net->par.clock_arg) /* time both again (no clock: split) */
         memset(&net->tune, 0, sizeof net->tune);
     net->par = *par;
 }

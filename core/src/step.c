@@ -59,11 +59,12 @@
  * alternating, and runs the mode whose median group was faster until the next probe,
  * TUNE_EVERY steps later, twice as long after each probe that confirms the choice. Only
  * steps within one sk_net_step call are timed (the caller's time between calls is not the
- * network's). The choice changes no result, only speed.
+ * network's). The choice changes no result, only speed. The core reads no clock itself: it
+ * times through sk_parallel_t.clock, and without one never tunes (split when the grain
+ * allows), so a test can force either choice with a fake clock (tests/core/test_net.c).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -458,6 +459,8 @@ static void epoch(sk_net_t *net, uint32_t steps)
 {
     const uint64_t t = net->step, last = t + steps - 1;
     phase_t ph = {.net = net, .t = t, .steps = steps};
+    /* epoch bounds (internal.h, SK__EPOCH_MAX; epoch_len): the id buffers hold epoch_cap */
+    SK_ASSERT(steps >= 1 && steps <= SK__EPOCH_MAX && (steps == 1 || steps <= net->epoch_cap));
 
     for (uint32_t k = 0; k < net->n_pops; k++)
         net->pops[k].forced = 0;
@@ -518,11 +521,10 @@ static uint32_t advance(sk_net_t *net, uint64_t left)
 #define TUNE_RECHECK   1024u /* ... that chose whole (contention passes) */
 #define TUNE_EVERY_MAX (UINT64_C(1) << 20)
 
-static double seconds(void)
+/* The caller's clock (sk_parallel_t.clock; set whenever probe runs). */
+static double seconds(const sk_net_t *net)
 {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return net->par.clock(net->par.clock_arg);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -548,12 +550,12 @@ static int probe(sk_net_t *net, const volatile int *cancel, uint64_t *k)
                 return -1;
             }
             if (s == TUNE_WARM)
-                t0 = seconds();
+                t0 = seconds(net);
             const uint32_t n = advance(net, (s < TUNE_WARM ? TUNE_WARM : TUNE_WARM + TUNE_TIMED) - s);
             s += n;
             *k += n;
         }
-        t[g & 1u][g / 2] = seconds() - t0;
+        t[g & 1u][g / 2] = seconds(net) - t0;
     }
     qsort(t[0], TUNE_GROUPS, sizeof(double), cmp_double);
     qsort(t[1], TUNE_GROUPS, sizeof(double), cmp_double);
@@ -564,7 +566,7 @@ static int probe(sk_net_t *net, const volatile int *cancel, uint64_t *k)
 int sk_net_step(sk_net_t *net, uint64_t n_steps, const volatile int *cancel, uint64_t *done)
 {
     const uint64_t probe_steps = 2u * TUNE_GROUPS * (TUNE_WARM + TUNE_TIMED);
-    const int tunable = parts_for(net, net->n_neurons, SK__GRAIN_NEURONS) > 1;
+    const int tunable = net->par.clock && parts_for(net, net->n_neurons, SK__GRAIN_NEURONS) > 1;
     sk__tune_t *tu = &net->tune;
     uint64_t k = 0;
     int rc = 0;

@@ -34,8 +34,16 @@ static json_t *param_json(const sk_field_t *f)
 
 static json_t *state_json(const sk_field_t *f)
 {
-    return json_pack("{s:s, s:s, s:s}", "name", f->name, "unit", f->unit, "doc",
-                     f->doc ? f->doc : "");
+    json_t *o = json_pack("{s:s, s:s, s:s}", "name", f->name, "unit", f->unit, "doc",
+                          f->doc ? f->doc : "");
+    if (o && (f->flags & SK_FIELD_LO_PART)) { /* "V_m_lo" is the low part of "V_m" */
+        const size_t len = strlen(f->name);
+        if (len > 3 && sk__set(o, "low_part_of", json_stringn(f->name, len - 3))) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
 }
 
 json_t *sk_proto_model_json(const sk_model_t *m)
@@ -54,10 +62,19 @@ json_t *sk_proto_model_json(const sk_model_t *m)
         json_decref(inputs);
         return NULL;
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}", "name", m->name, "summary",
-                     m->summary ? m->summary : "", "reference", m->reference ? m->reference : "",
-                     "time_unit", m->time_unit, "sign_split", (m->flags & SK_MODEL_SIGN_SPLIT) != 0,
-                     "inputs", inputs, "params", params, "state", state);
+    char fp[17];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)m->fingerprint);
+    /* a model whose state has low parts (SK_FIELD_LO_PART) computes in float64 */
+    int f64 = 0;
+    for (uint32_t k = 0; k < m->n_state; k++)
+        f64 |= (m->state[k].flags & SK_FIELD_LO_PART) != 0;
+    json_t *current = m->current_input >= 0 ? json_string(m->inputs[m->current_input]) : json_null();
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:i, s:s, s:s, s:o}", "name", m->name,
+                     "summary", m->summary ? m->summary : "", "reference",
+                     m->reference ? m->reference : "", "time_unit", m->time_unit, "sign_split",
+                     (m->flags & SK_MODEL_SIGN_SPLIT) != 0, "inputs", inputs, "params", params,
+                     "state", state, "version", (json_int_t)m->version, "fingerprint", fp,
+                     "precision", f64 ? "float64" : "float32", "current_input", current);
 }
 
 json_t *sk_proto_models_json(void)

@@ -5,7 +5,9 @@
   schema file ("schema/network.json", "network.json#/$defs/x") replaced by a reference into
   components/schemas, where the schema files are inlined (without $id/$schema).
 - Each schema file is embedded as it is (after checking it is JSON).
-- The routes (method, path) of openapi.yaml are emitted as a table.
+- The routes (method, path) of openapi.yaml are emitted as a table, except the paths marked
+  `x-spiked-static: true` (the dashboard's files, which the server serves outside its
+  route table).
 The build fails on any dangling reference, duplicate route or malformed file.
 
 usage: embed.py OPENAPI_YAML SCHEMA_DIR OUT_C
@@ -96,6 +98,8 @@ def build(openapi_path, schema_dir):
     check_refs(api, api)
     routes = []
     for path, item in api.get("paths", {}).items():
+        if item.get("x-spiked-static"):
+            continue  # the dashboard's files: served outside the route table (static.c)
         for m in METHODS:
             if m in item:
                 routes.append((m.upper(), path))

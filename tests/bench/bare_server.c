@@ -1,6 +1,6 @@
 /* bare_server.c: the peer of spiked's HTTP benchmarks: libmicrohttpd 0.9.75 in external-epoll
- * mode driven by one libuv loop, exactly the pump SERVER-NOTES recommends and spiked uses
- * (server/loop.c): MHD's epoll fd under a uv_poll_t, MHD_get_timeout re-armed after every
+ * mode driven by one libuv loop, exactly the pump docs/SERVER-NOTES.md recommends and spiked uses
+ * (server/http/loop.c): MHD's epoll fd under a uv_poll_t, MHD_get_timeout re-armed after every
  * MHD_run (a uv_idle_t for a zero timeout, a uv_timer_t otherwise), a 500 ms safety pump,
  * the response queued on the second handler call (keep-alive). Same daemon options as
  * spiked (connection limit, 30 s timeout, 32 KiB connection memory). Every request gets the

@@ -252,16 +252,16 @@ static void run_n(uint32_t n, uint32_t steps, int reps, uint32_t threads, const 
     sk_net_t *net = make_net(n, amp);
     sk_pop_info_t pi;
     sk_net_pop_info(net, 0, &pi);
-    const double dt = sk_model_dt(pi.model, 1.0);
+    const float dt = (float)sk_model_dt(pi.model, 1.0); /* the model's own float32 values */
     fused_t f = {.v = bench_alloc(n, 4),
                  .i = bench_alloc(n, 4),
                  .amp = amp,
                  .spiked = bench_alloc(n, 1),
-                 .k_mem = dt * pi.params[1],
-                 .k_syn = (-dt) * pi.params[0],
-                 .v_leak = pi.params[2],
-                 .v_th = pi.params[3],
-                 .v_reset = pi.params[4]};
+                 .k_mem = dt * (float)pi.params[1],
+                 .k_syn = (-dt) * (float)pi.params[0],
+                 .v_leak = (float)pi.params[2],
+                 .v_th = (float)pi.params[3],
+                 .v_reset = (float)pi.params[4]};
     fused_t w = f; /* the baseline-ISA loop gets its own state */
     w.v = bench_alloc(n, 4);
     w.i = bench_alloc(n, 4);

@@ -21,7 +21,8 @@ typedef struct opts {
     uint32_t n;
     double p;
     uint32_t steps, warm;
-    int threads; /* 0: 1 and 2 */
+    uint32_t threads[16]; /* thread counts to run, in order (default 1, 2) */
+    uint32_t n_threads;
     const char *json;
 } opts_t;
 
@@ -81,7 +82,8 @@ static sk_net_t *make_net(const opts_t *o)
 
 static int parse(int argc, char **argv, opts_t *o)
 {
-    *o = (opts_t){.reps = 5, .n = 1000000, .p = 1e-4, .steps = 100, .warm = 1000};
+    *o = (opts_t){.reps = 5, .n = 1000000, .p = 1e-4, .steps = 100, .warm = 1000,
+                  .threads = {1, 2}, .n_threads = 2};
     for (int k = 1; k < argc; k++) {
         const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
         if (!strcmp(a, "--quick"))
@@ -98,13 +100,20 @@ static int parse(int argc, char **argv, opts_t *o)
             o->warm = (uint32_t)atoi(v);
         else if (v && !strcmp(a, "--reps") && ++k)
             o->reps = atoi(v);
-        else if (v && !strcmp(a, "--threads") && ++k)
-            o->threads = atoi(v);
+        else if (v && !strcmp(a, "--threads") && ++k) { /* one count or a list: 1,2,4,8,16 */
+            o->n_threads = 0;
+            for (const char *c = v; *c && o->n_threads < 16; c += strcspn(c, ",") + (c[strcspn(c, ",")] != 0)) {
+                int t = atoi(c);
+                if (t < 1 || t > 256)
+                    return fprintf(stderr, "bench_scale: --threads takes counts in [1, 256]\n"), 1;
+                o->threads[o->n_threads++] = (uint32_t)t;
+            }
+        }
         else if (v && !strcmp(a, "--json") && ++k)
             o->json = v;
         else {
             fprintf(stderr, "usage: bench_scale [--quick] [--n N] [--p P] [--steps S] [--reps R]"
-                            " [--warm W] [--threads 1|2] [--drawn-weights] [--json FILE|-]\n");
+                            " [--warm W] [--threads T[,T...]] [--drawn-weights] [--json FILE|-]\n");
             return 1;
         }
     }
@@ -145,10 +154,6 @@ int main(int argc, char **argv)
             (unsigned long long)info.n_neurons, (unsigned long long)info.n_synapses, build_s,
             (double)peak_build / 1e6, (double)info.bytes / 1e6);
 
-    sk_pool_t *pool;
-    bench_check(sk_pool_create(2, &pool), NULL, "sk_pool_create");
-    sk_parallel_t par;
-    sk_pool_parallel(pool, &par);
 
     bench_json_t j = {0};
     json_open(&j, NULL, '{');
@@ -163,9 +168,14 @@ int main(int argc, char **argv)
     json_num(&j, "dt_ms", 0.1);
     json_num(&j, "warm_steps", o.warm);
     json_open(&j, "runs", '[');
-    for (uint32_t t = 1; t <= 2; t++) {
-        if (o.threads && o.threads != (int)t)
-            continue;
+    for (uint32_t k = 0; k < o.n_threads; k++) {
+        const uint32_t t = o.threads[k];
+        sk_pool_t *pool = NULL; /* a pool of exactly t threads: no idle workers */
+        sk_parallel_t par;
+        if (t > 1) {
+            bench_check(sk_pool_create(t, &pool), NULL, "sk_pool_create");
+            sk_pool_parallel(pool, &par);
+        }
         sk_net_set_parallel(net, t > 1 ? &par : NULL);
         sk_net_reset(net);
         bench_check(sk_net_step(net, o.warm, NULL, NULL), NULL, "sk_net_step");
@@ -193,12 +203,13 @@ int main(int argc, char **argv)
         json_num(&j, "events_per_step", events);
         json_num(&j, "events_per_s", events * stat_median(&rate));
         json_close(&j, '}');
+        sk_net_set_parallel(net, NULL);
+        sk_pool_destroy(pool);
     }
     json_close(&j, ']');
     json_num(&j, "peak_rss_bytes", (double)bench_peak_rss());
     json_close(&j, '}');
     fprintf(stderr, "scale: peak RSS after stepping %.0f MB\n", (double)bench_peak_rss() / 1e6);
     sk_net_destroy(net);
-    sk_pool_destroy(pool);
     return json_write(&j, o.json);
 }

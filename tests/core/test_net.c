@@ -195,6 +195,77 @@ Test(net, parallel_stepping_of_populations_smaller_than_the_parts_keeps_every_sp
     sk_net_destroy(seq);
 }
 
+/* A fake pool and clock for the split decision (sk_parallel_t.clock). The run function
+ * runs the tasks in order and counts its calls (each is a split phase); the clock is read in
+ * pairs around a timed group and advances by split_s if the group split, else by whole_s. */
+typedef struct fake_par {
+    uint64_t runs, runs_at_start, clock_calls;
+    double now, split_s, whole_s;
+} fake_par_t;
+
+static void fake_run(void *pool, sk_task_fn task, void *arg, uint32_t n_tasks)
+{
+    fake_par_t *f = pool;
+    f->runs++;
+    for (uint32_t k = 0; k < n_tasks; k++)
+        task(arg, k);
+}
+
+static double fake_clock(void *arg)
+{
+    fake_par_t *f = arg;
+    if (f->clock_calls++ % 2 == 0)
+        f->runs_at_start = f->runs;
+    else
+        f->now += f->runs > f->runs_at_start ? f->split_s : f->whole_s;
+    return f->now;
+}
+
+/* Steps tiny_net (no projections: only the model phase can split) 300 steps, then 100 more
+ * (too few to time again), on the fake pool with the given clock; returns the runs of the
+ * last 100 steps and expects the result equal to sequential stepping. */
+static uint64_t split_runs_after_tuning(fake_par_t *f, double (*clock)(void *))
+{
+    sk_net_t *seq = tiny_net(), *net = tiny_net();
+    sk_net_step(seq, 400, NULL, NULL);
+    sk_parallel_t par = {.run = fake_run, .pool = f, .n_threads = 2, .grain = 1,
+                         .clock = clock, .clock_arg = f};
+    sk_net_set_parallel(net, &par);
+    cr_assert_eq(sk_net_step(net, 300, NULL, NULL), 0);
+    const uint64_t before = f->runs;
+    cr_assert_eq(sk_net_step(net, 100, NULL, NULL), 0);
+    cr_expect(nets_equal(seq, net), "the split choice changed results");
+    sk_net_destroy(net);
+    sk_net_destroy(seq);
+    return f->runs - before;
+}
+
+Test(net, tuning_keeps_the_model_phase_whole_when_the_clock_says_whole_is_faster)
+{
+    fake_par_t f = {.split_s = 2.0, .whole_s = 1.0};
+    const uint64_t runs = split_runs_after_tuning(&f, fake_clock);
+    cr_expect_eq(f.clock_calls, 24, "one probe: 12 groups, two reads each (got %llu)",
+                 (unsigned long long)f.clock_calls);
+    cr_expect_eq(runs, 0, "whole was faster, yet %llu phases split", (unsigned long long)runs);
+}
+
+Test(net, tuning_splits_the_model_phase_when_the_clock_says_split_is_faster)
+{
+    fake_par_t f = {.split_s = 1.0, .whole_s = 2.0};
+    const uint64_t runs = split_runs_after_tuning(&f, fake_clock);
+    cr_expect_eq(f.clock_calls, 24, "one probe: 12 groups, two reads each (got %llu)",
+                 (unsigned long long)f.clock_calls);
+    cr_expect_gt(runs, 0, "split was faster, yet no phase split");
+}
+
+Test(net, without_a_clock_the_core_never_tunes_and_splits_when_the_grain_allows)
+{
+    fake_par_t f = {.split_s = 2.0, .whole_s = 1.0};
+    const uint64_t runs = split_runs_after_tuning(&f, NULL);
+    cr_expect_eq(f.clock_calls, 0);
+    cr_expect_gt(runs, 0, "no clock: every epoch's model phase should split");
+}
+
 Test(net, reset_replays_the_same_run)
 {
     sk_net_t *a = busy_net(), *b = busy_net();
@@ -421,7 +492,7 @@ static int find_forced(void *ctx, uint64_t step, uint32_t pop, const uint32_t *i
     uint32_t *found = ctx;
     for (uint32_t j = 0; j < n && pop == 0; j++)
         for (uint32_t k = 0; k < 3; k++)
-            *found |= (ids[j] == forced_who[k] && step == forced_times[k]) << k;
+            *found |= (uint32_t)(ids[j] == forced_who[k] && step == forced_times[k]) << k;
     return 0;
 }
 

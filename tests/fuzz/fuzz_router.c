@@ -27,10 +27,10 @@
 #include <jansson.h>
 
 #include "fuzz_util.h"
-#include "log.h"
-#include "registry.h"
-#include "router.h"
-#include "session.h"
+#include "base/log.h"
+#include "engine/registry.h"
+#include "api/router.h"
+#include "engine/session.h"
 #include "spiked/proto.h"
 
 #define MAX_REQS    8

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """check_docker.py: the rules of docker/Dockerfile and docker/compose.yaml, checked without a
-Docker engine (none runs on the project's machines), and the runtime libraries of the built
-`spiked` against the packages the image installs.
+Docker engine (test_docker_image.py builds and runs the image where a daemon can run), and
+the runtime libraries of the built `spiked` against the packages the image installs.
 
 usage: check_docker.py --spiked BUILD/server/spiked --build-dir BUILD [--root REPO]
 
@@ -19,8 +19,10 @@ Dockerfile rules:
     reaches it) and CMD; STOPSIGNAL SIGTERM; HEALTHCHECK in exec form running the same
     binary with --healthcheck; VOLUME = SPIKED_DATA_DIR, created and owned by the USER;
     EXPOSE = SPIKED_PORT; no curl or wget, no ADD from a URL, no token value in ENV;
-  - Dockerfile.dockerignore keeps .git, build trees and the compose token file out, and
-    everything the build needs in.
+  - no `# syntax=` parser directive (BuildKit would fetch that frontend from a registry);
+  - the repository's .dockerignore (the only one every builder reads: the legacy builder
+    ignores docker/Dockerfile.dockerignore, so that file must not exist either) keeps .git,
+    build trees and the compose token file out, and everything the build needs in.
 Runtime libraries (ldd):
   - every library `spiked` loads maps (dpkg -S) to a package that the runtime group
     installs: a package of the group itself, a package the group depends on (recursively,
@@ -537,6 +539,13 @@ def check_files(dockerfile, dockerignore, compose, build_dir):
         pi = check_build_stage(stages[0], ROOT, build_dir)
         check_final_stage(stages[1], pi if isinstance(pi, tuple) else None, runtime_pkgs)
         check_compose(compose, env_of(stages[1]))
+    with open(dockerfile) as f:
+        for ln, line in enumerate(f, 1):
+            if re.match(r"\s*#\s*syntax\s*=", line, re.I):
+                check(False, "line %d: a `# syntax=` directive makes BuildKit fetch a frontend "
+                      "from a registry" % ln)
+    check(not os.path.exists(os.path.join(os.path.dirname(dockerfile), "Dockerfile.dockerignore")),
+          "Dockerfile.dockerignore exists: BuildKit would read it instead of .dockerignore")
     check_dockerignore(dockerignore)
     return runtime_pkgs
 
@@ -569,9 +578,10 @@ MUTATIONS = [
     ("Dockerfile", " && cmake --install", " && && cmake --install"),
     ("Dockerfile", "COPY --from=build /opt/spiked/bin/spiked",
      "ADD https://example.com/x /x\nCOPY --from=build /opt/spiked/bin/spiked"),
-    ("Dockerfile.dockerignore", ".git\n", ""),
-    ("Dockerfile.dockerignore", "docs/\n", "docs/\nscripts/\n"),
-    ("Dockerfile.dockerignore", "docker/spiked_token\n", ""),
+    ("Dockerfile", "# spiked container image", "# syntax=docker/dockerfile:1\n# spiked container image"),
+    (".dockerignore", ".git\n", ""),
+    (".dockerignore", "docs/\n", "docs/\nscripts/\n"),
+    (".dockerignore", "docker/spiked_token\n**/spiked_token*\n", ""),
     ("compose.yaml", '["spiked-data-2:/var/lib/spiked"]', '["spiked-data-1:/var/lib/spiked"]'),
     ("compose.yaml", "server spiked-3:8080 max_fails=0;", "server spiked-3:8080;"),
     ("compose.yaml", '"127.0.0.1:8080:8080"', '"8080:8080"'),
@@ -582,8 +592,8 @@ MUTATIONS = [
 
 def self_test(build_dir):
     docker = os.path.join(ROOT, "docker")
-    orig = {n: open(os.path.join(docker, n)).read()
-            for n in ("Dockerfile", "Dockerfile.dockerignore", "compose.yaml")}
+    orig = {n: open(os.path.join(docker if n != ".dockerignore" else ROOT, n)).read()
+            for n in ("Dockerfile", ".dockerignore", "compose.yaml")}
     bad = 0
     with tempfile.TemporaryDirectory(prefix="spiked-dockercheck-") as tmp:
         def run(texts):
@@ -592,7 +602,7 @@ def self_test(build_dir):
                     f.write(t)
             del failures[:]
             check_files(os.path.join(tmp, "Dockerfile"),
-                        os.path.join(tmp, "Dockerfile.dockerignore"),
+                        os.path.join(tmp, ".dockerignore"),
                         os.path.join(tmp, "compose.yaml"), build_dir)
             return list(failures)
         base = run(orig)
@@ -640,7 +650,7 @@ def main():
         return self_test(args.build_dir)
     docker = os.path.join(ROOT, "docker")
     runtime_pkgs = check_files(os.path.join(docker, "Dockerfile"),
-                               os.path.join(docker, "Dockerfile.dockerignore"),
+                               os.path.join(ROOT, ".dockerignore"),
                                os.path.join(docker, "compose.yaml"), args.build_dir)
     check_libraries(args.spiked, runtime_pkgs, args.build_dir)
     for n in notes:

@@ -70,6 +70,10 @@ Test(encode, models_come_from_the_registry)
         json_t *o = json_array_get(models, k);
         cr_expect_str_eq(json_string_value(json_object_get(o, "name")), m->name);
         cr_expect_str_eq(json_string_value(json_object_get(o, "time_unit")), m->time_unit);
+        cr_expect_eq(json_integer_value(json_object_get(o, "version")), (json_int_t)m->version);
+        char fp[17];
+        snprintf(fp, sizeof fp, "%016llx", (unsigned long long)m->fingerprint);
+        cr_expect_str_eq(json_string_value(json_object_get(o, "fingerprint")), fp);
         json_t *ps = json_object_get(o, "params");
         cr_assert_eq(json_array_size(ps), m->n_params);
         for (uint32_t i = 0; i < m->n_params; i++) {
@@ -305,5 +309,39 @@ Test(encode, small_payloads)
     s = sk_proto_dumps(j, NULL);
     cr_expect_str_eq(s, "{\"index\":2,\"rate_hz\":7.5}");
     free(s);
+    json_decref(j);
+}
+
+Test(encode, models_say_their_precision_current_channel_and_low_parts)
+{
+    json_t *j = wire(sk_proto_models_json());
+    json_t *models = json_object_get(j, "models");
+    int seen = 0;
+    for (size_t k = 0; k < json_array_size(models); k++) {
+        json_t *o = json_array_get(models, k);
+        const char *name = json_string_value(json_object_get(o, "name"));
+        const char *prec = json_string_value(json_object_get(o, "precision"));
+        json_t *cur = json_object_get(o, "current_input");
+        if (strcmp(name, "iaf_psc_exp") == 0) {
+            seen++;
+            cr_expect_str_eq(prec, "float64");
+            cr_expect_str_eq(json_string_value(cur), "current");
+            json_t *st = json_object_get(o, "state");
+            int lo = 0;
+            for (size_t i = 0; i < json_array_size(st); i++) {
+                json_t *v = json_array_get(st, i);
+                if (strcmp(json_string_value(json_object_get(v, "name")), "V_m_lo") == 0) {
+                    lo = 1;
+                    cr_expect_str_eq(json_string_value(json_object_get(v, "low_part_of")), "V_m");
+                }
+            }
+            cr_expect(lo, "iaf_psc_exp lists V_m_lo");
+        } else if (strcmp(name, "lif") == 0) {
+            seen++;
+            cr_expect_str_eq(prec, "float32");
+            cr_expect(json_is_null(cur));
+        }
+    }
+    cr_expect_eq(seen, 2);
     json_decref(j);
 }

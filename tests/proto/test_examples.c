@@ -58,7 +58,7 @@ Test(examples, every_example_decodes_builds_and_spikes)
     cr_assert(n >= 3, "only %d examples", n);
 }
 
-static float param(const sk_pop_info_t *pi, const char *name)
+static double param(const sk_pop_info_t *pi, const char *name)
 {
     int k = sk_model_param_index(pi->model, name);
     cr_assert(k >= 0, "no parameter %s", name);

@@ -234,7 +234,7 @@ Test(api, create_may_repeat_the_name_in_the_query)
     json_decref(t_ok(srv.port, "DELETE", "/v1/sessions/qn", NULL, 204));
 }
 
-/* GET info is served from a cache kept until the session changes (server/session.h, "Info
+/* GET info is served from a cache kept until the session changes (server/engine/session.h, "Info
  * cache"). Each change below comes right after a GET that filled the cache, and the next
  * GET must show it: a missing invalidation for any kind of change fails here. */
 static json_t *info(const char *name)

@@ -314,7 +314,7 @@ Test(events, a_closed_stream_frees_its_slot_on_an_idle_session)
 }
 
 /* Enough subscribers that a flush costs more than a millisecond, so the server coalesces
- * writes (server/http.c, "Stream flushes"): every subscriber still gets every batch, in
+ * writes (server/http/http.c, "Stream flushes"): every subscriber still gets every batch, in
  * order, equal to GET /spikes, with nothing dropped. */
 Test(events, coalesced_flushes_keep_every_batch_in_order)
 {

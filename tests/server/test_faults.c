@@ -1,4 +1,5 @@
-/* test_faults.c: the server under faults.
+/* test_faults.c: the server under faults. Drives the test build spiked_faults (fault
+ * injection, server/fault.h); the release binary ignores SPIKED_FAULT_*.
  *   - kill -9 while a (multi-megabyte) checkpoint is being written, at several points of the
  *     write (SPIKED_FAULT_CKPT=pause@<offset> holds the writer there): the previous
  *     checkpoint restores, the temporary file is removed, and the session continues
@@ -9,6 +10,8 @@
  *     shutdown's checkpoint fails;
  *   - corrupted and truncated checkpoint files at start: reported (log, metric), renamed
  *     *.bad, every other session restored;
+ *   - a step job whose chunk fails (SPIKED_FAULT_STEP): answered 500 internal, or 503
+ *     unavailable when out of memory, not 413 (that stays for --max-run-ms, test_jobs.c);
  *   - clients that disconnect mid-request-body, mid-response, mid-stream and while their
  *     step runs, hundreds of times: the server's open files and memory return to their
  *     baseline, and (ASan builds) it exits without a leak.
@@ -499,4 +502,41 @@ Test(faults, clients_that_disconnect_leak_nothing)
     cr_assert(spikes, "the live stream stopped");
     hc_sse_close(live);
     t_stop(&p); /* exit status 0: under ASan, also no leak */
+}
+
+/* ---- failed jobs ---- */
+
+/* A step whose chunk fails (SPIKED_FAULT_STEP, the test build) is answered with the status
+ * of the cause, not 413: a failure of the server 500 internal, out of memory 503
+ * unavailable; the job is listed failed with the reason, and the session steps on. */
+static void expect_failed_step(const char *fault, int status, const char *code)
+{
+    const char *env[] = {fault, NULL};
+    sp_proc_t a;
+    cr_assert_eq(sp_start(&a, NULL, env), 0);
+    t_create(a.port, "f", 50, 3);
+    t_error(a.port, "POST", "/v1/sessions/f/step", "{\"steps\":5}", status, code, "");
+    json_t *j = t_ok(a.port, "GET", "/v1/sessions/f/jobs/1", NULL, 200);
+    const json_t *job = json_object_get(j, "job") ? json_object_get(j, "job") : j;
+    cr_assert_str_eq(json_string_value(json_object_get(job, "state")), "failed");
+    cr_assert_not_null(strstr(json_string_value(json_object_get(job, "error")),
+                              "stepping failed"));
+    json_decref(j);
+    j = t_step(a.port, "f", 7, 0); /* the next chunk is not faulted */
+    cr_assert_eq(json_integer_value(json_object_get(j, "from_step")), 5, "the 5 steps were taken");
+    cr_assert_eq(json_integer_value(json_object_get(j, "to_step")), 12);
+    json_decref(j);
+    cr_assert_eq(t_metric(a.port, "spiked_jobs_started_total"), 2);
+    cr_assert_eq(t_metric(a.port, "spiked_jobs_finished_total"), 1, "the failed one is not");
+    t_stop(&a);
+}
+
+Test(faults, a_job_that_fails_inside_the_server_is_answered_500_internal)
+{
+    expect_failed_step("SPIKED_FAULT_STEP=internal#1", 500, "internal");
+}
+
+Test(faults, a_job_out_of_memory_is_answered_503_unavailable)
+{
+    expect_failed_step("SPIKED_FAULT_STEP=enomem#1", 503, "unavailable");
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry.h"
-#include "router.h"
+#include "engine/registry.h"
+#include "api/router.h"
 
 static srv_server_t s;
 static srv_resp_t done_resp;

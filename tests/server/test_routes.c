@@ -1,9 +1,9 @@
-/* test_routes.c: the route table (server/routes.def) and the contract (proto/openapi.yaml)
+/* test_routes.c: the route table (server/base/routes.def) and the contract (proto/openapi.yaml)
  * list exactly the same (method, path) pairs. In-process: no server needed. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "router.h"
+#include "api/router.h"
 #include "spiked/proto.h"
 
 static int in_contract(const char *method, const char *path)

@@ -1,4 +1,4 @@
-/* test_sse_unit.c: the subscriber queues of server/sse.c, in-process, with a fake spike
+/* test_sse_unit.c: the subscriber queues of server/events/sse.c, in-process, with a fake spike
  * history behind the hub's fill function: batches that do not fit are owed as a gap and
  * filled from the history when the reader gets there (never dropped because the queue is
  * full); what the history lost is reported as an exact dropped range; a busy network makes
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sse.h"
+#include "events/sse.h"
 
 /* A spike batch event of steps [from, to). */
 static char *batch(uint64_t from, uint64_t to)

@@ -98,7 +98,7 @@ static inline int mh_pidx(const mh_t *h, const char *name)
 
 static inline float mh_param(const mh_t *h, const char *name)
 {
-    return h->p[mh_pidx(h, name)];
+    return (float)h->p[mh_pidx(h, name)];
 }
 
 /* Sets one parameter (which must pass sk_model_check_params) and re-derives. */
@@ -130,7 +130,7 @@ static inline float mh_derived(const mh_t *h, const char *name)
 {
     for (uint32_t k = 0; k < h->m->n_derived; k++)
         if (strcmp(h->m->derived[k], name) == 0)
-            return h->d[k];
+            return (float)h->d[k];
     cr_assert_fail("%s has no derived constant %s", h->m->name, name);
     return NAN;
 }
@@ -424,7 +424,7 @@ static inline void mh_check_oracle(const mh_oracle_case_t *c)
             for (uint32_t ch = 0; ch < nc; ch++)
                 xi[ch] = h.in[ch][i];
             refractory += c->with_refrac && oref[i] > 0;
-            int z = c->oracle(pf, h.a.dt, t, st, xi, c->with_refrac ? &oref[i] : NULL, rs);
+            int z = c->oracle(pf, (float)h.a.dt, t, st, xi, c->with_refrac ? &oref[i] : NULL, rs);
             spikes += (uint64_t)z;
             cr_assert_eq(h.spiked[i], z, "%s: spike differs at step %u neuron %u: model %d",
                          c->model, t, i, h.spiked[i]);

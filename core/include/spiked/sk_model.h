@@ -83,6 +83,19 @@ typedef struct sk_step_args {
     uint16_t refrac_steps;   /* steps a spike makes refractory, when refrac != NULL */
 } sk_step_args_t;
 
+/* SK_HD marks what compiles for the CPU and, under nvcc, for the GPU too (core/cuda/);
+ * SK_RESTRICT is C's restrict in C and its CUDA/C++ spelling there. */
+#if defined(__CUDACC__)
+#define SK_HD __host__ __device__
+#else
+#define SK_HD
+#endif
+#ifdef __cplusplus
+#define SK_RESTRICT __restrict__
+#else
+#define SK_RESTRICT restrict
+#endif
+
 /* Generic refractoriness, available to every model through sk_step_args_t.refrac (the
  * semantics of Norse's lif_refrac, which wraps LIF the same way): while a neuron has
  * refractory steps left, its membrane variable (model->v_index) keeps its previous value
@@ -91,7 +104,7 @@ typedef struct sk_step_args {
  * a->refrac_steps (only when a->refrac is not NULL) after computing their candidate v_new and spike z from the old value v_old,
  * before applying spike-triggered jumps; it returns the (possibly suppressed) spike and
  * updates *v_new. Branch-free, so the loop around it vectorises. */
-static inline int sk_refrac_apply(uint16_t *restrict refrac, uint16_t refrac_steps, uint32_t i,
+static inline SK_HD int sk_refrac_apply(uint16_t *SK_RESTRICT refrac, uint16_t refrac_steps, uint32_t i,
                                   float v_old, float *v_new, int z)
 {
     const uint16_t r = refrac[i];

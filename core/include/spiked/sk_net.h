@@ -258,13 +258,19 @@ typedef struct sk_parallel {
                            grains runs on the caller alone: a fork/join costs about as much
                            as updating a few thousand neurons. Never changes results, only
                            speed. */
+    /* Seconds on a monotonic clock (any origin), for the split decision below; NULL: never
+       tune (the model phase splits whenever the grain allows). The core reads no clock of
+       its own: a test passes a fake one to force either choice. */
+    double (*clock)(void *clock_arg);
+    void *clock_arg;
 } sk_parallel_t;
 
 /* Uses par for the following steps (NULL or n_threads <= 1: sequential). Results are
  * bit-identical to sequential stepping. par is copied; the pool must outlive its use.
- * Within an sk_net_step call of a few hundred steps or more, the core times the model phase
- * split and on the caller alone now and then, and keeps the faster (the cost of handing a
- * step between threads depends on the machine's load); it reads the clock only for that. */
+ * With par->clock set, within an sk_net_step call of a few hundred steps or more, the core
+ * times the model phase split and on the caller alone now and then through par->clock, and
+ * keeps the faster (the cost of handing a step between threads depends on the machine's
+ * load). Without it, it never times and always splits when the grain allows. */
 void sk_net_set_parallel(sk_net_t *net, const sk_parallel_t *par);
 
 /* ---------------------------------------------------------------------------------------

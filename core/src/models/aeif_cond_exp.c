@@ -23,7 +23,6 @@
 #include "model_util.h"
 
 #include "nest_util.h"
-#include "ode.h"
 
 enum { P_C_M, P_DELTA_T, P_E_L, P_E_EX, P_E_IN, P_I_E, P_V_PEAK, P_V_RESET, P_V_TH, P_A, P_B, P_G_L, P_T_REF, P_TAU_SYN_EX, P_TAU_SYN_IN, P_TAU_W, P_TAU_MINUS };
 enum { S_V_M, S_G_EX, S_G_IN, S_W, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_G_EX_LO, S_G_IN_LO, S_W_LO, S_I_STIM_LO };
@@ -159,7 +158,7 @@ typedef struct ode_ctx {
     double refractory_steps_left;
 } ode_ctx_t;
 
-static ode_ctx_t ode_consts(const sk_step_args_t *a)
+static SK_HD ode_ctx_t ode_consts(const sk_step_args_t *a)
 {
     ode_ctx_t c;
     c.C_m = a->p[P_C_M];
@@ -186,9 +185,9 @@ static ode_ctx_t ode_consts(const sk_step_args_t *a)
     return c;
 }
 
-static void ode_rhs(const double *y, double *dy, const void *ctx)
+static SK_HD void ode_rhs(const double *y, double *dy, const void *ctx)
 {
-    const ode_ctx_t *c = ctx;
+    const ode_ctx_t *c = (const ode_ctx_t *)ctx;
     const double C_m = c->C_m;
     const double Delta_T = c->Delta_T;
     const double E_L = c->E_L;
@@ -203,12 +202,12 @@ static void ode_rhs(const double *y, double *dy, const void *ctx)
     const double tau_syn_ex = c->tau_syn_ex;
     const double tau_syn_in = c->tau_syn_in;
     const double tau_w = c->tau_w;
-    const double I_stim = c->I_stim;
-    const double refractory_steps_left = c->refractory_steps_left;
     const double V_m = y[Y_V_M];
     const double g_ex = y[Y_G_EX];
     const double g_in = y[Y_G_IN];
     const double w = y[Y_W];
+    const double I_stim = c->I_stim;
+    const double refractory_steps_left = c->refractory_steps_left;
     double d_V_m;
     double d_g_ex;
     double d_g_in;
@@ -229,19 +228,19 @@ static void ode_rhs(const double *y, double *dy, const void *ctx)
 }
 
 /* The event function: crosses zero upwards where the neuron spikes. */
-static double ode_event(const double *y, const void *ctx)
+static SK_HD double ode_event(const double *y, const void *ctx)
 {
-    const ode_ctx_t *c = ctx;
+    const ode_ctx_t *c = (const ode_ctx_t *)ctx;
     const double V_peak_eff = c->V_peak_eff;
-    const double refractory_steps_left = c->refractory_steps_left;
     const double V_m = y[Y_V_M];
+    const double refractory_steps_left = c->refractory_steps_left;
     return refractory_steps_left > 0.0 ? -1.0 : V_m - V_peak_eff;
 }
 
 /* The event's action: the jump at the spike. */
-static void ode_action(double *y, void *ctx)
+static SK_HD void ode_action(double *y, void *ctx)
 {
-    ode_ctx_t *c = ctx;
+    ode_ctx_t *c = (ode_ctx_t *)ctx;
     const double V_reset = c->V_reset;
     const double b = c->b;
     const double RefractoryCounts = c->RefractoryCounts;
@@ -256,17 +255,13 @@ static void ode_action(double *y, void *ctx)
     c->refractory_steps_left = refractory_steps_left;
 }
 
-static const sk_ode_sys_t ode_sys = {
-    .n = N_Y,
-    .rhs = ode_rhs,
-    .event = ode_event,
-    .action = ode_action,
-    .rtol = 1e-10,
-    .atol = 1e-10,
-};
+#define SK_ODE_RTOL 1e-10
+#define SK_ODE_ATOL 1e-10
+#define SK_ODE_EVENT 1
+#include "ode_impl.h"
 
-/* ODE_SOLVE(h, events): integrates the ODE variables of the neuron in the step's locals
- * over h; events = the number of threshold events the solver handled. */
+/* ODE_SOLVE(h[, events]): integrates the ODE variables of the neuron in the step's
+ * locals over h; events = the number of threshold events the solver handled. */
 #define ODE_SOLVE(h_, n_events_) do { \
         ode_ctx_t c_ = ode_c; \
         c_.I_stim = I_stim; \
@@ -276,7 +271,7 @@ static const sk_ode_sys_t ode_sys = {
         y_[Y_G_EX] = g_ex; \
         y_[Y_G_IN] = g_in; \
         y_[Y_W] = w; \
-        n_events_ = sk_ode_solve(&ode_sys, y_, (h_), &c_); \
+        n_events_ = ode_solve(y_, (h_), &c_); \
         V_m = y_[Y_V_M]; \
         g_ex = y_[Y_G_EX]; \
         g_in = y_[Y_G_IN]; \
@@ -308,9 +303,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
 
     /* locals: stores through uint8_t* may alias *a */
     const uint32_t n = sa_->n;
-    uint16_t *restrict ref = sa_->refrac;
-    const uint16_t ref_steps = sa_->refrac_steps;
-    (void)ref, (void)ref_steps, (void)refrac;
+    (void)refrac;
 
     for (uint32_t j = 0; j < n; j++) {
         double V_m = (double)c_V_m[j] + (double)c_V_m_lo[j];
@@ -356,7 +349,7 @@ const sk_model_t sk_model_aeif_cond_exp = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0xa36d529cdb2c272b),
+    .fingerprint = UINT64_C(0xdb18f85ebd36b1fc),
     .current_input = 2,
     .params = params,
     .n_params = 17,

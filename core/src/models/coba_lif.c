@@ -34,10 +34,10 @@ enum { S_V, S_G_E, S_G_I };
 enum { D_K_MEM, D_K_EXC, D_K_INH };
 
 static const sk_field_t params[] = {
-    SK_FIELD("tau_syn_exc_inv", "1/s", 0.2, 0.0, 10000000.0, 0,
-             "inverse excitatory conductance time constant"),
-    SK_FIELD("tau_syn_inh_inv", "1/s", 0.2, 0.0, 10000000.0, 0,
-             "inverse inhibitory conductance time constant"),
+    SK_FIELD("tau_syn_exc_inv", "1/s", 0.2, 0.0, 10000000.0, SK_FIELD_LO_OPEN,
+             "inverse excitatory conductance time constant (> 0: a conductance that never decays is refused)"),
+    SK_FIELD("tau_syn_inh_inv", "1/s", 0.2, 0.0, 10000000.0, SK_FIELD_LO_OPEN,
+             "inverse inhibitory conductance time constant (> 0)"),
     SK_FIELD("c_m_inv", "1/(s*g)", 5.0, 0.0, 10000000.0, SK_FIELD_LO_OPEN,
              "inverse membrane capacitance, in 1/s per unit of conductance g"),
     SK_FIELD("g_l", "g", 0.25, 0.0, 1000000.0, 0,

@@ -20,7 +20,6 @@
 #include "model_util.h"
 
 #include "nest_util.h"
-#include "ode.h"
 
 enum { P_E_L, P_C_M, P_T_REF, P_V_TH, P_V_RESET, P_E_EX, P_E_IN, P_G_L, P_I_E, P_TAU_SYN_EX, P_TAU_SYN_IN, P_TAU_MINUS };
 enum { S_V_M, S_G_EX, S_G_IN, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_G_EX_LO, S_G_IN_LO, S_I_STIM_LO };
@@ -122,7 +121,7 @@ typedef struct ode_ctx {
     double refractory_steps_left;
 } ode_ctx_t;
 
-static ode_ctx_t ode_consts(const sk_step_args_t *a)
+static SK_HD ode_ctx_t ode_consts(const sk_step_args_t *a)
 {
     ode_ctx_t c;
     c.E_L = a->p[P_E_L];
@@ -143,9 +142,9 @@ static ode_ctx_t ode_consts(const sk_step_args_t *a)
     return c;
 }
 
-static void ode_rhs(const double *y, double *dy, const void *ctx)
+static SK_HD void ode_rhs(const double *y, double *dy, const void *ctx)
 {
-    const ode_ctx_t *c = ctx;
+    const ode_ctx_t *c = (const ode_ctx_t *)ctx;
     const double E_L = c->E_L;
     const double C_m = c->C_m;
     const double V_th = c->V_th;
@@ -156,11 +155,11 @@ static void ode_rhs(const double *y, double *dy, const void *ctx)
     const double I_e = c->I_e;
     const double tau_syn_ex = c->tau_syn_ex;
     const double tau_syn_in = c->tau_syn_in;
-    const double I_stim = c->I_stim;
-    const double refractory_steps_left = c->refractory_steps_left;
     const double V_m = y[Y_V_M];
     const double g_ex = y[Y_G_EX];
     const double g_in = y[Y_G_IN];
+    const double I_stim = c->I_stim;
+    const double refractory_steps_left = c->refractory_steps_left;
     double d_V_m;
     double d_g_ex;
     double d_g_in;
@@ -175,18 +174,14 @@ static void ode_rhs(const double *y, double *dy, const void *ctx)
     dy[Y_G_IN] = d_g_in;
 }
 
-static const sk_ode_sys_t ode_sys = {
-    .n = N_Y,
-    .rhs = ode_rhs,
-    .event = NULL,
-    .action = NULL,
-    .rtol = 1e-10,
-    .atol = 1e-10,
-};
+#define SK_ODE_RTOL 1e-10
+#define SK_ODE_ATOL 1e-10
+#define SK_ODE_EVENT 0
+#include "ode_impl.h"
 
-/* ODE_SOLVE(h, events): integrates the ODE variables of the neuron in the step's locals
- * over h; events = the number of threshold events the solver handled. */
-#define ODE_SOLVE(h_, n_events_) do { \
+/* ODE_SOLVE(h[, events]): integrates the ODE variables of the neuron in the step's
+ * locals over h; events = the number of threshold events the solver handled. */
+#define ODE_SOLVE(h_) do { \
         ode_ctx_t c_ = ode_c; \
         c_.I_stim = I_stim; \
         c_.refractory_steps_left = refractory_steps_left; \
@@ -194,7 +189,7 @@ static const sk_ode_sys_t ode_sys = {
         y_[Y_V_M] = V_m; \
         y_[Y_G_EX] = g_ex; \
         y_[Y_G_IN] = g_in; \
-        n_events_ = sk_ode_solve(&ode_sys, y_, (h_), &c_); \
+        (void)ode_solve(y_, (h_), &c_); \
         V_m = y_[Y_V_M]; \
         g_ex = y_[Y_G_EX]; \
         g_in = y_[Y_G_IN]; \
@@ -226,9 +221,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
 
     /* locals: stores through uint8_t* may alias *a */
     const uint32_t n = sa_->n;
-    uint16_t *restrict ref = sa_->refrac;
-    const uint16_t ref_steps = sa_->refrac_steps;
-    (void)ref, (void)ref_steps, (void)refrac;
+    (void)refrac;
 
     for (uint32_t j = 0; j < n; j++) {
         double V_m = (double)c_V_m[j] + (double)c_V_m_lo[j];
@@ -240,9 +233,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
         const double in_in = in64 ? in64[1][j] : (double)c_in_in[j];
         const double in_current = in64 ? in64[2][j] : (double)c_in_current[j];
         int spike = 0;
-        uint32_t events;
-        ODE_SOLVE(dt, events);
-        (void)events;
+        ODE_SOLVE(dt);
         g_ex += in_ex;
         g_in += in_in;
         if (refractory_steps_left > 0.0) {
@@ -277,7 +268,7 @@ const sk_model_t sk_model_iaf_cond_exp = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0x025e8db6eeef56c3),
+    .fingerprint = UINT64_C(0x7fe1e3b55579dd99),
     .current_input = 2,
     .params = params,
     .n_params = 12,

@@ -150,9 +150,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
 
     /* locals: stores through uint8_t* may alias *a */
     const uint32_t n = sa_->n;
-    uint16_t *restrict ref = sa_->refrac;
-    const uint16_t ref_steps = sa_->refrac_steps;
-    (void)ref, (void)ref_steps, (void)refrac;
+    (void)refrac;
     SK_IVDEP
     for (uint32_t j = 0; j < n; j++) {
         double V_m = (double)c_V_m[j] + (double)c_V_m_lo[j];

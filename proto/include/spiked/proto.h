@@ -6,7 +6,7 @@
  * Schemas of proto/schema/ (sk_proto_schema). This layer has no sockets, threads, clock or
  * files; the server (server/) does all I/O and calls in here.
  *
- * Conventions (STYLE.md section 3).
+ * Conventions (docs/STYLE.md section 3).
  * - Functions return 0 or a negative SK_E* code; results go through the last pointer
  *   arguments. A failed call leaves its outputs untouched (or NULL) and fills the optional
  *   sk_proto_error_t (may be NULL) with the HTTP status, a machine code, the field path and a

@@ -21,6 +21,7 @@ RATES = {
     "lif_poisson.json": {"lif": (15, 45)},
     "alif_bellec2020.json": {"alif": (10, 40)},
     "spike_chain.json": {"chain": (1, 5)},
+    "brunel2000_iaf_psc_exp.json": {"E": (60, 110), "I": (60, 110)},
 }
 DEFAULT_RATE = (0.1, 200)
 BOUND = 1e4

@@ -197,7 +197,8 @@ static int euler_period(double q, double v_inf, double v_reset, double v_th, dou
     return (int)n;
 }
 
-/* With tau_syn_*_inv = 0 the conductances stay constant and v is linear:
+/* With tau_syn_*_inv = 1e-30 (0 is refused) the decay g*(-dt*1e-30) is far below half an ulp
+ * of g, so the conductances stay exactly constant and v is linear:
  * v_{n+1} = v_n + k (g_l (v_rest - v) + G_e (e_E - v) + G_i (e_I - v)), so from v_reset it
  * crosses v_thresh after P steps (closed form), is reset and starts over: spikes at P-1,
  * 2P-1, ... exactly. */
@@ -207,8 +208,8 @@ Test(coba_lif, constant_conductance_fires_at_the_euler_period)
     for (int c = 0; c < 3; c++) {
         mh_t h;
         mh_open(&h, "coba_lif", 1, 1.0);
-        mh_set(&h, "tau_syn_exc_inv", 0.0f);
-        mh_set(&h, "tau_syn_inh_inv", 0.0f);
+        mh_set(&h, "tau_syn_exc_inv", 1e-30f);
+        mh_set(&h, "tau_syn_inh_inv", 1e-30f);
         mh_set(&h, "c_m_inv", 50.0f);
         mh_col(&h, "v")[0] = -70.0f;
         mh_col(&h, "g_e")[0] = G_e[c];

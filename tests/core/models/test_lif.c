@@ -23,7 +23,7 @@ Test(lif, derives_k_mem_and_k_syn_from_dt_and_rates)
 {
     mh_t h;
     mh_open(&h, "lif", 1, 1.0);
-    cr_assert(mh_same(h.a.dt, 0.001f));
+    cr_assert(mh_same((float)h.a.dt, 0.001f));
     cr_expect(mh_same(mh_derived(&h, "k_mem"), 0.001f * 100.0f));
     cr_expect(mh_same(mh_derived(&h, "k_syn"), (-0.001f) * 200.0f));
     mh_set(&h, "tau_mem_inv", 37.0f);

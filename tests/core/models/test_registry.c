@@ -288,7 +288,7 @@ Test(registry, index_lookups_find_every_field_and_reject_unknown_names)
     }
 }
 
-static void expect_rejected(const sk_model_t *m, uint32_t j, float value)
+static void expect_rejected(const sk_model_t *m, uint32_t j, double value)
 {
     double p[SK_MODEL_MAX_PARAMS];
     sk_model_defaults(m, p);
@@ -321,7 +321,7 @@ Test(registry, out_of_range_and_non_finite_parameters_are_rejected_naming_the_pa
             else
                 expect_rejected(m, j, -INFINITY);
             if (isfinite(f->lo)) {
-                expect_rejected(m, j, nextafterf(f->lo, -INFINITY));
+                expect_rejected(m, j, nextafter(f->lo, -INFINITY));
                 if (f->flags & SK_FIELD_LO_OPEN)
                     expect_rejected(m, j, f->lo);
                 else
@@ -329,7 +329,7 @@ Test(registry, out_of_range_and_non_finite_parameters_are_rejected_naming_the_pa
                 checked++;
             }
             if (isfinite(f->hi)) {
-                expect_rejected(m, j, nextafterf(f->hi, INFINITY));
+                expect_rejected(m, j, nextafter(f->hi, INFINITY));
                 if (f->flags & SK_FIELD_HI_OPEN)
                     expect_rejected(m, j, f->hi);
                 else

@@ -1,0 +1,346 @@
+/* ckpt_store.c: atomic checkpoint files and restore on start (see ckpt_store.h).
+ *
+ * Threads: srv_ckpt_write runs on pool threads (several sessions may save at once). The
+ * test-only write faults live in fault.c.
+ */
+#include "engine/ckpt_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fault.h"
+#include "base/log.h"
+#include "engine/registry.h"
+
+#define SUFFIX ".ckpt"
+
+/* Orders "check deleted + rename" (pool) against "set deleted + unlink" (loop). */
+static pthread_mutex_t rename_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int srv_ckpt_dir_init(const char *dir, char *err, size_t len)
+{
+    struct stat st;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        snprintf(err, len, "--data-dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) < 0) {
+        snprintf(err, len, "--data-dir %s: not a writable directory", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n, const srv_fault_ckpt_t *f)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t chunk = n - done;
+        if (f && done < f->at && f->at < n && chunk > f->at - done)
+            chunk = (size_t)(f->at - done); /* stop exactly at the fault's offset */
+        if (f && done == f->at) {
+            if (srv_fault_ckpt_strike(f) < 0)
+                return -1;
+            f = NULL;
+            continue;
+        }
+        ssize_t w = write(fd, p + done, chunk);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    if (f && srv_fault_ckpt_strike(f) < 0) /* offset at or past the end: after the data */
+        return -1;
+    return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int srv_ckpt_write(const char *dir, const char *name, const void *buf, size_t len,
+                   atomic_int *deleted, char *path, size_t path_cap, char *err, size_t errlen,
+                   int *sys_errno)
+{
+    char tmp[1024];
+    *sys_errno = 0;
+    const srv_fault_ckpt_t *f = srv_fault_ckpt_next();
+    snprintf(path, path_cap, "%s/%s" SUFFIX, dir, name);
+    snprintf(tmp, sizeof tmp, "%s/.%s" SUFFIX ".XXXXXX", dir, name);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        *sys_errno = errno;
+        snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (write_all(fd, buf, len, f) < 0 || fsync(fd) < 0) {
+        *sys_errno = errno;
+        snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    if (close(fd) < 0) {
+        *sys_errno = errno;
+        snprintf(err, errlen, "close %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    pthread_mutex_lock(&rename_lock);
+    int gone = atomic_load(deleted);
+    int rc = gone ? unlink(tmp) : rename(tmp, path);
+    int saved = errno;
+    pthread_mutex_unlock(&rename_lock);
+    if (rc < 0 || gone) {
+        *sys_errno = gone ? 0 : saved;
+        snprintf(err, errlen, gone ? "session deleted while saving" : "rename to %s: %s", path,
+                 strerror(saved));
+        if (!gone)
+            unlink(tmp);
+        return -1;
+    }
+    if (fsync_dir(dir) < 0) {
+        *sys_errno = errno;
+        snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void srv_ckpt_remove(const char *dir, const char *name, atomic_int *deleted)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s" SUFFIX, dir, name);
+    pthread_mutex_lock(&rename_lock);
+    atomic_store(deleted, 1);
+    int rc = dir[0] ? unlink(path) : 0;
+    int saved = errno;
+    pthread_mutex_unlock(&rename_lock);
+    if (rc < 0 && saved != ENOENT)
+        srv_log(SRV_LOG_WARN, "remove %s: %s", path, strerror(saved));
+}
+
+/* ---- restore on start ---- */
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || st.st_size < 0) {
+        fclose(f);
+        return -1;
+    }
+    size_t n = (size_t)st.st_size;
+    char *buf = malloc(n ? n : 1);
+    if (!buf || fread(buf, 1, n, f) != n) {
+        free(buf);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static void set_aside(srv_server_t *s, const char *path, const char *why)
+{
+    s->metrics.checkpoints_rejected++;
+    char bad[1100];
+    snprintf(bad, sizeof bad, "%s.bad", path);
+    srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; renamed to %s and skipped", path, why, bad);
+    if (rename(path, bad) < 0)
+        srv_log(SRV_LOG_ERROR, "rename %s: %s", path, strerror(errno));
+}
+
+static int restore_one(srv_server_t *s, const char *dir, const char *file)
+{
+    char path[1024], name[SRV_NAME_MAX + 8];
+    size_t fl = strlen(file), sl = strlen(SUFFIX);
+    if (fl <= sl || fl - sl > SRV_NAME_MAX)
+        return 0;
+    memcpy(name, file, fl - sl);
+    name[fl - sl] = '\0';
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (!srv_name_valid(name)) {
+        srv_log(SRV_LOG_WARN, "checkpoint %s: not a session name; skipped", path);
+        return 0;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    if (read_file(path, &buf, &len) < 0) {
+        srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; skipped", path, strerror(errno));
+        return 0;
+    }
+    sk_proto_caps_t caps; /* the ceilings a create gets: a checkpoint above them is refused */
+    srv_session_caps(s, &caps);
+    sk_net_t *net = NULL;
+    sk_err_t err = {0};
+    int rc = sk_net_restore(buf, len, &caps.max_limits, &net, &err);
+    free(buf);
+    if (rc) {
+        char why[300];
+        snprintf(why, sizeof why, "%s (%s)", sk_strerror(rc), err.msg);
+        set_aside(s, path, why);
+        return 0;
+    }
+    srv_session_t *sess = NULL;
+    if (srv_session_create(s, name, net, &sess) || srv_registry_add(s->reg, sess)) {
+        srv_log(SRV_LOG_ERROR, "checkpoint %s: cannot add session %s (limit or memory)", path,
+                name);
+        if (sess)
+            srv_session_unref(sess);
+        return 0;
+    }
+    srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " from %s", name, sess->step,
+            path);
+    srv_session_lifecycle(sess, "restored", NULL);
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int srv_ckpt_restore_all(srv_server_t *s)
+{
+    const char *dir = s->cfg.data_dir;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char *names[4096];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < sizeof names / sizeof names[0]) {
+        size_t l = strlen(e->d_name), sl = strlen(SUFFIX);
+        if (e->d_name[0] == '.' && strstr(e->d_name, SUFFIX ".")) { /* stale temporary */
+            char p[1024];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        } else if (l > sl && !strcmp(e->d_name + l - sl, SUFFIX) && (names[n] = strdup(e->d_name)))
+            n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp_str);
+    int restored = 0;
+    for (size_t i = 0; i < n; i++) {
+        restored += restore_one(s, dir, names[i]);
+        free(names[i]);
+    }
+    return restored;
+}
+
+/* ---- the checkpoint operation ---- */
+
+typedef struct ckpt_op {
+    srv_op_t op;
+    int rc, sys_errno;
+    uint64_t bytes, step;
+    char path[1024];
+    char err[300];
+} ckpt_op_t;
+
+static int ckpt_start(srv_op_t *op)
+{
+    if (!op->sess->srv->cfg.data_dir[0]) {
+        srv_session_answer_error(op->rq, 409, "conflict",
+                                 "the server has no data directory (--data-dir)");
+        op->rq = NULL;
+        return SRV_OP_DONE;
+    }
+    return SRV_OP_WORK;
+}
+
+static void ckpt_work(srv_op_t *op)
+{
+    ckpt_op_t *c = (ckpt_op_t *)op;
+    srv_session_t *sess = op->sess;
+    sk_net_info_t ni;
+    sk_net_info(sess->net, &ni);
+    c->step = ni.step;
+    uint64_t cap = sk_net_checkpoint_size(sess->net);
+    void *buf = cap <= SIZE_MAX ? malloc((size_t)cap) : NULL;
+    if (!buf) {
+        c->rc = -1;
+        snprintf(c->err, sizeof c->err, "out of memory for %" PRIu64 " bytes", cap);
+        return;
+    }
+    int rc = sk_net_checkpoint(sess->net, buf, cap, &c->bytes);
+    if (rc) {
+        c->rc = -1;
+        snprintf(c->err, sizeof c->err, "serialising: %s", sk_strerror(rc));
+    } else {
+        c->rc = srv_ckpt_write(sess->srv->cfg.data_dir, sess->name, buf, (size_t)c->bytes,
+                               &sess->deleted, c->path, sizeof c->path, c->err, sizeof c->err,
+                               &c->sys_errno);
+    }
+    free(buf);
+}
+
+static int ckpt_after(srv_op_t *op, int status)
+{
+    ckpt_op_t *c = (ckpt_op_t *)op;
+    srv_metrics_t *m = &op->sess->srv->metrics;
+    if (status < 0 || c->rc < 0) {
+        m->checkpoints_failed++;
+        srv_log(SRV_LOG_ERROR, "checkpoint of %s failed: %s", op->sess->name,
+                status < 0 ? uv_strerror(status) : c->err);
+        int full = status >= 0 && (c->sys_errno == ENOSPC || c->sys_errno == EDQUOT);
+        srv_session_answer_error(op->rq, full ? 507 : 500, full ? "insufficient_storage" : "internal",
+                                 "checkpoint failed (the previous one is kept): %s",
+                                 status < 0 ? uv_strerror(status) : c->err);
+    } else {
+        m->checkpoints_written++;
+        srv_session_answer_json(op->rq, 200,
+                                json_pack("{s:I, s:I, s:s}", "step", (json_int_t)c->step, "bytes",
+                                          (json_int_t)c->bytes, "path", c->path));
+    }
+    op->rq = NULL;
+    return SRV_OP_DONE;
+}
+
+static void ckpt_abort(srv_op_t *op, int status, const char *code)
+{
+    srv_session_answer_error(op->rq, status, code, "session closed before the checkpoint");
+    op->rq = NULL;
+}
+
+static void ckpt_destroy(srv_op_t *op)
+{
+    free(op);
+}
+
+static const srv_op_vt_t ckpt_vt = {"checkpoint", ckpt_start, ckpt_work, ckpt_after, ckpt_abort,
+                                    ckpt_destroy, NULL, NULL};
+
+srv_op_t *srv_ckpt_op_new(srv_req_t *rq)
+{
+    ckpt_op_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->op.vt = &ckpt_vt;
+    c->op.rq = rq;
+    return &c->op;
+}
