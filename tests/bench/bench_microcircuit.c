@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include <jansson.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 #include "spiked/proto.h"
@@ -101,10 +102,17 @@ static void parse(int argc, char **argv, opts_t *o)
         usage();
 }
 
-/* The generator's JSON body for these options. */
-static json_t *generate(const opts_t *o)
+/* The generator's JSON body for these options. The generator: --generator, else the
+ * source tree's examples/microcircuit.py, else examples/microcircuit.py under the current
+ * directory (a copied binary run from another checkout's root); the interpreter: Debian's
+ * /usr/bin/python3 where it exists, else python3 on PATH. */
+static json_t *generate(opts_t *o)
 {
     char cmd[2048];
+    if (access(o->generator, R_OK) != 0 && access("examples/microcircuit.py", R_OK) == 0)
+        o->generator = "examples/microcircuit.py";
+    if (access(o->python, X_OK) != 0)
+        o->python = "python3";
     snprintf(cmd, sizeof cmd, "%s %s --scale %.17g --seed %llu%s -o -", o->python,
              o->generator, o->scale, (unsigned long long)o->seed,
              o->poisson ? " --poisson" : "");
