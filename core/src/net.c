@@ -369,13 +369,15 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
             return elem_err(err, SK_ERANGE, "projections", k, neg,
                             "a conductance channel takes no negative weight (without "
                             "\"channel\", a negative weight feeds the inhibitory conductance)");
-        uint32_t delay = ps->delay_steps ? ps->delay_steps : 1;
+        uint32_t delay = ps->delay_steps ? ps->delay_steps : 1, delay_lo = 1;
         if (delay > lim->max_delay)
             return elem_err(err, SK_ELIMIT, "projections", k, "delay_steps",
                             "exceeds the delay limit");
         uint64_t n_syn = 0, b = 0;
         int rc = sk__proj_estimate(ps, spec->pops[src].size, spec->pops[dst].size, src == dst,
                                    &n_syn, &b, err);
+        if (rc == 0)
+            rc = sk_proj_delay_range(ps, spec->dt_ms, lim->max_delay, &delay_lo, &delay, err);
         if (rc) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "projections[%u]", k);

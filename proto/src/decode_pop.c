@@ -120,7 +120,7 @@ static int dist_params(sk__dec_t *d, const json_t *v, sk_dist_t *out)
 
 int sk__decode_dist(sk__dec_t *d, const json_t *v, int allow_sign, sk_dist_t *out)
 {
-    static const char *const keys_sign[] = {"uniform", "normal", "sign", NULL};
+    static const char *const keys_sign[] = {"uniform", "normal", "sign", "redraw", NULL};
     static const char *const signs[] = {"positive", "negative", NULL};
     int rc = sk__want_object(d, v);
     if (rc == 0)
@@ -144,6 +144,26 @@ int sk__decode_dist(sk__dec_t *d, const json_t *v, int allow_sign, sk_dist_t *ou
     if ((rc = sk__get_enum(d, v, "sign", 0, signs, &sign)) != 0)
         return rc;
     out->sign = sign == 0 ? 1 : sign == 1 ? -1 : 0;
+    /* "redraw": true: values of the wrong sign are drawn again (NEST's nest.math.redraw)
+     * instead of clipped to 0 */
+    if (json_object_get(v, "redraw")) {
+        size_t mark = sk__path_key(&d->path, "redraw");
+        if (!allow_sign)
+            return sk__fail(d, SK_EINVAL, SK_PROTO_UNKNOWN_FIELD, "only weights take a redraw");
+        if ((rc = sk__as_bool(d, json_object_get(v, "redraw"), &out->redraw)) != 0)
+            return rc;
+        if (out->redraw && out->sign == 0)
+            return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                            "redraw needs a sign (\"positive\" or \"negative\")");
+        if (out->redraw) {
+            double hi = out->kind == SK_DIST_UNIFORM ? out->b : out->a + 3.0 * out->b;
+            double lo = out->kind == SK_DIST_UNIFORM ? out->a : out->a - 3.0 * out->b;
+            if ((out->sign > 0 && !(hi > 0.0)) || (out->sign < 0 && !(lo < 0.0)))
+                return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD,
+                                "the distribution has almost no mass of the required sign");
+        }
+        sk__path_pop(&d->path, mark);
+    }
     return 0;
 }
 

@@ -9,10 +9,13 @@
 
 enum { RULE_KEYS_MAX = 8 };
 
-static const char *const g_proj_keys[] = {"source", "target",  "rule",    "weight",
-                                          "delay_steps", "channel", "storage", NULL};
-static const char *const g_rule_names[] = {"all_to_all", "one_to_one", "fixed_probability",
-                                           "fixed_indegree", "explicit", NULL};
+static const char *const g_proj_keys[] = {"source",   "target",  "rule",    "weight",
+                                          "delay_steps", "delay_ms", "channel", "storage",
+                                          NULL};
+static const char *const g_rule_names[] = {"all_to_all",         "one_to_one",
+                                           "fixed_probability",  "fixed_indegree",
+                                           "explicit",           "fixed_total_number",
+                                           "fixed_outdegree",    NULL};
 /* Keys allowed in a rule object, per kind (same order as sk_rule_kind_t). */
 static const char *const g_rule_keys[][RULE_KEYS_MAX] = {
     {"kind", "autapses", NULL},
@@ -20,6 +23,8 @@ static const char *const g_rule_keys[][RULE_KEYS_MAX] = {
     {"kind", "p", "autapses", NULL},
     {"kind", "indegree", "autapses", "multapses", NULL},
     {"kind", "pre", "post", "weights", "delays", NULL},
+    {"kind", "n", "autapses", "multapses", NULL},
+    {"kind", "outdegree", "autapses", "multapses", NULL},
 };
 static const char *const g_storage_names[] = {"auto", "dense", "sparse", NULL};
 
@@ -116,11 +121,21 @@ static int decode_rule_fields(sk__dec_t *d, const json_t *r, const sk_pop_spec_t
                               const sk_pop_spec_t *tgt, int same, uint32_t max_delay,
                               sk_rule_t *out, double *syn)
 {
+    /* fixed_total_number: NEST's defaults, autapses and multapses allowed (and multapses
+     * cannot be turned off: each synapse is an independent draw) */
+    out->autapses = out->multapses = out->kind == SK_RULE_FIXED_TOTAL_NUMBER;
     int rc = sk__get_bool(d, r, "autapses", 0, &out->autapses);
     if (rc == 0)
         rc = sk__get_bool(d, r, "multapses", 0, &out->multapses);
     if (rc)
         return rc;
+    if (out->kind == SK_RULE_FIXED_TOTAL_NUMBER && !out->multapses) {
+        size_t mark = sk__path_key(&d->path, "multapses");
+        rc = sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "fixed_total_number always allows "
+                      "multapses (each synapse is an independent draw)");
+        sk__path_pop(&d->path, mark);
+        return rc;
+    }
     double pairs = (double)src->size * (double)tgt->size;
     double self = (same && !out->autapses) ? (double)src->size : 0.0;
     switch (out->kind) {
@@ -145,6 +160,24 @@ static int decode_rule_fields(sk__dec_t *d, const json_t *r, const sk_pop_spec_t
                             "fixed_indegree without autapses needs a source of 2 or more neurons");
         rc = sk__get_u32(d, r, "indegree", 1, 1, most, &out->indegree);
         *syn = (double)out->indegree * (double)tgt->size;
+        return rc;
+    }
+    case SK_RULE_FIXED_TOTAL_NUMBER:
+        if (same && !out->autapses && src->size < 2)
+            return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                            "fixed_total_number without autapses needs a source of 2 or more "
+                            "neurons");
+        rc = sk__get_u64(d, r, "n", 1, 0, SK__JSON_SAFE_INT, &out->total);
+        *syn = (double)out->total;
+        return rc;
+    case SK_RULE_FIXED_OUTDEGREE: {
+        uint32_t most = out->multapses ? UINT32_MAX : tgt->size - (same && !out->autapses);
+        if (most == 0)
+            return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                            "fixed_outdegree without autapses needs a target of 2 or more "
+                            "neurons");
+        rc = sk__get_u32(d, r, "outdegree", 1, 1, most, &out->outdegree);
+        *syn = (double)out->outdegree * (double)src->size;
         return rc;
     }
     default:
@@ -198,6 +231,58 @@ static int decode_weight(sk__dec_t *d, const json_t *obj, sk_dist_t *out)
     return rc;
 }
 
+/* "delay_ms": a number, {"uniform": [lo, hi]} or {"normal": [mean, sd], "min": x, "max": y}
+ * (redraw bounds). Checked here as the core checks it (connect.c, sk_proj_delay_range):
+ * every value that can come out must round to at least one step of dt. */
+static int decode_delay_ms(sk__dec_t *d, const json_t *obj, double dt, uint32_t max_delay,
+                           sk_proj_spec_t *out)
+{
+    static const char *const keys[] = {"uniform", "normal", "min", "max", NULL};
+    const json_t *v = json_object_get(obj, "delay_ms");
+    if (!v)
+        return 0;
+    size_t mark = sk__path_key(&d->path, "delay_ms");
+    int rc = 0;
+    if (json_object_get(obj, "delay_steps"))
+        return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                        "give delay_steps or delay_ms, not both");
+    if (json_is_number(v)) {
+        out->delay_ms.kind = SK_DIST_CONST;
+        rc = sk__as_float(d, v, &out->delay_ms.a);
+        if (rc == 0 && !(out->delay_ms.a > 0.0f))
+            return sk__fail(d, SK_ERANGE, SK_PROTO_INVALID_FIELD, "must be > 0 (got %g)",
+                            (double)out->delay_ms.a);
+    } else if (json_is_object(v)) {
+        if ((rc = sk__check_keys(d, v, keys)) != 0)
+            return rc;
+        json_t *dist = json_copy((json_t *)v);
+        if (!dist)
+            return sk__oom(d);
+        json_object_del(dist, "min");
+        json_object_del(dist, "max");
+        rc = sk__decode_dist(d, dist, 0, &out->delay_ms);
+        json_decref(dist);
+        if (rc == 0)
+            rc = sk__get_double(d, v, "min", 0, 0.0, 1e9, &out->delay_min_ms);
+        if (rc == 0)
+            rc = sk__get_double(d, v, "max", 0, 0.0, 1e9, &out->delay_max_ms);
+    } else {
+        return sk__fail(d, SK_EINVAL, SK_PROTO_WRONG_TYPE,
+                        "must be a number of ms, {\"uniform\": [lo, hi]} or {\"normal\": "
+                        "[mean, sd], \"min\": ms, \"max\": ms} (got %s)",
+                        sk__json_type_name(v));
+    }
+    if (rc)
+        return rc;
+    uint32_t lo, hi;
+    sk_err_t err = {0};
+    if ((rc = sk_proj_delay_range(out, dt, max_delay, &lo, &hi, &err)) != 0)
+        return sk__fail(d, rc, rc == SK_ELIMIT ? SK_PROTO_LIMIT_EXCEEDED : SK_PROTO_INVALID_FIELD,
+                        "%s", err.msg);
+    sk__path_pop(&d->path, mark);
+    return 0;
+}
+
 int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uint64_t *synapses,
                     sk_proj_spec_t *out)
 {
@@ -225,6 +310,8 @@ int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uin
     if (rc == 0)
         rc = sk__get_u32_limit(d, v, "delay_steps", 0, 1, sk__max_delay(&net->limits),
                                &out->delay_steps);
+    if (rc == 0)
+        rc = decode_delay_ms(d, v, net->dt_ms, sk__max_delay(&net->limits), out);
     if (rc == 0)
         rc = sk__get_channel(d, v, sk_model_find(net->pops[t].model), &out->channel);
     if (rc == 0)

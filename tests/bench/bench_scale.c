@@ -67,8 +67,8 @@ static sk_net_t *make_net(const opts_t *o)
         projs[k].rule.kind = SK_RULE_FIXED_PROBABILITY;
         projs[k].rule.p = o->p;
         projs[k].weight =
-            o->drawn ? (sk_dist_t){SK_DIST_NORMAL, w, 0.1f * (w > 0 ? w : -w), w > 0 ? 1 : -1}
-                     : (sk_dist_t){SK_DIST_CONST, w, 0.0f, 0};
+            o->drawn ? (sk_dist_t){SK_DIST_NORMAL, w, 0.1f * (w > 0 ? w : -w), w > 0 ? 1 : -1, 0}
+                     : (sk_dist_t){SK_DIST_CONST, w, 0.0f, 0, 0};
     }
     sk_net_spec_t spec = {
         .dt_ms = 0.1, .seed = 1, .pops = pops, .n_pops = 2, .projs = projs, .n_projs = 4};

@@ -99,15 +99,21 @@ typedef enum sk_rule_kind {
     SK_RULE_ONE_TO_ONE,       /* source and target sizes must be equal */
     SK_RULE_FIXED_PROBABILITY, /* each (pre, post) pair independently with probability p */
     SK_RULE_FIXED_INDEGREE,   /* each target gets `indegree` sources drawn uniformly */
-    SK_RULE_EXPLICIT          /* the lists pre/post (and optionally weight/delay) */
+    SK_RULE_EXPLICIT,         /* the lists pre/post (and optionally weight/delay) */
+    SK_RULE_FIXED_TOTAL_NUMBER, /* `total` synapses, each (pre, post) drawn uniformly and
+                                   independently: multapses always allowed (NEST's default);
+                                   autapses as `autapses` */
+    SK_RULE_FIXED_OUTDEGREE   /* each source gets `outdegree` targets drawn uniformly */
 } sk_rule_kind_t;
 
 typedef struct sk_rule {
     sk_rule_kind_t kind;
     int autapses;       /* source == target only: allow i -> i (default 0 = no) */
-    int multapses;      /* fixed_indegree: allow a source twice for one target (default 0) */
+    int multapses;      /* fixed_indegree / fixed_outdegree: allow a pair twice (default 0) */
     double p;           /* fixed_probability, in [0, 1] */
     uint32_t indegree;  /* fixed_indegree */
+    uint32_t outdegree; /* fixed_outdegree */
+    uint64_t total;     /* fixed_total_number */
     const uint32_t *pre, *post; /* explicit: n pairs */
     const float *weight;        /* explicit: n weights, or NULL to use the weight distribution */
     const uint32_t *delay;      /* explicit: n delays in steps, or NULL to use delay_steps */
@@ -121,11 +127,15 @@ typedef enum sk_dist_kind {
 } sk_dist_kind_t;
 
 /* A weight: constant or drawn per synapse. sign > 0 clips drawn values to >= 0, sign < 0 to
- * <= 0 (Dale's law); 0 leaves them as drawn. */
+ * <= 0 (Dale's law); 0 leaves them as drawn. With redraw (and a sign), a value of the wrong
+ * sign is drawn again instead of clipped, as NEST's nest.math.redraw(..., min=0) or
+ * (max=0): the result is the distribution truncated to one side of 0. A redraw of a
+ * distribution with (almost) no mass on the allowed side is refused (see connect.c). */
 typedef struct sk_dist {
     sk_dist_kind_t kind;
     float a, b;
     int sign;
+    int redraw;
 } sk_dist_t;
 
 typedef enum sk_storage {
@@ -139,6 +149,14 @@ typedef struct sk_proj_spec {
     sk_rule_t rule;
     sk_dist_t weight;
     uint32_t delay_steps; /* >= 1 (0 means the default, 1) */
+    /* Per-synapse delays in ms (set delay_ms.kind != SK_DIST_CONST, or a constant a > 0, to
+     * use them instead of delay_steps). Each drawn value is redrawn while outside
+     * [delay_min_ms, delay_max_ms] (NEST's nest.math.redraw), then rounded to the nearest
+     * step, floor(d / dt + 0.5), as NEST's Time does. delay_max_ms = 0 means: uniform, its
+     * upper end; normal, mean + 8 sd. Every value that can come out must round to at least
+     * one step and at most the delay limit, else the network is refused naming "delay_ms". */
+    sk_dist_t delay_ms;
+    double delay_min_ms, delay_max_ms;
     const char *channel;  /* an input channel of the target's model, or NULL: channel 0, or
                              the sign split for SK_MODEL_SIGN_SPLIT models */
     sk_storage_t storage;
@@ -206,6 +224,13 @@ typedef struct sk_net sk_net_t;
  * network and writes it to *out (owned by the caller; release with sk_net_destroy).
  * On error nothing is allocated, *out is untouched and *err names the element. */
 int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err);
+
+/* The delays of one projection in steps, [*lo, *hi], for a step of dt_ms: delay_steps, or
+ * its delay_ms rounded to the nearest step (after the redraw bounds). Returns SK_ERANGE when
+ * a value rounds below one step, SK_ELIMIT above max_delay; err's path is then "delay_ms".
+ * sk_net_create runs the same check; decoders call it to name the field early. */
+int sk_proj_delay_range(const sk_proj_spec_t *spec, double dt_ms, uint32_t max_delay,
+                        uint32_t *lo, uint32_t *hi, sk_err_t *err);
 
 /* Frees the network. NULL is a no-op. */
 void sk_net_destroy(sk_net_t *net);
