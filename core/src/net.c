@@ -363,6 +363,13 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
         if (ps->channel && sk_model_input_index(m, ps->channel) < 0)
             return elem_err(err, SK_ENOENT, "projections", k, "channel",
                             "is not an input channel of the target's model");
+        int src_rc = sk__syn_check(ps, m, err);
+        if (src_rc) {
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "projections[%u]", k);
+            sk_err_prefix(err, prefix);
+            return src_rc;
+        }
         const char *neg = ps->channel && (m->flags & SK_MODEL_SIGN_SPLIT)
                               ? negative_proj_weight(ps) : NULL;
         if (neg)
@@ -552,7 +559,8 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     /* each element is counted before it is built, so a failure frees its partial state */
     for (uint32_t k = 0; k < spec->n_projs; k++) {
         net->n_projs = k + 1;
-        if ((rc = sk__proj_build(net, &spec->projs[k], k, &net->projs[k], err))) {
+        if ((rc = sk__proj_build(net, &spec->projs[k], k, &net->projs[k], err)) ||
+            (rc = sk__syn_build(net, &spec->projs[k], &net->projs[k], err))) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "projections[%u]", k);
             sk_err_prefix(err, prefix);
@@ -578,7 +586,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     if ((rc = sk__hist_alloc(&net->hist, net->n_pops)))
         goto fail;
     net->bytes += net->hist.cap_ids * 4u + (uint64_t)net->hist.cap_recs * (16u + 4u * net->n_pops);
-    if ((rc = sk__net_alloc_ids(net)))
+    if ((rc = sk__syn_alloc_traces(net)) || (rc = sk__net_alloc_ids(net)))
         goto fail;
     sk_free(plan);
     *out = net;
@@ -608,12 +616,15 @@ void sk__net_free(sk_net_t *net)
         sk_free(pop->seg);
         sk_free(pop->written);
         sk_free_aligned(pop->refrac);
+        sk__syn_free_traces(pop);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)
             sk_free(pop->init[j].values);
         sk_free(pop->init);
     }
-    for (uint32_t k = 0; net->projs && k < net->n_projs; k++)
+    for (uint32_t k = 0; net->projs && k < net->n_projs; k++) {
+        sk__syn_free(&net->projs[k]);
         sk__proj_free(&net->projs[k]);
+    }
     for (uint32_t k = 0; net->stims && k < net->n_stims; k++)
         sk__stim_free(&net->stims[k]);
     for (uint32_t k = 0; net->recs && k < net->n_recs; k++)
@@ -676,6 +687,7 @@ void sk_net_reset(sk_net_t *net)
     }
     for (uint32_t k = 0; k < net->n_recs; k++)
         sk__rec_clear(&net->recs[k]);
+    sk__syn_reset(net); /* the built weights, fresh synapse state, empty traces */
     sk__hist_clear(&net->hist);
     net->queue.head = net->queue.n = 0;
     net->step = 0;

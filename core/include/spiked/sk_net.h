@@ -142,6 +142,11 @@ typedef struct sk_proj_spec {
     const char *channel;  /* an input channel of the target's model, or NULL: channel 0, or
                              the sign split for SK_MODEL_SIGN_SPLIT models */
     sk_storage_t storage;
+    /* The synapse model (sk_synapse.h): NULL or "static_synapse" for fixed weights, else a
+     * registry name ("stdp_synapse", "tsodyks_synapse") with overrides of its parameters. */
+    const char *synapse;
+    const sk_param_t *synapse_params;
+    uint32_t n_synapse_params;
 } sk_proj_spec_t;
 
 typedef enum sk_stim_kind {
