@@ -127,6 +127,8 @@ typedef struct sk__proj {
     double *st;
     uint64_t lost;      /* on_pre calls that needed a trace entry already overwritten */
     float *w_built;     /* static projections whose weights were set: the built weights */
+    double *sent;       /* sk_net_track_sent: n_syn values last transmitted, or NULL */
+    uint64_t *sent_step; /* ... and the step each was emitted in (UINT64_MAX: none yet) */
 } sk__proj_t;
 
 typedef struct sk__stim {

@@ -312,6 +312,10 @@ static void deliver_plastic(const sk_net_t *net, sk__proj_t *p, const uint32_t *
                 a.post.n = dst->tr_n[j];
             }
             const double w = p->syn->on_pre(&a, p->st + k * p->ns, &lost);
+            if (p->sent) {
+                p->sent[k] = w;
+                p->sent_step[k] = t;
+            }
             sk__deliver(dst, (uint32_t)((t + a.delay) % dst->depth), p->channel, j, (float)w);
         }
     }

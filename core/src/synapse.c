@@ -190,6 +190,8 @@ void sk__syn_reset(sk_net_t *net)
         if (p->w_built) /* static weights that were set: back to the built ones */
             memcpy(p->w, p->w_built, (size_t)n_weights(net, p) * sizeof(float));
         sk__syn_init_state(net, p);
+        for (uint64_t j = 0; p->sent_step && j < n_weights(net, p); j++)
+            p->sent_step[j] = UINT64_MAX;
     }
     for (uint32_t k = 0; k < net->n_pops; k++)
         if (net->pops[k].tr_n)
@@ -198,6 +200,10 @@ void sk__syn_reset(sk_net_t *net)
 
 void sk__syn_free(sk__proj_t *p)
 {
+    sk_free(p->sent);
+    sk_free(p->sent_step);
+    p->sent = NULL;
+    p->sent_step = NULL;
     sk_free(p->st);
     sk_free(p->w_built);
     p->st = NULL;
@@ -268,6 +274,8 @@ int sk_net_conns(const sk_net_t *net, uint32_t proj, uint64_t first, uint64_t n,
                 c->delay = p->delays ? p->delays[k] : p->delay;
             }
             c->n_state = p->syn ? p->ns : 1;
+            c->sent_step = p->sent_step ? p->sent_step[k] : UINT64_MAX;
+            c->sent = p->sent ? p->sent[k] : 0.0;
             if (p->syn)
                 memcpy(c->state, p->st + k * p->ns, p->ns * sizeof(double));
             else
@@ -276,6 +284,37 @@ int sk_net_conns(const sk_net_t *net, uint32_t proj, uint64_t first, uint64_t n,
     }
     if (n_out)
         *n_out = got;
+    return 0;
+}
+
+int sk_net_track_sent(sk_net_t *net, uint32_t proj, int on)
+{
+    if (proj >= net->n_projs)
+        return SK_ENOENT;
+    sk__proj_t *p = &net->projs[proj];
+    if (!p->syn)
+        return SK_EINVAL;
+    if (!on || p->sent) {
+        if (!on) {
+            sk_free(p->sent);
+            sk_free(p->sent_step);
+            p->sent = NULL;
+            p->sent_step = NULL;
+        }
+        return 0;
+    }
+    const uint64_t n = n_weights(net, p);
+    p->sent = sk_calloc(n, sizeof(double));
+    p->sent_step = sk_malloc((size_t)n * sizeof(uint64_t));
+    if (!p->sent || !p->sent_step) {
+        sk_free(p->sent);
+        sk_free(p->sent_step);
+        p->sent = NULL;
+        p->sent_step = NULL;
+        return SK_ENOMEM;
+    }
+    for (uint64_t k = 0; k < n; k++)
+        p->sent_step[k] = UINT64_MAX;
     return 0;
 }
 

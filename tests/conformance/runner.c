@@ -6,8 +6,9 @@
  *   an array   the Norse/BrainPy format (tests/conformance/golden/README.md), replayed here;
  *   an object  the NEST format ({"ex", "in", "current"}, tests/conformance/golden-nest/
  *              README.md), replayed by nest.c (mapping: golden-nest/README-spiked.md).
- * Network files ("kind": "network") are not replayed: they fail, as does every file that
- * cannot be replayed (unknown model, unknown parameter, malformed). Nothing is skipped.
+ * Network files ("kind": "network", golden-nest/README.md) are replayed by network.c
+ * through the network API. Every file that cannot be replayed (unknown model, unknown
+ * parameter, malformed) fails. Nothing is skipped.
  *
  * Norse/BrainPy format. Each file names a model, a variant, the parameters, the initial
  * state, the inputs of every step and the expected spikes and state after every step. The
@@ -440,8 +441,11 @@ int conf_run_file(const char *path, conf_find_fn find, char *line, size_t line_l
         conf_fail(why, why_len, "malformed: the top level must be an object");
     } else if (json_object_get(root, "kind")) {
         const char *kind = json_string_value(json_object_get(root, "kind"));
-        conf_fail(why, why_len, "cannot replay a file of \"kind\": \"%s\" (network files are "
-                  "not supported by this runner)", kind ? kind : "?");
+        if (kind && strcmp(kind, "network") == 0)
+            ok = conf_network_replay(root, find, 1, 1, NULL, line, line_len, why, why_len);
+        else
+            conf_fail(why, why_len, "cannot replay a file of \"kind\": \"%s\" (known kinds: "
+                      "network)", kind ? kind : "?");
     } else if (!model) {
         conf_fail(why, why_len, "malformed: missing \"model\"");
     } else if (!find(model)) {

@@ -120,6 +120,9 @@ typedef struct sk_conn {
     uint32_t delay;      /* steps */
     uint32_t n_state;
     double state[SK_SYN_MAX_STATE];
+    uint64_t sent_step;  /* with sk_net_track_sent: the step of the last presynaptic spike */
+    double sent;         /* ... and the value it carried (stdp: the new weight; tsodyks: the
+                            PSC amplitude u*x*weight); sent_step = UINT64_MAX: none */
 } sk_conn_t;
 
 /* Connections [first, first + n) of projection proj into out[0..); *n_out (optional) gets
@@ -127,6 +130,11 @@ typedef struct sk_conn {
  * SK_ENOENT for a bad projection index. */
 int sk_net_conns(const sk_net_t *net, uint32_t proj, uint64_t first, uint64_t n, sk_conn_t *out,
                  uint64_t *n_out);
+
+/* Keeps, per synapse of plastic projection proj, the value its last event carried and the
+ * step (sk_conn_t.sent, sent_step), from now on (on != 0) or no longer (on == 0): 16 bytes
+ * per synapse while on. A diagnostic: not in checkpoints, cleared by reset. */
+int sk_net_track_sent(sk_net_t *net, uint32_t proj, int on);
 
 /* Sets weights, all or nothing: synapse index[j] (or first + j when index is NULL) gets
  * w[j], j < n; n_w == 1 sets every listed synapse to w[0]. Rejected: an index past the
