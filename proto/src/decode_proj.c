@@ -10,7 +10,8 @@
 enum { RULE_KEYS_MAX = 8 };
 
 static const char *const g_proj_keys[] = {"source", "target",  "rule",    "weight",
-                                          "delay_steps", "channel", "storage", NULL};
+                                          "delay_steps", "channel", "storage", "synapse",
+                                          NULL};
 static const char *const g_rule_names[] = {"all_to_all", "one_to_one", "fixed_probability",
                                            "fixed_indegree", "explicit", NULL};
 /* Keys allowed in a rule object, per kind (same order as sk_rule_kind_t). */
@@ -229,6 +230,8 @@ int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uin
         rc = sk__get_channel(d, v, sk_model_find(net->pops[t].model), &out->channel);
     if (rc == 0)
         rc = sk__get_enum(d, v, "storage", 0, g_storage_names, &storage);
+    if (rc == 0) /* plastic synapses: decode_syn.c */
+        rc = sk__decode_synapse(d, v, sk_model_find(net->pops[t].model), out);
     if (rc)
         return rc;
     out->source = net->pops[s].name;

@@ -33,6 +33,7 @@
 #include "spiked/sk_error.h"
 #include "spiked/sk_model.h"
 #include "spiked/sk_net.h"
+#include "spiked/sk_synapse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -239,6 +240,43 @@ typedef struct sk_proto_session_patch {
 } sk_proto_session_patch_t;
 int sk_proto_session_patch_decode(const json_t *body, sk_proto_session_patch_t *out,
                                   sk_proto_error_t *e);
+
+/* PATCH /v1/sessions/{name}/projections/{index} {"synapse": {"params": {name: value}}}:
+ * names and ranges from the projection's synapse model (syn: sk_net_proj_syn; NULL, a
+ * static projection, is a 400 at "synapse"). lambda = 0 freezes stdp_synapse. Then
+ * sk_net_set_syn_params (its error with prefix "synapse.params" is already in its path). */
+typedef struct sk_proto_syn_params {
+    sk_param_t items[SK_SYN_MAX_PARAMS];
+    uint32_t n;
+} sk_proto_syn_params_t;
+int sk_proto_syn_params_decode(const json_t *body, const sk_synapse_t *syn,
+                               sk_proto_syn_params_t *out, sk_proto_error_t *e);
+
+/* PATCH /v1/sessions/{name}/projections/{index}/weights {weights: number | [number],
+ * index?: [synapse index], first?: synapse index}: without index, synapses first.. (first
+ * default 0) to the end; one weight sets all of them. Then sk_net_set_weights(net, proj,
+ * index, first, n, w, n_w) (sign rules of the synapse model are checked there). Release with
+ * sk_proto_weights_close. */
+typedef struct sk_proto_weights {
+    uint64_t *index; /* malloc'd, n entries, or NULL */
+    uint64_t first, n;
+    double *w;       /* malloc'd, n_w entries (1 or n) */
+    uint64_t n_w;
+} sk_proto_weights_t;
+int sk_proto_weights_decode(const json_t *body, uint64_t n_synapses, sk_proto_weights_t *out,
+                            sk_proto_error_t *e);
+void sk_proto_weights_close(sk_proto_weights_t *w);
+
+/* GET /v1/sessions/{name}/projections/{index}/connections?first=&count=: a page of columns
+ * {projection, synapse, total, first, count, lost_updates, pre: [], post: [], delay: [],
+ * weight: [], state: {Kplus: [], t_last: [], ...}} (connections as sk_net_conns orders them).
+ * The binary form (Accept: application/octet-stream), little-endian: "SKCONN1\0", u64 total,
+ * u64 first, u64 count, u32 n_state, u32 0, then u32 pre[count], u32 post[count],
+ * u32 delay[count], f64 state[n_state][count] (state 0 = weight); *out is malloc'd. */
+int sk_proto_connections_encode(const sk_net_t *net, uint32_t proj, uint64_t first,
+                                uint64_t count, json_t **out);
+int sk_proto_connections_binary(const sk_net_t *net, uint32_t proj, uint64_t first,
+                                uint64_t count, void **out, size_t *len);
 
 /* PATCH /v1/sessions/{name}/stimuli/{index} {rate_hz}: finite, >= 0. */
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e);
