@@ -179,6 +179,16 @@ typedef struct sk__hist {
     uint32_t unpublished_steps;  /* ... for this many steps (the last epoch's) */
 } sk__hist_t;
 
+/* A weight recorder (synapse.c). */
+typedef struct sk__wrec {
+    uint32_t proj, every;
+    uint64_t n;          /* synapses per sample */
+    uint64_t *index;     /* n synapse indices, owned */
+    uint64_t cap, head;  /* samples kept at most; taken since step 0 (monotonic) */
+    uint64_t *steps;     /* cap */
+    double *buf;         /* cap x n */
+} sk__wrec_t;
+
 typedef struct sk__queue {
     sk_inject_t *items; /* sorted by step, then by queueing order; live = [head, n) */
     uint64_t head, n, cap;
@@ -212,6 +222,8 @@ struct sk_net {
     uint64_t spikes_total;
     sk__hist_t hist;
     sk__queue_t queue;
+    sk__wrec_t *wrecs;  /* weight recorders (synapse.c), added between steps */
+    uint32_t n_wrecs;
 };
 
 /* net.c */
@@ -257,6 +269,10 @@ void sk__syn_init_state(const sk_net_t *net, sk__proj_t *proj);
 void sk__syn_reset(sk_net_t *net);
 void sk__syn_free(sk__proj_t *proj);
 void sk__syn_free_traces(sk__pop_t *pop);
+/* Weight recorders: samples due at the end of step t; clear (reset); free. */
+void sk__wrec_sample(sk_net_t *net, uint64_t t);
+void sk__wrec_clear_all(sk_net_t *net);
+void sk__wrec_free_all(sk_net_t *net);
 /* The weight of synapse k: the plastic state's, else the stored or constant one. */
 static inline double sk__syn_weight(const sk__proj_t *p, uint64_t k)
 {

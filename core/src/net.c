@@ -631,6 +631,7 @@ void sk__net_free(sk_net_t *net)
         sk__rec_free(&net->recs[k]);
     sk__hist_free(&net->hist);
     sk__queue_free(&net->queue);
+    sk__wrec_free_all(net);
     sk_free_aligned(net->pops);
     sk_free(net->projs);
     sk_free(net->stims);
@@ -688,6 +689,7 @@ void sk_net_reset(sk_net_t *net)
     for (uint32_t k = 0; k < net->n_recs; k++)
         sk__rec_clear(&net->recs[k]);
     sk__syn_reset(net); /* the built weights, fresh synapse state, empty traces */
+    sk__wrec_clear_all(net);
     sk__hist_clear(&net->hist);
     net->queue.head = net->queue.n = 0;
     net->step = 0;

@@ -509,6 +509,10 @@ static uint32_t epoch_len(const sk_net_t *net, uint64_t t, uint64_t left)
         const uint64_t every = net->recs[r].every, to_sample = (every - t % every) % every;
         k = to_sample + 1 < k ? to_sample + 1 : k;
     }
+    for (uint32_t r = 0; k > 1 && r < net->n_wrecs; r++) { /* ends at steps every-1, ... */
+        const uint64_t every = net->wrecs[r].every, to_sample = every - 1 - t % every;
+        k = to_sample + 1 < k ? to_sample + 1 : k;
+    }
     if (k > 1) {
         const uint64_t e = sk__stims_next_spike(net, t); /* >= t; UINT64_MAX: none */
         k = e != UINT64_MAX && e - t + 1 < k ? e - t + 1 : k;
@@ -563,6 +567,8 @@ static void epoch(sk_net_t *net, uint32_t steps)
     for (uint32_t k = 0; k < net->n_recs; k++)
         if (last % net->recs[k].every == 0)
             sk__rec_sample(net, &net->recs[k], last);
+    if (net->n_wrecs)
+        sk__wrec_sample(net, last);
     net->step = t + steps;
 }
 

@@ -406,3 +406,127 @@ int sk_net_set_syn_params(sk_net_t *net, uint32_t proj, const sk_param_t *params
     memcpy(p->sp, np, sizeof np);
     return 0;
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* Weight recorders                                                                      */
+
+int sk_net_wrec_add(sk_net_t *net, const sk_wrec_spec_t *spec, uint32_t *id, sk_err_t *err)
+{
+    if (spec->proj >= net->n_projs)
+        return sk_err_set(err, SK_ENOENT, "projection", "no such projection");
+    if (spec->every < 1)
+        return sk_err_set(err, SK_ERANGE, "every", "must be >= 1");
+    const sk__proj_t *p = &net->projs[spec->proj];
+    const uint64_t total = n_weights(net, p), n = spec->index ? spec->n_index : total;
+    if (n == 0)
+        return sk_err_set(err, SK_EINVAL, "index", "records no synapse");
+    for (uint64_t j = 0; spec->index && j < n; j++)
+        if (spec->index[j] >= total) {
+            char path[48];
+            snprintf(path, sizeof path, "index[%llu]", (unsigned long long)j);
+            return sk_err_set(err, SK_ERANGE, path, "is not a synapse (the projection has %llu)",
+                              (unsigned long long)total);
+        }
+    const uint64_t max = spec->max_values ? spec->max_values : net->limits.max_record_values;
+    if (max > net->limits.max_record_values)
+        return sk_err_set(err, SK_ELIMIT, "max_values", "exceeds the recorder limit (%llu)",
+                          (unsigned long long)net->limits.max_record_values);
+    if (max < n)
+        return sk_err_set(err, SK_ELIMIT, "max_values", "holds no sample of %llu weights",
+                          (unsigned long long)n);
+    const uint64_t cap = max / n, bytes = n * 8u + cap * (8u + 8u * n);
+    if (net->bytes + bytes > net->limits.max_bytes)
+        return sk_err_set(err, SK_ELIMIT, "max_values", "exceeds the memory limit");
+    sk__wrec_t w = {.proj = spec->proj, .every = spec->every, .n = n, .cap = cap};
+    w.index = sk_malloc((size_t)n * sizeof(uint64_t));
+    w.steps = sk_malloc((size_t)cap * sizeof(uint64_t));
+    w.buf = sk_malloc((size_t)(cap * n) * sizeof(double));
+    sk__wrec_t *grown = sk_malloc((size_t)(net->n_wrecs + 1) * sizeof *grown);
+    if (!w.index || !w.steps || !w.buf || !grown) {
+        sk_free(w.index);
+        sk_free(w.steps);
+        sk_free(w.buf);
+        sk_free(grown);
+        return sk_err_set(err, SK_ENOMEM, "", "out of memory");
+    }
+    for (uint64_t j = 0; j < n; j++)
+        w.index[j] = spec->index ? spec->index[j] : j;
+    if (net->n_wrecs)
+        memcpy(grown, net->wrecs, net->n_wrecs * sizeof *grown);
+    grown[net->n_wrecs] = w;
+    sk_free(net->wrecs);
+    net->wrecs = grown;
+    net->bytes += bytes;
+    if (id)
+        *id = net->n_wrecs;
+    net->n_wrecs++;
+    return 0;
+}
+
+void sk__wrec_sample(sk_net_t *net, uint64_t t)
+{
+    for (uint32_t r = 0; r < net->n_wrecs; r++) {
+        sk__wrec_t *w = &net->wrecs[r];
+        if ((t + 1) % w->every != 0)
+            continue;
+        const sk__proj_t *p = &net->projs[w->proj];
+        const uint64_t at = w->head % w->cap;
+        double *dst = w->buf + at * w->n;
+        for (uint64_t j = 0; j < w->n; j++)
+            dst[j] = sk__syn_weight(p, w->index[j]);
+        w->steps[at] = t;
+        w->head++;
+    }
+}
+
+void sk__wrec_clear_all(sk_net_t *net)
+{
+    for (uint32_t r = 0; r < net->n_wrecs; r++)
+        net->wrecs[r].head = 0;
+}
+
+void sk__wrec_free_all(sk_net_t *net)
+{
+    for (uint32_t r = 0; r < net->n_wrecs; r++) {
+        sk_free(net->wrecs[r].index);
+        sk_free(net->wrecs[r].steps);
+        sk_free(net->wrecs[r].buf);
+    }
+    sk_free(net->wrecs);
+    net->wrecs = NULL;
+    net->n_wrecs = 0;
+}
+
+int sk_net_wrec_info(const sk_net_t *net, uint32_t id, sk_wrec_info_t *out)
+{
+    if (id >= net->n_wrecs)
+        return SK_ENOENT;
+    const sk__wrec_t *w = &net->wrecs[id];
+    out->proj = w->proj;
+    out->every = w->every;
+    out->n_synapses = w->n;
+    out->cap = w->cap;
+    out->samples_kept = w->head < w->cap ? w->head : w->cap;
+    out->samples_dropped = w->head - out->samples_kept;
+    return 0;
+}
+
+int sk_net_wrec_samples(const sk_net_t *net, uint32_t id, uint64_t from, uint64_t to,
+                        uint64_t *first_kept, sk_wsample_cb cb, void *ctx)
+{
+    if (id >= net->n_wrecs)
+        return SK_ENOENT;
+    const sk__wrec_t *w = &net->wrecs[id];
+    const uint64_t lo = w->head > w->cap ? w->head - w->cap : 0;
+    if (first_kept)
+        *first_kept = w->head > lo ? w->steps[lo % w->cap] : UINT64_MAX;
+    for (uint64_t i = lo; i < w->head; i++) {
+        const uint64_t at = i % w->cap, s = w->steps[at];
+        if (s < from || s >= to)
+            continue;
+        int rc = cb(ctx, s, w->buf + at * w->n);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -331,3 +331,60 @@ Test(plasticity, plastic_projections_onto_seed_models_and_bad_parameters_are_ref
         cr_expect_null(net);
     }
 }
+
+typedef struct wctx {
+    uint64_t n, steps[64];
+    double w3[64];
+} wctx_t;
+
+static int take(void *ctx, uint64_t step, const double *w)
+{
+    wctx_t *c = ctx;
+    c->steps[c->n] = step;
+    c->w3[c->n++] = w[1]; /* the recorder's second synapse: index 3 */
+    return 0;
+}
+
+Test(plasticity, a_weight_recorder_samples_at_interval_ends_and_counts_what_it_drops)
+{
+    sk_net_t *a = plastic_net(3), *b = plastic_net(3);
+    const uint64_t idx[] = {0, 3, 9};
+    sk_wrec_spec_t ws = {.proj = 0, .every = 100, .index = idx, .n_index = 3, .max_values = 15};
+    uint32_t id = 9;
+    sk_err_t err;
+    cr_assert_eq(sk_net_wrec_add(a, &ws, &id, &err), 0, "%s %s", err.path, err.msg);
+    cr_assert_eq(id, 0);
+    step_in_chunks(a, 1000, 37); /* samples after steps 99, 199, ..., 999; 5 kept */
+    sk_wrec_info_t wi;
+    cr_assert_eq(sk_net_wrec_info(a, 0, &wi), 0);
+    cr_expect_eq(wi.cap, 5);
+    cr_expect_eq(wi.samples_kept, 5);
+    cr_expect_eq(wi.samples_dropped, 5);
+    wctx_t c = {0};
+    uint64_t first = 0;
+    cr_assert_eq(sk_net_wrec_samples(a, 0, 0, UINT64_MAX, &first, take, &c), 0);
+    cr_expect_eq(first, 599);
+    cr_assert_eq(c.n, 5);
+    for (uint64_t k = 0; k < 5; k++) { /* the same weight, read from b stepped to there */
+        cr_expect_eq(c.steps[k], 599 + 100 * k);
+        sk_net_step(b, k == 0 ? 600 : 100, NULL, NULL);
+        sk_conn_t conn;
+        sk_net_conns(b, 0, 3, 1, &conn, NULL);
+        cr_expect_eq(c.w3[k], conn.state[0], "sample %llu", (unsigned long long)k);
+    }
+    cr_expect_neq(c.w3[0], c.w3[4], "the recorded weight never changed");
+    ws.max_values = 2;
+    cr_expect_eq(sk_net_wrec_add(a, &ws, NULL, &err), SK_ELIMIT);
+    cr_expect_str_eq(err.path, "max_values");
+    const uint64_t bad[] = {1, 1u << 30};
+    ws = (sk_wrec_spec_t){.proj = 0, .every = 10, .index = bad, .n_index = 2};
+    cr_expect_eq(sk_net_wrec_add(a, &ws, NULL, &err), SK_ERANGE);
+    cr_expect_str_eq(err.path, "index[1]");
+    ws = (sk_wrec_spec_t){.proj = 0, .every = 0};
+    cr_expect_eq(sk_net_wrec_add(a, &ws, NULL, &err), SK_ERANGE);
+    sk_net_reset(a);
+    sk_net_wrec_info(a, 0, &wi);
+    cr_expect_eq(wi.samples_kept + wi.samples_dropped, 0);
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+}

@@ -150,6 +150,39 @@ int sk_net_set_weights(sk_net_t *net, uint32_t proj, const uint64_t *index, uint
 int sk_net_set_syn_params(sk_net_t *net, uint32_t proj, const sk_param_t *params, uint32_t n,
                           sk_err_t *err);
 
+/* ---------------------------------------------------------------------------------------
+ * Weight recorders: the weights of chosen synapses of a projection every `every` steps, at
+ * the end of steps every-1, 2*every-1, ... (the sample of step s holds the weights after
+ * every presynaptic spike emitted in steps <= s was processed, as the golden files'
+ * record_weight_steps). Bounded like the state recorders: at most max_values doubles are
+ * kept; when full the oldest sample is dropped and counted (samples_dropped, first_kept),
+ * never silently. Added between steps; cleared by reset; not in checkpoints (a restored or
+ * cloned network has none).
+ * ------------------------------------------------------------------------------------- */
+typedef struct sk_wrec_spec {
+    uint32_t proj;
+    uint32_t every;          /* >= 1 */
+    const uint64_t *index;   /* synapse indices, or NULL = all synapses */
+    uint64_t n_index;
+    uint64_t max_values;     /* 0 = limits.max_record_values; must hold one sample */
+} sk_wrec_spec_t;
+int sk_net_wrec_add(sk_net_t *net, const sk_wrec_spec_t *spec, uint32_t *id, sk_err_t *err);
+
+typedef struct sk_wrec_info {
+    uint32_t proj, every;
+    uint64_t n_synapses;     /* weights per sample */
+    uint64_t cap;            /* samples kept at most */
+    uint64_t samples_kept, samples_dropped;
+} sk_wrec_info_t;
+int sk_net_wrec_info(const sk_net_t *net, uint32_t id, sk_wrec_info_t *out);
+
+/* Samples of steps in [from, to), oldest first: cb(ctx, step, weights) with n_synapses
+ * doubles; *first_kept (optional) = the oldest step still kept (UINT64_MAX if none). The
+ * callback returns 0 to continue. */
+typedef int (*sk_wsample_cb)(void *ctx, uint64_t step, const double *w);
+int sk_net_wrec_samples(const sk_net_t *net, uint32_t id, uint64_t from, uint64_t to,
+                        uint64_t *first_kept, sk_wsample_cb cb, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
