@@ -895,7 +895,7 @@ static int model_param(const sk_model_t *m, const char *name)
 
 /* Section SYN1 (version 3). Every projection's synapse and every population's trace must be
  * consistent with the registry and with each other (a trace-reading projection's target has
- * a trace of SK_SYN_TRACE_CAP entries and tau_minus at tr_tau). */
+ * a trace of 1 to 65536 entries and tau_minus at tr_tau). */
 static int get_syn(rd_t *r, sk_net_t *net)
 {
     expect_tag(r, TAG_SYN);
@@ -942,7 +942,7 @@ static int get_syn(rd_t *r, sk_net_t *net)
         if (!cap)
             continue;
         pop->tr_tau = get_u32(r);
-        if (r->bad || cap != SK_SYN_TRACE_CAP || pop->tr_tau >= pop->model->n_params ||
+        if (r->bad || cap > 65536u || pop->tr_tau >= pop->model->n_params ||
             strcmp(pop->model->params[pop->tr_tau].name, "tau_minus") != 0)
             return corrupt(r, "bad spike trace");
         pop->tr_cap = cap;

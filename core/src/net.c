@@ -28,6 +28,9 @@ void sk__limits_resolve(const sk_limits_t *in, sk_limits_t *out)
     out->history_steps = l->history_steps ? l->history_steps : SK__DEF_HISTORY_STEPS;
     out->max_pending = l->max_pending ? l->max_pending : SK__DEF_MAX_PENDING;
     out->max_record_values = l->max_record_values ? l->max_record_values : SK__DEF_RECORD_VALUES;
+    out->trace_spikes = l->trace_spikes ? l->trace_spikes : SK_SYN_TRACE_CAP;
+    if (out->trace_spikes > 65536u)
+        out->trace_spikes = 65536u;
 }
 
 int sk__valid_name(const char *s)

@@ -168,13 +168,14 @@ int sk__syn_alloc_traces(sk_net_t *net)
         sk__pop_t *pop = &net->pops[p->dst];
         if (!p->syn || !(p->syn->flags & SK_SYN_POST_TRACE) || pop->tr_cap)
             continue;
-        const uint64_t bytes = (uint64_t)pop->n * (SK_SYN_TRACE_CAP * 16u + 8u);
+        const uint32_t cap = net->limits.trace_spikes ? net->limits.trace_spikes : SK_SYN_TRACE_CAP;
+        const uint64_t bytes = (uint64_t)pop->n * (cap * 16u + 8u);
         if (net->bytes + bytes > net->limits.max_bytes)
             return SK_ELIMIT;
-        pop->tr_step = sk_calloc((size_t)pop->n * SK_SYN_TRACE_CAP, sizeof(uint64_t));
-        pop->tr_k = sk_calloc((size_t)pop->n * SK_SYN_TRACE_CAP, sizeof(double));
+        pop->tr_step = sk_calloc((size_t)pop->n * cap, sizeof(uint64_t));
+        pop->tr_k = sk_calloc((size_t)pop->n * cap, sizeof(double));
         pop->tr_n = sk_calloc(pop->n, sizeof(uint64_t));
-        pop->tr_cap = SK_SYN_TRACE_CAP;
+        pop->tr_cap = cap;
         pop->tr_tau = p->post_idx[0];
         if (!pop->tr_step || !pop->tr_k || !pop->tr_n)
             return SK_ENOMEM;

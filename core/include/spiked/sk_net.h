@@ -60,6 +60,8 @@ typedef struct sk_limits {
     uint32_t history_steps; /* step records kept in the spike history; default 100,000 */
     uint64_t max_pending;   /* queued injections; default 1,000,000 */
     uint64_t max_record_values; /* floats kept per state recorder; default 10,000,000 */
+    uint32_t trace_spikes;  /* spikes kept per neuron targeted by stdp_synapse (sk_synapse.h);
+                               default 128, at most 65536 */
 } sk_limits_t;
 
 typedef struct sk_param {

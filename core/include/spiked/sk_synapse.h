@@ -94,9 +94,10 @@ const sk_synapse_t *sk_synapse_find(const char *name);
 uint32_t sk_synapse_count(void);
 const sk_synapse_t *sk_synapse_at(uint32_t i);
 
-/* Spikes a target neuron's trace holds (per neuron of a population that a SK_SYN_POST_TRACE
- * projection targets). A rule that needs an older one counts it as lost. */
-#define SK_SYN_TRACE_CAP 64u
+/* Spikes a target neuron's trace holds by default (per neuron of a population that a
+ * SK_SYN_POST_TRACE projection targets; sk_limits_t.trace_spikes). A rule that needs an
+ * older one counts it as lost (sk_proj_syn_info_t.lost). */
+#define SK_SYN_TRACE_CAP 128u
 
 /* ---------------------------------------------------------------------------------------
  * Connections as data (between steps). Synapse k of a projection: sparse, in CSR order (by
@@ -104,7 +105,7 @@ const sk_synapse_t *sk_synapse_at(uint32_t i);
  * ------------------------------------------------------------------------------------- */
 
 /* A projection's synapse model: NULL for static_synapse; params: its current values;
- * lost: on_pre calls that needed a target spike older than SK_SYN_TRACE_CAP spikes back
+ * lost: on_pre calls that needed a target spike older than the trace holds (trace_spikes)
  * (0 means every update was exact). */
 typedef struct sk_proj_syn_info {
     const sk_synapse_t *syn;

@@ -82,8 +82,9 @@ static double on_pre(const sk_syn_pre_args_t *a, double *st, uint64_t *lost)
     uint64_t j = h->n;
     while (j > first && stamp(h->step[(j - 1) % h->cap], a->tics) >= lo)
         j--;
-    if (j == first && first > 0)
-        ++*lost; /* an older spike may have been in the window */
+    if (j == first && first > 0 && kplus > 0.0)
+        ++*lost; /* an older spike may have been in the window (with Kplus = 0, before the
+                    synapse's first presynaptic spike, it would not change the weight) */
     for (; j < h->n; j++) {
         const double t_post = stamp(h->step[j % h->cap], a->tics);
         if (t_post >= hi)
