@@ -342,3 +342,111 @@ int sk_proto_connections_binary(const sk_net_t *net, uint32_t proj, uint64_t fir
     *len = size;
     return 0;
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* Weight recorders                                                                      */
+
+int sk_proto_wrec_decode(const json_t *body, uint32_t proj, uint64_t n_synapses,
+                         sk_proto_wrec_t *out, sk_proto_error_t *e)
+{
+    static const char *const keys[] = {"every", "index", "max_values", NULL};
+    sk__dec_t d;
+    sk__dec_init(&d, "", NULL, e);
+    sk_proto_wrec_t r = {.spec = {.proj = proj}};
+    const json_t *ix;
+    int rc = sk__want_object(&d, body);
+    if (rc == 0)
+        rc = sk__check_keys(&d, body, keys);
+    if (rc == 0)
+        rc = sk__get_u32(&d, body, "every", 1, 1, UINT32_MAX, &r.spec.every);
+    if (rc == 0)
+        rc = sk__get_u64(&d, body, "max_values", 0, 1, UINT64_MAX, &r.spec.max_values);
+    if (rc)
+        return rc;
+    if ((ix = json_object_get(body, "index")) != NULL) {
+        size_t mark = sk__path_key(&d.path, "index"), n;
+        if ((rc = sk__as_array(&d, ix, n_synapses ? n_synapses : 1, &n)) != 0)
+            return rc;
+        if (n == 0 || n_synapses == 0)
+            return sk__fail(&d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "must name a synapse");
+        if (!(r.index_ = malloc(n * sizeof *r.index_)))
+            return sk__oom(&d);
+        for (size_t k = 0; k < n; k++) {
+            size_t mk = sk__path_index(&d.path, k);
+            if ((rc = sk__as_u64(&d, json_array_get(ix, k), 0, n_synapses - 1, &r.index_[k]))) {
+                free(r.index_);
+                return rc;
+            }
+            sk__path_pop(&d.path, mk);
+        }
+        sk__path_pop(&d.path, mark);
+        r.spec.index = r.index_;
+        r.spec.n_index = n;
+    }
+    *out = r;
+    return 0;
+}
+
+void sk_proto_wrec_close(sk_proto_wrec_t *w)
+{
+    if (!w)
+        return;
+    free(w->index_);
+    memset(w, 0, sizeof *w);
+}
+
+typedef struct wrec_acc {
+    json_t *steps, *weights;
+    uint64_t n;
+    int bad;
+} wrec_acc_t;
+
+static int wrec_cb(void *ctx, uint64_t step, const double *w)
+{
+    wrec_acc_t *a = ctx;
+    json_t *row = json_array();
+    a->bad |= !row || sk__append(a->steps, json_integer((json_int_t)step));
+    for (uint64_t k = 0; !a->bad && k < a->n; k++)
+        a->bad |= sk__append(row, sk__real(w[k]));
+    if (row && !a->bad)
+        a->bad |= sk__append(a->weights, row);
+    else
+        json_decref(row);
+    return a->bad;
+}
+
+int sk_proto_wrec_encode(const sk_net_t *net, uint32_t id, uint64_t from, uint64_t to,
+                         json_t **out)
+{
+    sk_wrec_info_t wi;
+    if (sk_net_wrec_info(net, id, &wi))
+        return SK_ENOENT;
+    wrec_acc_t a = {.steps = json_array(), .weights = json_array(), .n = wi.n_synapses};
+    json_t *o = json_object();
+    uint64_t first = UINT64_MAX;
+    a.bad = !o || !a.steps || !a.weights;
+    if (!a.bad)
+        sk_net_wrec_samples(net, id, from, to, &first, wrec_cb, &a);
+    if (!a.bad)
+        a.bad = sk__set(o, "id", json_integer(id)) ||
+                sk__set(o, "projection", json_integer(wi.proj)) ||
+                sk__set(o, "every", json_integer(wi.every)) ||
+                sk__set(o, "synapses", json_integer((json_int_t)wi.n_synapses)) ||
+                sk__set(o, "capacity", json_integer((json_int_t)wi.cap)) ||
+                sk__set(o, "samples_kept", json_integer((json_int_t)wi.samples_kept)) ||
+                sk__set(o, "samples_dropped", json_integer((json_int_t)wi.samples_dropped)) ||
+                sk__set(o, "first_kept_step",
+                        first == UINT64_MAX ? json_null() : json_integer((json_int_t)first));
+    if (!a.bad) {
+        a.bad = sk__set(o, "steps", a.steps) || sk__set(o, "weights", a.weights);
+        a.steps = a.weights = NULL;
+    }
+    json_decref(a.steps);
+    json_decref(a.weights);
+    if (a.bad) {
+        json_decref(o);
+        return SK_ENOMEM;
+    }
+    *out = o;
+    return 0;
+}

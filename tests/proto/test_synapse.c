@@ -193,3 +193,42 @@ Test(proto_synapse, the_connection_page_and_binary_form_agree_with_the_core)
     cr_expect_eq(sk_proto_connections_encode(net, 5, 0, 1, &page), SK_ENOENT);
     sk_net_destroy(net);
 }
+
+Test(proto_synapse, a_weight_recorder_decodes_records_and_encodes_its_samples)
+{
+    sk_net_t *net = build("{\"model\": \"stdp_synapse\", \"params\": {\"Wmax\": 90}}");
+    sk_proto_wrec_t w;
+    sk_proto_error_t e;
+    json_t *body = json_loads("{\"every\": 10, \"index\": [5, 1], \"max_values\": 6}", 0, NULL);
+    cr_assert_eq(sk_proto_wrec_decode(body, 0, 6, &w, &e), 0, "%s", e.message);
+    uint32_t id;
+    sk_err_t err;
+    cr_assert_eq(sk_net_wrec_add(net, &w.spec, &id, &err), 0, "%s", err.msg);
+    sk_proto_wrec_close(&w);
+    json_decref(body);
+    sk_net_set_weights(net, 0, NULL, 0, 6, (double[]){1, 2, 3, 4, 5, 6}, 6, NULL);
+    sk_net_step(net, 45, NULL, NULL); /* samples after steps 9, 19, 29, 39: 3 kept */
+    json_t *o = NULL;
+    cr_assert_eq(sk_proto_wrec_encode(net, id, 0, 1000, &o), 0);
+    cr_expect_eq(json_integer_value(json_object_get(o, "samples_kept")), 3);
+    cr_expect_eq(json_integer_value(json_object_get(o, "samples_dropped")), 1);
+    cr_expect_eq(json_integer_value(json_object_get(o, "first_kept_step")), 19);
+    const json_t *ws = json_object_get(o, "weights");
+    cr_assert_eq(json_array_size(ws), 3);
+    cr_expect_eq(json_real_value(json_array_get(json_array_get(ws, 2), 0)), 6.0);
+    cr_expect_eq(json_real_value(json_array_get(json_array_get(ws, 2), 1)), 2.0);
+    cr_expect_eq(json_integer_value(json_array_get(json_object_get(o, "steps"), 2)), 39);
+    json_decref(o);
+    const char *bad[][2] = {{"{\"index\": [1]}", "every"},
+                            {"{\"every\": 0}", "every"},
+                            {"{\"every\": 5, \"index\": [6]}", "index[0]"},
+                            {"{\"every\": 5, \"index\": []}", "index"},
+                            {"{\"every\": 5, \"when\": 1}", "when"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        body = json_loads(bad[k][0], 0, NULL);
+        cr_expect_neq(sk_proto_wrec_decode(body, 0, 6, &w, &e), 0, "case %zu", k);
+        cr_expect_str_eq(e.path, bad[k][1], "case %zu: %s", k, e.message);
+        json_decref(body);
+    }
+    sk_net_destroy(net);
+}

@@ -278,6 +278,21 @@ int sk_proto_connections_encode(const sk_net_t *net, uint32_t proj, uint64_t fir
 int sk_proto_connections_binary(const sk_net_t *net, uint32_t proj, uint64_t first,
                                 uint64_t count, void **out, size_t *len);
 
+/* POST /v1/sessions/{name}/projections/{index}/weight_recorders {every, index?: [synapse
+ * index], max_values?}: a weight recorder's spec for sk_net_wrec_add (which checks the
+ * limits); release with sk_proto_wrec_close. GET .../weight_recorders/{id}?from_step=&to_step=
+ * answers sk_proto_wrec_encode: {id, projection, every, synapses, capacity, samples_kept,
+ * samples_dropped, first_kept_step (null: none), steps: [s], weights: [[w per synapse]]}. */
+typedef struct sk_proto_wrec {
+    sk_wrec_spec_t spec;
+    uint64_t *index_; /* private: the storage of spec.index */
+} sk_proto_wrec_t;
+int sk_proto_wrec_decode(const json_t *body, uint32_t proj, uint64_t n_synapses,
+                         sk_proto_wrec_t *out, sk_proto_error_t *e);
+void sk_proto_wrec_close(sk_proto_wrec_t *w);
+int sk_proto_wrec_encode(const sk_net_t *net, uint32_t id, uint64_t from, uint64_t to,
+                         json_t **out);
+
 /* PATCH /v1/sessions/{name}/stimuli/{index} {rate_hz}: finite, >= 0. */
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e);
 
