@@ -384,11 +384,13 @@ typedef struct rd {
     sk_err_t *err;
 } rd_t;
 
+/* The first failure decides the code (an allocation that failed stays SK_ENOMEM). */
 static int corrupt(rd_t *r, const char *what)
 {
-    if (!r->bad)
+    if (!r->bad) {
         sk_err_set(r->err, SK_ECORRUPT, "checkpoint", "corrupted checkpoint: %s", what);
-    r->bad = 1;
+        r->bad = 1;
+    }
     return SK_ECORRUPT;
 }
 
@@ -620,8 +622,12 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
     if (p->refrac)
         get(r, p->refrac, 2u * (uint64_t)p->n);
     p->n_init = get_u32(r);
-    if (p->n_init > m->n_state || !(p->init = sk_calloc(p->n_init + 1u, sizeof *p->init)))
+    if (p->n_init > m->n_state)
         return corrupt(r, "bad initial-state list");
+    if (!(p->init = sk_calloc(p->n_init + 1u, sizeof *p->init))) {
+        r->bad = 2;
+        return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");
+    }
     for (uint32_t j = 0; j < p->n_init; j++) {
         sk__init_t *in = &p->init[j];
         in->var = get_u32(r);

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "sk_pool.h"
+#include "spiked/sk_alloc.h"
 #include "spiked/sk_net.h"
 #include "spiked/sk_synapse.h"
 
@@ -22,7 +23,7 @@ static float e_w[N_PRE * 3];
 
 /* Poisson-driven iaf_psc_exp sources onto iaf_psc_exp targets: all-to-all (dense) STDP with
  * delay 3, and an explicit sparse tsodyks projection with delays 2..20. */
-static sk_net_t *plastic_net(uint32_t stdp_delay)
+static int plastic_create(uint32_t stdp_delay, sk_net_t **out, sk_err_t *err)
 {
     static sk_param_t stdp_p[] = {{"lambda", 0.02}, {"alpha", 1.05}, {"mu_plus", 0.0},
                                   {"mu_minus", 0.0}, {"Wmax", 60.0}, {"tau_plus", 16.8}};
@@ -50,9 +51,14 @@ static sk_net_t *plastic_net(uint32_t stdp_delay)
         {.kind = SK_STIM_POISSON, .target = "post", .rate_hz = 1000, .n_sources = 10, .weight = 12}};
     sk_net_spec_t spec = {.dt_ms = 0.1, .seed = 42, .pops = pops, .n_pops = 2, .projs = pr,
                           .n_projs = 2, .stims = st, .n_stims = 2};
+    return sk_net_create(&spec, out, err);
+}
+
+static sk_net_t *plastic_net(uint32_t stdp_delay)
+{
     sk_net_t *net = NULL;
     sk_err_t err;
-    cr_assert_eq(sk_net_create(&spec, &net, &err), 0, "%s: %s", err.path, err.msg);
+    cr_assert_eq(plastic_create(stdp_delay, &net, &err), 0, "%s: %s", err.path, err.msg);
     return net;
 }
 
@@ -387,4 +393,44 @@ Test(plasticity, a_weight_recorder_samples_at_interval_ends_and_counts_what_it_d
     cr_expect_eq(wi.samples_kept + wi.samples_dropped, 0);
     sk_net_destroy(a);
     sk_net_destroy(b);
+}
+
+static long fail_at, calls;
+static void *failing_malloc(size_t n)
+{
+    return ++calls == fail_at ? NULL : malloc(n);
+}
+
+Test(plasticity, every_allocation_failure_of_create_and_restore_is_reported_and_leaks_nothing)
+{
+    sk_net_t *ref = plastic_net(3);
+    sk_net_step(ref, 200, NULL, NULL);
+    uint64_t size = sk_net_checkpoint_size(ref), len = 0;
+    void *buf = malloc(size);
+    cr_assert_eq(sk_net_checkpoint(ref, buf, size, &len), 0);
+    for (int restore = 0; restore < 2; restore++) {
+        int made = 0;
+        for (fail_at = 1; fail_at < 400 && !made; fail_at++) {
+            calls = 0;
+            sk_set_allocator(failing_malloc, free);
+            sk_net_t *net = NULL;
+            sk_err_t err;
+            int rc = restore ? sk_net_restore(buf, len, NULL, &net, &err)
+                             : plastic_create(3, &net, &err);
+            sk_set_allocator(NULL, NULL);
+            if (rc == 0) {
+                made = 1;
+                sk_net_step(net, 10, NULL, NULL);
+                sk_net_destroy(net);
+            } else {
+                cr_expect_eq(rc, SK_ENOMEM, "%s: failure at allocation %ld gave %s (%s)",
+                             restore ? "restore" : "create", fail_at, sk_err_name(rc), err.msg);
+                cr_expect_null(net);
+            }
+        }
+        cr_expect(made, "never succeeded");
+        cr_expect_gt(fail_at, 10);
+    }
+    free(buf);
+    sk_net_destroy(ref);
 }
