@@ -269,6 +269,9 @@ void sk__syn_init_state(const sk_net_t *net, sk__proj_t *proj);
 void sk__syn_reset(sk_net_t *net);
 void sk__syn_free(sk__proj_t *proj);
 void sk__syn_free_traces(sk__pop_t *pop);
+/* The synapse models' checks of every plastic projection onto population `pop` with its
+ * parameters p (a change of them, before it is committed). */
+int sk__syn_check_target(const sk_net_t *net, uint32_t pop, const double *p, sk_err_t *err);
 /* Weight recorders: samples due at the end of step t; clear (reset); free. */
 void sk__wrec_sample(sk_net_t *net, uint64_t t);
 void sk__wrec_clear_all(sk_net_t *net);

@@ -840,6 +840,8 @@ int sk_net_set_params(sk_net_t *net, uint32_t pop, const sk_param_t *params, uin
         copy[idx] = params[j].value;
     }
     int rc = sk_model_check_params(p->model, copy, err);
+    if (rc == 0)
+        rc = sk__syn_check_target(net, pop, copy, err); /* tau_psc != tau_rec, ... */
     if (rc)
         return rc;
     memcpy(p->p, copy, sizeof copy);

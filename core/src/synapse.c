@@ -161,6 +161,27 @@ int sk__syn_build(sk_net_t *net, const sk_proj_spec_t *spec, sk__proj_t *p, sk_e
     return 0;
 }
 
+int sk__syn_check_target(const sk_net_t *net, uint32_t pop, const double *p, sk_err_t *err)
+{
+    for (uint32_t k = 0; k < net->n_projs; k++) {
+        const sk__proj_t *pr = &net->projs[k];
+        if (!pr->syn || pr->dst != pop || !pr->syn->check)
+            continue;
+        double post[SK_SYN_MAX_POST];
+        for (uint32_t j = 0; j < pr->syn->n_post_params; j++)
+            post[j] = p[pr->post_idx[j]];
+        for (uint64_t i = 0; i < n_weights(net, pr); i++) {
+            const float f = (float)pr->st[i * pr->ns];
+            sk_err_t e;
+            if (pr->syn->check(pr->sp, post, &f, 1, f, &e))
+                return sk_err_set(err, SK_ERANGE, "params",
+                                  "refused by projection %u (%s): %s: %s", k, pr->syn->name,
+                                  e.path, e.msg);
+        }
+    }
+    return 0;
+}
+
 int sk__syn_alloc_traces(sk_net_t *net)
 {
     for (uint32_t k = 0; k < net->n_projs; k++) {

@@ -434,3 +434,18 @@ Test(plasticity, every_allocation_failure_of_create_and_restore_is_reported_and_
     free(buf);
     sk_net_destroy(ref);
 }
+
+Test(plasticity, a_target_parameter_change_that_breaks_a_synapse_is_refused)
+{
+    sk_net_t *net = plastic_net(3); /* tsodyks: tau_rec 150, tau_psc from tau_syn_ex */
+    sk_err_t err;
+    cr_expect_eq(sk_net_set_params(net, 1, (sk_param_t[]){{"tau_syn_ex", 150.0}}, 1, &err),
+                 SK_ERANGE);
+    cr_expect_str_eq(err.path, "params");
+    cr_expect(strstr(err.msg, "tsodyks_synapse") != NULL, "%s", err.msg);
+    sk_pop_info_t pi;
+    sk_net_pop_info(net, 1, &pi);
+    cr_expect_neq(pi.params[sk_model_param_index(pi.model, "tau_syn_ex")], 150.0);
+    cr_expect_eq(sk_net_set_params(net, 1, (sk_param_t[]){{"tau_syn_ex", 3.0}}, 1, &err), 0);
+    sk_net_destroy(net);
+}
