@@ -308,6 +308,54 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+    for (size_t i = 0; i < 2; i++) {
+        json_int_t u = json_integer_value(json_array_get(x, i)),
+                   v = json_integer_value(json_array_get(y, i));
+        if (u != v)
+            return u < v ? -1 : 1;
+    }
+    return 0;
+}
+
+/* A new array holding list's [step, index, ...] entries sorted by (step, index): the
+ * reference's order within a step is not part of the format. */
+static json_t *sorted(const json_t *list)
+{
+    const size_t n = json_array_size(list);
+    json_t **v = malloc((n ? n : 1) * sizeof *v), *out = json_array();
+    if (!v || !out) {
+        free(v);
+        json_decref(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(list, i);
+    qsort(v, n, sizeof *v, cmp_pair);
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    return out;
+}
+
+/* expected.spikes / expected.transmitted with every list sorted (new object). */
+static json_t *sorted_lists(const json_t *obj)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        json_t *s = sorted(v);
+        if (!s || json_object_set_new(out, key, s)) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 typedef struct spk_ctx {
     const json_t *exp;   /* expected.spikes */
     const netfile_t *f;
@@ -345,6 +393,7 @@ int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads,
     int ok = 0;
     sk_net_t *net = NULL;
     sk_pool_t *pool = NULL;
+    json_t *txs = NULL, *spk = NULL;
     if (load(root, find, f, why, why_len))
         goto out;
     sk_net_spec_t spec = {.dt_ms = f->dt, .seed = 1, .pops = f->pops, .n_pops = f->n_pops,
@@ -376,7 +425,14 @@ int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads,
         sk_net_set_parallel(net, &par);
     }
     const json_t *exp = json_object_get(root, "expected");
-    const json_t *wexp = json_object_get(exp, "weights"), *tx = json_object_get(exp, "transmitted");
+    const json_t *wexp = json_object_get(exp, "weights");
+    txs = sorted_lists(json_object_get(exp, "transmitted"));
+    spk = sorted_lists(json_object_get(exp, "spikes"));
+    if (!txs || !spk) {
+        conf_fail(why, why_len, "out of memory");
+        goto out;
+    }
+    const json_t *tx = txs;
     const json_t *sexp = json_object_get(exp, "state");
     const json_t *rws = json_object_get(root, "record_weight_steps");
     int post = -1;
@@ -432,6 +488,14 @@ int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads,
             sk_net_proj_syn(net, k, &si);
             if (!si.syn)
                 continue;
+            uint64_t expected_n = 0, sent_n = 0;
+            for (uint64_t q = 0; q < f->projs[k].rule.n; q += 64) { /* every event of step s */
+                sk_conn_t cs[64];
+                uint64_t got = 0;
+                sk_net_conns(net, k, q, 64, cs, &got);
+                for (uint64_t i = 0; i < got; i++)
+                    sent_n += cs[i].sent_step == s;
+            }
             for (;;) {
                 const json_t *e = json_array_get(list, tx_pos[k]);
                 if (!e || (uint64_t)json_integer_value(json_array_get(e, 0)) != s)
@@ -454,6 +518,13 @@ int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads,
                     check_val(&r, c.sent, ref, &r.max_tx, &r.n_tx, "transmitted", s, ci);
                 }
                 tx_pos[k]++;
+                expected_n++;
+            }
+            if (sent_n != expected_n && !r.bad) {
+                r.bad = 1;
+                snprintf(r.why, sizeof r.why, "projection %u: %llu transmissions at step %llu, "
+                         "reference %llu", k, (unsigned long long)sent_n, (unsigned long long)s,
+                         (unsigned long long)expected_n);
             }
         }
         if (rw && (uint64_t)json_integer_value(rw) == s) { /* weights after step s */
@@ -509,7 +580,7 @@ int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads,
         }
     }
     size_t pos[MAXP] = {0};
-    spk_ctx_t sc = {.exp = json_object_get(exp, "spikes"), .f = f, .pos = pos,
+    spk_ctx_t sc = {.exp = spk, .f = f, .pos = pos,
                     .digest = h};
     uint64_t first_kept = 0;
     sk_net_spikes(net, 0, f->n_steps, &first_kept, spike_cb, &sc);
@@ -544,6 +615,8 @@ int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads,
     else
         ok = 1;
 out:
+    json_decref(txs);
+    json_decref(spk);
     sk_net_destroy(net);
     sk_pool_destroy(pool);
     free_file(f);
