@@ -8,7 +8,7 @@
  * PRJ1 per projection, STM1 per stimulus, REC1 per recorder, HST1 (spike history), INJ1
  * (pending injections), SYN1 (version 3: per projection its synapse model, parameters,
  * per-synapse state, lost count and the built weights of a static projection whose weights
- * were set; per population its spike trace), END1. Each section's fields are listed in put_* below and read back
+ * were set; per population its spike trace; the weight recorders), END1. Each section's fields are listed in put_* below and read back
  * in the same order by get_*.
  *
  * Restoring trusts nothing: the CRC catches accidents, and every count, index and size is
@@ -318,6 +318,18 @@ static void put_syn(wr_t *w, const sk_net_t *net)
         put(w, pop->tr_n, 8u * pop->n);
         put(w, pop->tr_step, 8u * pop->n * pop->tr_cap);
         put(w, pop->tr_k, 8u * pop->n * pop->tr_cap);
+    }
+    put_u32(w, net->n_wrecs);
+    for (uint32_t k = 0; k < net->n_wrecs; k++) {
+        const sk__wrec_t *r = &net->wrecs[k];
+        put_u32(w, r->proj);
+        put_u32(w, r->every);
+        put_u64(w, r->n);
+        put_u64(w, r->cap);
+        put_u64(w, r->head);
+        put(w, r->index, 8u * r->n);
+        put(w, r->steps, 8u * r->cap);
+        put(w, r->buf, 8u * r->cap * r->n);
     }
 }
 
@@ -966,6 +978,36 @@ static int get_syn(rd_t *r, sk_net_t *net)
         const sk__proj_t *p = &net->projs[k];
         if (p->syn && (p->syn->flags & SK_SYN_POST_TRACE) && !net->pops[p->dst].tr_cap)
             return corrupt(r, "plastic projection without its target's trace");
+    }
+    const uint32_t n_wrecs = get_u32(r);
+    if (r->bad || n_wrecs > 65536u || !fits(r, n_wrecs, 36))
+        return corrupt(r, "bad weight recorders");
+    if (n_wrecs && !(net->wrecs = sk_calloc(n_wrecs, sizeof *net->wrecs))) {
+        r->bad = 2;
+        return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");
+    }
+    for (uint32_t k = 0; k < n_wrecs; k++) {
+        sk__wrec_t *w = &net->wrecs[k];
+        net->n_wrecs = k + 1; /* counted before it is read: a failure frees it */
+        w->proj = get_u32(r);
+        w->every = get_u32(r);
+        w->n = get_u64(r);
+        w->cap = get_u64(r);
+        w->head = get_u64(r);
+        if (r->bad || w->proj >= net->n_projs || w->every < 1 || w->n < 1 || w->cap < 1 ||
+            w->n > UINT64_MAX / w->cap || w->n * w->cap > net->limits.max_record_values)
+            return corrupt(r, "bad weight recorder");
+        const uint64_t total = n_weights(net, &net->projs[w->proj]);
+        if (!(w->index = get_array(r, w->n, 8, 0)) || !(w->steps = get_array(r, w->cap, 8, 0)) ||
+            !(w->buf = get_array(r, w->n * w->cap, 8, 0)))
+            return SK_ECORRUPT;
+        for (uint64_t j = 0; j < w->n; j++)
+            if (w->index[j] >= total)
+                return corrupt(r, "bad weight recorder synapse");
+        for (uint64_t j = 0; j < w->cap && j < w->head; j++)
+            if (w->steps[j] >= net->step)
+                return corrupt(r, "weight sample ahead of the network");
+        net->bytes += w->n * 8u + w->cap * (8u + 8u * w->n);
     }
     return r->bad ? SK_ECORRUPT : 0;
 }

@@ -355,11 +355,12 @@ Test(ckpt, crc32c_matches_the_standard_check_value)
  * version 1 wrote it: no model version and fingerprint, parameters as float32. Returns the
  * new length. Knows the POP1 layout of ckpt.c (name, model, [u32 version, u64 fingerprint],
  * u32 n, u32 depth, u32 refrac, u64 spikes, u32 n_params, params). */
-/* Drops section SYN1 (version 3) of a network without plastic projections, traces or set
- * weights: its tag, two zero words per projection and one per population, just before END1. */
+/* Drops section SYN1 (version 3) of a network without plastic projections, traces, set
+ * weights or weight recorders: its tag, two zero words per projection, one per population
+ * and the recorder count, just before END1. */
 static uint64_t drop_syn_section(const sk_net_t *net, uint8_t *buf, uint64_t len)
 {
-    const uint64_t syn = 4u + 8u * net->n_projs + 4u * net->n_pops;
+    const uint64_t syn = 4u + 8u * net->n_projs + 4u * net->n_pops + 4u; /* + no recorders */
     const uint32_t tag = 0x314e5953;
     uint8_t *at = buf + len - 4 - 4 - syn;
     cr_assert_eq(memcmp(at, &tag, 4), 0, "no SYN1 section before END1");

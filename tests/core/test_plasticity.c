@@ -379,6 +379,16 @@ Test(plasticity, a_weight_recorder_samples_at_interval_ends_and_counts_what_it_d
         cr_expect_eq(c.w3[k], conn.state[0], "sample %llu", (unsigned long long)k);
     }
     cr_expect_neq(c.w3[0], c.w3[4], "the recorded weight never changed");
+    sk_net_t *c2 = NULL; /* the recorder and its samples survive a clone */
+    cr_assert_eq(sk_net_clone(a, &c2), 0);
+    wctx_t cc = {0};
+    cr_assert_eq(sk_net_wrec_samples(c2, 0, 0, UINT64_MAX, NULL, take, &cc), 0);
+    cr_expect_eq(cc.n, 5);
+    cr_expect_eq(memcmp(cc.w3, c.w3, sizeof c.w3), 0);
+    sk_net_step(c2, 100, NULL, NULL);
+    sk_net_wrec_info(c2, 0, &wi);
+    cr_expect_eq(wi.samples_dropped, 6);
+    sk_net_destroy(c2);
     ws.max_values = 2;
     cr_expect_eq(sk_net_wrec_add(a, &ws, NULL, &err), SK_ELIMIT);
     cr_expect_str_eq(err.path, "max_values");

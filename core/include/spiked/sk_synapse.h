@@ -157,8 +157,7 @@ int sk_net_set_syn_params(sk_net_t *net, uint32_t proj, const sk_param_t *params
  * every presynaptic spike emitted in steps <= s was processed, as the golden files'
  * record_weight_steps). Bounded like the state recorders: at most max_values doubles are
  * kept; when full the oldest sample is dropped and counted (samples_dropped, first_kept),
- * never silently. Added between steps; cleared by reset; not in checkpoints (a restored or
- * cloned network has none).
+ * never silently. Added between steps; cleared by reset; carried by checkpoints and clones.
  * ------------------------------------------------------------------------------------- */
 typedef struct sk_wrec_spec {
     uint32_t proj;
