@@ -41,7 +41,8 @@
 #define SK__DEF_RECORD_VALUES  UINT64_C(1000000)
 
 /* RNG streams: kind in the top 4 bits, element index in the next 20, sub-stream in 8. */
-enum { SK__RNG_INIT = 1, SK__RNG_CONNECT = 2, SK__RNG_WEIGHT = 3, SK__RNG_POISSON = 4 };
+enum { SK__RNG_INIT = 1, SK__RNG_CONNECT = 2, SK__RNG_WEIGHT = 3, SK__RNG_POISSON = 4,
+       SK__RNG_SET_WEIGHT = 5 /* sk_net_set_weights_dist (synapse.c) */ };
 static inline uint32_t sk__stream(uint32_t kind, uint32_t element, uint32_t sub)
 {
     return (kind << 28) | ((element & 0xFFFFFu) << 8) | (sub & 0xFFu);

@@ -406,6 +406,35 @@ int sk_net_set_weights(sk_net_t *net, uint32_t proj, const uint64_t *index, uint
     return 0;
 }
 
+int sk_net_set_weights_dist(sk_net_t *net, uint32_t proj, const uint64_t *index, uint64_t first,
+                            uint64_t n, const sk_dist_t *d, uint32_t draw, sk_err_t *err)
+{
+    if (proj >= net->n_projs)
+        return sk_err_set(err, SK_ENOENT, "projection", "no such projection");
+    if (d->kind > SK_DIST_NORMAL || (d->kind == SK_DIST_UNIFORM && !(d->a <= d->b)) ||
+        (d->kind == SK_DIST_NORMAL && !(d->b >= 0.0f)))
+        return sk_err_set(err, SK_ERANGE, "weights", "bad distribution");
+    double *w = sk_malloc((size_t)(n ? n : 1) * sizeof(double));
+    if (!w)
+        return sk_err_set(err, SK_ENOMEM, "", "out of memory");
+    const uint32_t stream = sk__stream(SK__RNG_SET_WEIGHT, proj, 0);
+    for (uint64_t j = 0; j < n; j++) {
+        const uint64_t k = index ? index[j] : first + j;
+        const uint64_t step = ((uint64_t)draw << 32) | (k >> 32);
+        double v = d->a;
+        if (d->kind == SK_DIST_UNIFORM)
+            v = d->a + ((double)d->b - d->a) * sk_rng_uniform(net->seed, stream, step, (uint32_t)k);
+        else if (d->kind == SK_DIST_NORMAL)
+            v = d->a + (double)d->b * sk_rng_normal(net->seed, stream, step, (uint32_t)k);
+        if ((d->sign > 0 && v < 0.0) || (d->sign < 0 && v > 0.0))
+            v = 0.0;
+        w[j] = (double)(float)v; /* the precision of built weights */
+    }
+    int rc = sk_net_set_weights(net, proj, index, first, n, w, n, err);
+    sk_free(w);
+    return rc;
+}
+
 int sk_net_set_syn_params(sk_net_t *net, uint32_t proj, const sk_param_t *params, uint32_t n,
                           sk_err_t *err)
 {

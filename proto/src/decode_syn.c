@@ -138,7 +138,7 @@ int sk_proto_syn_params_decode(const json_t *body, const sk_synapse_t *syn,
 int sk_proto_weights_decode(const json_t *body, uint64_t n_synapses, sk_proto_weights_t *out,
                             sk_proto_error_t *e)
 {
-    static const char *const keys[] = {"weights", "index", "first", NULL};
+    static const char *const keys[] = {"weights", "index", "first", "draw", NULL};
     sk__dec_t d;
     const json_t *w, *ix;
     sk__dec_init(&d, "", NULL, e);
@@ -150,6 +150,8 @@ int sk_proto_weights_decode(const json_t *body, uint64_t n_synapses, sk_proto_we
         rc = sk__member(&d, body, "weights", 1, &w);
     if (rc == 0)
         rc = sk__get_u64(&d, body, "first", 0, 0, n_synapses, &r.first);
+    if (rc == 0)
+        rc = sk__get_u32(&d, body, "draw", 0, 0, UINT32_MAX, &r.draw);
     if (rc)
         return rc;
     ix = json_object_get(body, "index");
@@ -178,7 +180,10 @@ int sk_proto_weights_decode(const json_t *body, uint64_t n_synapses, sk_proto_we
         r.n = n_synapses - r.first;
     }
     size_t mark = sk__path_key(&d.path, "weights");
-    if (json_is_number(w)) {
+    if (json_is_object(w)) {
+        r.has_dist = 1;
+        rc = sk__decode_dist(&d, w, 1, &r.dist);
+    } else if (json_is_number(w)) {
         r.n_w = 1;
         r.w = malloc(sizeof *r.w);
         if (!r.w) {

@@ -459,3 +459,35 @@ Test(plasticity, a_target_parameter_change_that_breaks_a_synapse_is_refused)
     cr_expect_eq(sk_net_set_params(net, 1, (sk_param_t[]){{"tau_syn_ex", 3.0}}, 1, &err), 0);
     sk_net_destroy(net);
 }
+
+Test(plasticity, weights_drawn_from_a_distribution_are_reproducible_and_validated)
+{
+    sk_net_t *a = plastic_net(3), *b = plastic_net(3);
+    const sk_dist_t u = {.kind = SK_DIST_UNIFORM, .a = 10.0f, .b = 50.0f};
+    const uint64_t n = n_syn(a, 0);
+    cr_assert_eq(sk_net_set_weights_dist(a, 0, NULL, 0, n, &u, 7, NULL), 0);
+    cr_assert_eq(sk_net_set_weights_dist(b, 0, NULL, 0, n, &u, 7, NULL), 0);
+    expect_same_conns(a, b, "the same draw");
+    sk_conn_t *c = calloc(n, sizeof *c);
+    sk_net_conns(a, 0, 0, n, c, NULL);
+    double sum = 0.0, lo = 1e9, hi = -1e9;
+    for (uint64_t k = 0; k < n; k++) {
+        sum += c[k].state[0];
+        lo = fmin(lo, c[k].state[0]);
+        hi = fmax(hi, c[k].state[0]);
+    }
+    cr_expect(lo >= 10.0 && hi < 50.0 && fabs(sum / (double)n - 30.0) < 0.5,
+              "range [%g, %g], mean %g", lo, hi, sum / (double)n);
+    cr_assert_eq(sk_net_set_weights_dist(b, 0, NULL, 0, n, &u, 8, NULL), 0);
+    sk_conn_t first;
+    sk_net_conns(b, 0, 0, 1, &first, NULL);
+    cr_expect_neq(first.state[0], c[0].state[0], "another draw gave the same weight");
+    const sk_dist_t neg = {.kind = SK_DIST_NORMAL, .a = -5.0f, .b = 1.0f};
+    sk_err_t err;
+    cr_expect_eq(sk_net_set_weights_dist(b, 0, NULL, 0, n, &neg, 1, &err), SK_ERANGE);
+    const sk_dist_t clipped = {.kind = SK_DIST_NORMAL, .a = -5.0f, .b = 1.0f, .sign = 1};
+    cr_expect_eq(sk_net_set_weights_dist(b, 0, NULL, 0, n, &clipped, 1, &err), 0);
+    free(c);
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+}

@@ -232,3 +232,25 @@ Test(proto_synapse, a_weight_recorder_decodes_records_and_encodes_its_samples)
     }
     sk_net_destroy(net);
 }
+
+Test(proto_synapse, weights_from_a_distribution_decode)
+{
+    sk_proto_weights_t w;
+    sk_proto_error_t e;
+    json_t *body = json_loads("{\"weights\": {\"uniform\": [1, 3]}, \"draw\": 4}", 0, NULL);
+    cr_assert_eq(sk_proto_weights_decode(body, 6, &w, &e), 0, "%s", e.message);
+    cr_expect(w.has_dist && w.dist.kind == SK_DIST_UNIFORM && w.dist.a == 1.0f &&
+              w.dist.b == 3.0f && w.draw == 4 && w.n == 6 && w.w == NULL);
+    sk_net_t *net = build("{\"model\": \"stdp_synapse\"}");
+    cr_assert_eq(sk_net_set_weights_dist(net, 0, w.index, w.first, w.n, &w.dist, w.draw, NULL), 0);
+    sk_conn_t c;
+    sk_net_conns(net, 0, 5, 1, &c, NULL);
+    cr_expect(c.state[0] >= 1.0 && c.state[0] < 3.0);
+    sk_proto_weights_close(&w);
+    json_decref(body);
+    body = json_loads("{\"weights\": {\"uniform\": [1, 3], \"normal\": [0, 1]}}", 0, NULL);
+    cr_expect_neq(sk_proto_weights_decode(body, 6, &w, &e), 0);
+    cr_expect_str_eq(e.path, "weights");
+    json_decref(body);
+    sk_net_destroy(net);
+}

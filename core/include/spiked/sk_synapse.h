@@ -145,6 +145,13 @@ int sk_net_track_sent(sk_net_t *net, uint32_t proj, int on);
 int sk_net_set_weights(sk_net_t *net, uint32_t proj, const uint64_t *index, uint64_t first,
                        uint64_t n, const double *w, uint64_t n_w, sk_err_t *err);
 
+/* Sets weights drawn from d (as sk_proj_spec_t.weight: constant, uniform [a, b), normal;
+ * sign clips) for the same synapses as sk_net_set_weights, validated the same way. Synapse
+ * k's value is a pure function of (seed, projection, draw, k): the same draw gives the same
+ * weights, another draw others. */
+int sk_net_set_weights_dist(sk_net_t *net, uint32_t proj, const uint64_t *index, uint64_t first,
+                            uint64_t n, const sk_dist_t *d, uint32_t draw, sk_err_t *err);
+
 /* Changes synapse parameters of a plastic projection (e.g. lambda = 0 freezes stdp_synapse,
  * and lambda back resumes it): validated like the description (range, then the model's
  * check against every synapse), all or nothing. */

@@ -252,16 +252,20 @@ typedef struct sk_proto_syn_params {
 int sk_proto_syn_params_decode(const json_t *body, const sk_synapse_t *syn,
                                sk_proto_syn_params_t *out, sk_proto_error_t *e);
 
-/* PATCH /v1/sessions/{name}/projections/{index}/weights {weights: number | [number],
- * index?: [synapse index], first?: synapse index}: without index, synapses first.. (first
- * default 0) to the end; one weight sets all of them. Then sk_net_set_weights(net, proj,
- * index, first, n, w, n_w) (sign rules of the synapse model are checked there). Release with
- * sk_proto_weights_close. */
+/* PATCH /v1/sessions/{name}/projections/{index}/weights {weights: number | [number] |
+ * {"uniform": [a, b]} | {"normal": [m, sd]} (+ "sign"), index?: [synapse index], first?:
+ * synapse index, draw?: u32}: without index, synapses first.. (first default 0) to the end;
+ * one weight sets all of them. Then sk_net_set_weights(net, proj, index, first, n, w, n_w),
+ * or with has_dist sk_net_set_weights_dist(net, proj, index, first, n, &dist, draw) (sign
+ * rules of the synapse model are checked there). Release with sk_proto_weights_close. */
 typedef struct sk_proto_weights {
     uint64_t *index; /* malloc'd, n entries, or NULL */
     uint64_t first, n;
-    double *w;       /* malloc'd, n_w entries (1 or n) */
+    double *w;       /* malloc'd, n_w entries (1 or n); NULL with has_dist */
     uint64_t n_w;
+    int has_dist;    /* weights is a distribution */
+    sk_dist_t dist;
+    uint32_t draw;   /* default 0 */
 } sk_proto_weights_t;
 int sk_proto_weights_decode(const json_t *body, uint64_t n_synapses, sk_proto_weights_t *out,
                             sk_proto_error_t *e);
