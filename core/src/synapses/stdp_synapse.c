@@ -50,15 +50,22 @@ static int check(const double *p, const double *post_p, const float *weights, ui
     return 0;
 }
 
+/* pow(x, mu), with the exact results of pow for mu = 0 (1) and mu = 1 (x) taken directly:
+ * the additive and multiplicative rules then call no pow at all. */
+static inline double power(double x, double mu)
+{
+    return mu == 0.0 ? 1.0 : mu == 1.0 ? x : pow(x, mu);
+}
+
 static double facilitate(const double *p, double w, double k)
 {
-    const double nw = w / p[WMAX] + p[LAMBDA] * pow(1.0 - w / p[WMAX], p[MU_PLUS]) * k;
+    const double nw = w / p[WMAX] + p[LAMBDA] * power(1.0 - w / p[WMAX], p[MU_PLUS]) * k;
     return nw < 1.0 ? nw * p[WMAX] : p[WMAX];
 }
 
 static double depress(const double *p, double w, double k)
 {
-    const double nw = w / p[WMAX] - p[ALPHA] * p[LAMBDA] * pow(w / p[WMAX], p[MU_MINUS]) * k;
+    const double nw = w / p[WMAX] - p[ALPHA] * p[LAMBDA] * power(w / p[WMAX], p[MU_MINUS]) * k;
     return nw > 0.0 ? nw * p[WMAX] : 0.0;
 }
 
