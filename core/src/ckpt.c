@@ -933,6 +933,8 @@ static int get_syn(rd_t *r, sk_net_t *net)
             if (get_u32(r) != syn->n_params || !fits(r, syn->n_params, 8))
                 return corrupt(r, "bad synapse parameters");
             get(r, p->sp, 8u * syn->n_params);
+            if (!r->bad && !sk__syn_params_ok(syn, p->sp))
+                return corrupt(r, "synapse parameter out of range");
             for (uint32_t j = 0; j < syn->n_post_params; j++) {
                 int idx = model_param(m, syn->post_params[j]);
                 if (idx < 0)

@@ -262,6 +262,8 @@ uint64_t sk__proj_bytes(const sk_net_t *net, const sk__proj_t *proj);
  * target's trace; reset; freeing. Paths are relative to the projection. */
 int sk__syn_check(const sk_proj_spec_t *spec, const sk_model_t *target, sk_err_t *err);
 int sk__syn_build(sk_net_t *net, const sk_proj_spec_t *spec, sk__proj_t *proj, sk_err_t *err);
+/* Whether every parameter of p is within syn's ranges (a restored checkpoint). */
+int sk__syn_params_ok(const sk_synapse_t *syn, const double *p);
 /* Allocates the traces of populations targeted by trace-reading projections (after every
  * projection is built or restored). */
 int sk__syn_alloc_traces(sk_net_t *net);

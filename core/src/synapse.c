@@ -59,6 +59,14 @@ static int in_range(const sk_field_t *f, double v)
     return 1;
 }
 
+int sk__syn_params_ok(const sk_synapse_t *syn, const double *p)
+{
+    for (uint32_t k = 0; k < syn->n_params; k++)
+        if (!in_range(&syn->params[k], p[k]))
+            return 0;
+    return 1;
+}
+
 /* p = the defaults of syn with the overrides applied, checked against the ranges. */
 static int resolve_params(const sk_synapse_t *syn, const double *base, const sk_param_t *ov,
                           uint32_t n, double *p, sk_err_t *err)

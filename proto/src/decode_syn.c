@@ -85,9 +85,14 @@ int sk__decode_synapse(sk__dec_t *d, const json_t *proj, const sk_model_t *targe
                             target->name);
     sk__path_pop(&d->path, mm);
     p = json_object_get(s, "params");
-    if (p && !syn && json_object_size(p)) {
-        sk__path_key(&d->path, "params");
-        return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD, "static_synapse has no parameters");
+    if (p && !syn) {
+        size_t mp = sk__path_key(&d->path, "params");
+        if ((rc = sk__want_object(d, p)) != 0)
+            return rc;
+        if (json_object_size(p))
+            return sk__fail(d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                            "static_synapse has no parameters");
+        sk__path_pop(&d->path, mp);
     }
     out->synapse = syn ? syn->name : NULL;
     if (syn && p) {

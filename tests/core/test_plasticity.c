@@ -3,6 +3,7 @@
  * thread counts and batching, checkpoint/restore/clone/reset carrying synapse state,
  * freezing learning, reading and setting weights. Conformance with NEST's numbers is
  * tests/conformance (network files). */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "spiked/sk_alloc.h"
 #include "spiked/sk_net.h"
 #include "spiked/sk_synapse.h"
+
+uint32_t sk__crc32c(uint32_t crc, const void *data, size_t len); /* ckpt.c */
 
 #define N_PRE  120
 #define N_POST 200
@@ -490,4 +493,27 @@ Test(plasticity, weights_drawn_from_a_distribution_are_reproducible_and_validate
     free(c);
     sk_net_destroy(a);
     sk_net_destroy(b);
+}
+
+Test(plasticity, a_checkpoint_with_an_out_of_range_synapse_parameter_is_refused)
+{
+    sk_net_t *a = plastic_net(3);
+    uint64_t size = sk_net_checkpoint_size(a), len = 0;
+    uint8_t *buf = malloc(size);
+    cr_assert_eq(sk_net_checkpoint(a, buf, size, &len), 0);
+    /* stdp_synapse's parameters follow its name in section SYN1: set tau_plus to -1 */
+    const char name[] = "stdp_synapse";
+    uint8_t *at = memmem(buf, len, name, sizeof name - 1);
+    cr_assert_not_null(at);
+    const double bad = -1.0;
+    memcpy(at + sizeof name - 1 + 4, &bad, 8); /* after the name: u32 n_params, tau_plus */
+    const uint32_t crc = sk__crc32c(0, buf, (size_t)(len - 4));
+    memcpy(buf + len - 4, &crc, 4);
+    sk_net_t *b = NULL;
+    sk_err_t err;
+    cr_expect_eq(sk_net_restore(buf, len, NULL, &b, &err), SK_ECORRUPT);
+    cr_expect(strstr(err.msg, "synapse parameter out of range") != NULL, "%s", err.msg);
+    cr_expect_null(b);
+    free(buf);
+    sk_net_destroy(a);
 }

@@ -254,3 +254,17 @@ Test(proto_synapse, weights_from_a_distribution_decode)
     json_decref(body);
     sk_net_destroy(net);
 }
+
+Test(proto_synapse, static_synapse_params_must_be_an_empty_object)
+{
+    sk_proto_session_t *s = NULL;
+    sk_proto_error_t e;
+    cr_expect_neq(decode(net_text("{\"model\": \"static_synapse\", \"params\": 5}", "iaf_psc_exp"),
+                         &s, &e), 0);
+    cr_expect_str_eq(e.path, "network.projections[0].synapse.params");
+    cr_expect_str_eq(e.code, SK_PROTO_WRONG_TYPE);
+    cr_expect_eq(decode(net_text("{\"model\": \"static_synapse\", \"params\": {}}", "iaf_psc_exp"),
+                        &s, &e), 0, "%s", e.message);
+    cr_expect_null(s->spec.projs[0].synapse);
+    sk_proto_session_free(s);
+}
