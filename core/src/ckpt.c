@@ -6,7 +6,9 @@
  *   payload | u32 CRC-32C of everything before it.
  * The payload is a fixed sequence of tagged sections: NET1, then POP1 per population,
  * PRJ1 per projection, STM1 per stimulus, REC1 per recorder, HST1 (spike history), INJ1
- * (pending injections), END1. Each section's fields are listed in put_* below and read back
+ * (pending injections), SYN1 (version 3: per projection its synapse model, parameters,
+ * per-synapse state, lost count and the built weights of a static projection whose weights
+ * were set; per population its spike trace; the weight recorders), END1. Each section's fields are listed in put_* below and read back
  * in the same order by get_*.
  *
  * Restoring trusts nothing: the CRC catches accidents, and every count, index and size is
@@ -21,13 +23,16 @@
 #include "internal.h"
 
 #define CKPT_MAGIC   "SPKDCKPT"
-#define CKPT_VERSION 2u /* 2: per population the model's version and fingerprint, parameters as
-                           double; version 1 (float parameters, no fingerprint) still restores */
+#define CKPT_VERSION 3u /* 3: section SYN1 (synapse models, per-synapse state, traces) before
+                           END1; 2: per population the model's version and fingerprint,
+                           parameters as double; versions 1 and 2 still restore (static
+                           projections only, as they were written) */
 #define CKPT_BOM     0x01020304u
 #define CKPT_HEADER  24u
 
 enum { TAG_NET = 0x3154454e, TAG_POP = 0x31504f50, TAG_PRJ = 0x314a5250, TAG_STM = 0x314d5453,
-       TAG_REC = 0x31434552, TAG_HST = 0x31545348, TAG_INJ = 0x314a4e49, TAG_END = 0x31444e45 };
+       TAG_REC = 0x31434552, TAG_HST = 0x31545348, TAG_INJ = 0x314a4e49, TAG_END = 0x31444e45,
+       TAG_SYN = 0x314e5953 };
 
 /* ------------------------------------------------------------------------------------ */
 /* CRC-32C (Castagnoli), table-driven                                                    */
@@ -280,6 +285,54 @@ static void put_hist(wr_t *w, const sk_net_t *net)
     }
 }
 
+static uint64_t n_weights(const sk_net_t *net, const sk__proj_t *p)
+{
+    return p->dense ? (uint64_t)net->pops[p->src].n * net->pops[p->dst].n : p->n_syn;
+}
+
+static void put_syn(wr_t *w, const sk_net_t *net)
+{
+    put_u32(w, TAG_SYN);
+    for (uint32_t k = 0; k < net->n_projs; k++) {
+        const sk__proj_t *p = &net->projs[k];
+        const uint64_t n = n_weights(net, p);
+        put_u32(w, p->syn != NULL);
+        if (p->syn) {
+            put_str(w, p->syn->name);
+            put_u32(w, p->syn->n_params);
+            put(w, p->sp, 8u * p->syn->n_params);
+            put_u32(w, p->ns);
+            put(w, p->st, 8u * n * p->ns);
+            put_u64(w, p->lost);
+        }
+        put_u32(w, p->w_built != NULL);
+        if (p->w_built)
+            put(w, p->w_built, 4u * n);
+    }
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        const sk__pop_t *pop = &net->pops[k];
+        put_u32(w, pop->tr_cap);
+        if (!pop->tr_cap)
+            continue;
+        put_u32(w, pop->tr_tau);
+        put(w, pop->tr_n, 8u * pop->n);
+        put(w, pop->tr_step, 8u * pop->n * pop->tr_cap);
+        put(w, pop->tr_k, 8u * pop->n * pop->tr_cap);
+    }
+    put_u32(w, net->n_wrecs);
+    for (uint32_t k = 0; k < net->n_wrecs; k++) {
+        const sk__wrec_t *r = &net->wrecs[k];
+        put_u32(w, r->proj);
+        put_u32(w, r->every);
+        put_u64(w, r->n);
+        put_u64(w, r->cap);
+        put_u64(w, r->head);
+        put(w, r->index, 8u * r->n);
+        put(w, r->steps, 8u * r->cap);
+        put(w, r->buf, 8u * r->cap * r->n);
+    }
+}
+
 static void put_all(wr_t *w, const sk_net_t *net)
 {
     put_net(w, net);
@@ -304,6 +357,7 @@ static void put_all(wr_t *w, const sk_net_t *net)
         put_u64(w, in->step);
         put_f32(w, in->value);
     }
+    put_syn(w, net);
     put_u32(w, TAG_END);
 }
 
@@ -342,11 +396,13 @@ typedef struct rd {
     sk_err_t *err;
 } rd_t;
 
+/* The first failure decides the code (an allocation that failed stays SK_ENOMEM). */
 static int corrupt(rd_t *r, const char *what)
 {
-    if (!r->bad)
+    if (!r->bad) {
         sk_err_set(r->err, SK_ECORRUPT, "checkpoint", "corrupted checkpoint: %s", what);
-    r->bad = 1;
+        r->bad = 1;
+    }
     return SK_ECORRUPT;
 }
 
@@ -578,8 +634,12 @@ static int get_pop(rd_t *r, sk_net_t *net, uint32_t k, uint32_t offset)
     if (p->refrac)
         get(r, p->refrac, 2u * (uint64_t)p->n);
     p->n_init = get_u32(r);
-    if (p->n_init > m->n_state || !(p->init = sk_calloc(p->n_init + 1u, sizeof *p->init)))
+    if (p->n_init > m->n_state)
         return corrupt(r, "bad initial-state list");
+    if (!(p->init = sk_calloc(p->n_init + 1u, sizeof *p->init))) {
+        r->bad = 2;
+        return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");
+    }
     for (uint32_t j = 0; j < p->n_init; j++) {
         sk__init_t *in = &p->init[j];
         in->var = get_u32(r);
@@ -843,6 +903,117 @@ static int get_queue(rd_t *r, sk_net_t *net)
     return r->bad ? SK_ECORRUPT : 0;
 }
 
+static int model_param(const sk_model_t *m, const char *name)
+{
+    for (uint32_t k = 0; k < m->n_params; k++)
+        if (strcmp(m->params[k].name, name) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* Section SYN1 (version 3). Every projection's synapse and every population's trace must be
+ * consistent with the registry and with each other (a trace-reading projection's target has
+ * a trace of 1 to 65536 entries and tau_minus at tr_tau). */
+static int get_syn(rd_t *r, sk_net_t *net)
+{
+    expect_tag(r, TAG_SYN);
+    for (uint32_t k = 0; !r->bad && k < net->n_projs; k++) {
+        sk__proj_t *p = &net->projs[k];
+        const uint64_t n = n_weights(net, p);
+        if (get_u32(r)) {
+            char name[SK__NAME_MAX + 1];
+            get_str(r, name, sizeof name);
+            const sk_synapse_t *syn = sk_synapse_find(name);
+            if (r->bad || !syn) {
+                r->bad = 4;
+                return sk_err_set(r->err, SK_EVERSION, "checkpoint", "projection %u: unknown "
+                                  "synapse model \"%s\"", k, name);
+            }
+            const sk_model_t *m = net->pops[p->dst].model;
+            if (get_u32(r) != syn->n_params || !fits(r, syn->n_params, 8))
+                return corrupt(r, "bad synapse parameters");
+            get(r, p->sp, 8u * syn->n_params);
+            if (!r->bad && !sk__syn_params_ok(syn, p->sp))
+                return corrupt(r, "synapse parameter out of range");
+            for (uint32_t j = 0; j < syn->n_post_params; j++) {
+                int idx = model_param(m, syn->post_params[j]);
+                if (idx < 0)
+                    return corrupt(r, "synapse model without its target parameter");
+                p->post_idx[j] = (uint32_t)idx;
+            }
+            if (get_u32(r) != syn->n_state)
+                return corrupt(r, "bad synapse state");
+            p->syn = syn;
+            p->ns = syn->n_state;
+            if (!(p->st = get_array(r, n * p->ns, 8, 0)))
+                return SK_ECORRUPT;
+            p->lost = get_u64(r);
+            net->bytes += n * p->ns * 8u;
+        }
+        if (get_u32(r)) {
+            if (p->syn || !(p->w_built = get_array(r, n, 4, 0)) || !p->w)
+                return corrupt(r, "bad built weights");
+            net->bytes += n * 4u;
+        }
+    }
+    for (uint32_t k = 0; !r->bad && k < net->n_pops; k++) {
+        sk__pop_t *pop = &net->pops[k];
+        const uint32_t cap = get_u32(r);
+        if (!cap)
+            continue;
+        pop->tr_tau = get_u32(r);
+        if (r->bad || cap > 65536u || pop->tr_tau >= pop->model->n_params ||
+            strcmp(pop->model->params[pop->tr_tau].name, "tau_minus") != 0)
+            return corrupt(r, "bad spike trace");
+        pop->tr_cap = cap;
+        if (!(pop->tr_n = get_array(r, pop->n, 8, 0)) ||
+            !(pop->tr_step = get_array(r, (uint64_t)pop->n * cap, 8, 0)) ||
+            !(pop->tr_k = get_array(r, (uint64_t)pop->n * cap, 8, 0)))
+            return SK_ECORRUPT;
+        net->bytes += (uint64_t)pop->n * (cap * 16u + 8u);
+        for (uint32_t i = 0; i < pop->n; i++)
+            for (uint64_t j = 0; j < pop->tr_n[i] && j < cap; j++)
+                if (pop->tr_step[(size_t)i * cap + j] >= net->step)
+                    return corrupt(r, "spike trace ahead of the network");
+    }
+    for (uint32_t k = 0; !r->bad && k < net->n_projs; k++) {
+        const sk__proj_t *p = &net->projs[k];
+        if (p->syn && (p->syn->flags & SK_SYN_POST_TRACE) && !net->pops[p->dst].tr_cap)
+            return corrupt(r, "plastic projection without its target's trace");
+    }
+    const uint32_t n_wrecs = get_u32(r);
+    if (r->bad || n_wrecs > 65536u || !fits(r, n_wrecs, 36))
+        return corrupt(r, "bad weight recorders");
+    if (n_wrecs && !(net->wrecs = sk_calloc(n_wrecs, sizeof *net->wrecs))) {
+        r->bad = 2;
+        return sk_err_set(r->err, SK_ENOMEM, "", "out of memory");
+    }
+    for (uint32_t k = 0; k < n_wrecs; k++) {
+        sk__wrec_t *w = &net->wrecs[k];
+        net->n_wrecs = k + 1; /* counted before it is read: a failure frees it */
+        w->proj = get_u32(r);
+        w->every = get_u32(r);
+        w->n = get_u64(r);
+        w->cap = get_u64(r);
+        w->head = get_u64(r);
+        if (r->bad || w->proj >= net->n_projs || w->every < 1 || w->n < 1 || w->cap < 1 ||
+            w->n > UINT64_MAX / w->cap || w->n * w->cap > net->limits.max_record_values)
+            return corrupt(r, "bad weight recorder");
+        const uint64_t total = n_weights(net, &net->projs[w->proj]);
+        if (!(w->index = get_array(r, w->n, 8, 0)) || !(w->steps = get_array(r, w->cap, 8, 0)) ||
+            !(w->buf = get_array(r, w->n * w->cap, 8, 0)))
+            return SK_ECORRUPT;
+        for (uint64_t j = 0; j < w->n; j++)
+            if (w->index[j] >= total)
+                return corrupt(r, "bad weight recorder synapse");
+        for (uint64_t j = 0; j < w->cap && j < w->head; j++)
+            if (w->steps[j] >= net->step)
+                return corrupt(r, "weight sample ahead of the network");
+        net->bytes += w->n * 8u + w->cap * (8u + 8u * w->n);
+    }
+    return r->bad ? SK_ECORRUPT : 0;
+}
+
 static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
 {
     get_net(r, net, caps);
@@ -883,6 +1054,8 @@ static int get_all(rd_t *r, sk_net_t *net, const sk_limits_t *caps)
     }
     if (get_hist(r, net) || get_queue(r, net))
         return SK_ECORRUPT;
+    if (r->version >= 3 && get_syn(r, net))
+        return r->bad == 2 ? SK_ENOMEM : SK_ECORRUPT;
     expect_tag(r, TAG_END);
     if (!r->bad) {
         int rc = sk__net_alloc_ids(net);

@@ -25,6 +25,8 @@
 #include "spiked/sk_model.h"
 #include "spiked/sk_net.h"
 #include "spiked/sk_rng.h"
+#include "spiked/sk_synapse.h"
+#include <math.h>
 #include <stdio.h>
 
 #define SK__NAME_MAX 64
@@ -40,7 +42,8 @@
 #define SK__DEF_RECORD_VALUES  UINT64_C(1000000)
 
 /* RNG streams: kind in the top 4 bits, element index in the next 20, sub-stream in 8. */
-enum { SK__RNG_INIT = 1, SK__RNG_CONNECT = 2, SK__RNG_WEIGHT = 3, SK__RNG_POISSON = 4 };
+enum { SK__RNG_INIT = 1, SK__RNG_CONNECT = 2, SK__RNG_WEIGHT = 3, SK__RNG_POISSON = 4,
+       SK__RNG_SET_WEIGHT = 5 /* sk_net_set_weights_dist (synapse.c) */ };
 static inline uint32_t sk__stream(uint32_t kind, uint32_t element, uint32_t sub)
 {
     return (kind << 28) | ((element & 0xFFFFFu) << 8) | (sub & 0xFFu);
@@ -86,6 +89,15 @@ typedef struct sk__pop {
     uint16_t refrac_steps;
     sk__init_t *init;   /* n_init, owned */
     uint32_t n_init;
+    /* Spike trace for plastic projections onto this population (synapse.c): 0 / NULL unless
+     * a SK_SYN_POST_TRACE projection targets it. Per neuron i a ring of tr_cap entries at
+     * [i * tr_cap]; tr_n[i] spikes so far; tr_tau: index of tau_minus in p. Written by the
+     * stepping thread between the history record and the delivery of each step. */
+    uint32_t tr_cap;
+    uint32_t tr_tau;
+    uint64_t *tr_step;
+    double *tr_k;
+    uint64_t *tr_n;
     /* Written by the stepping thread every step: a cache line of their own (the array of
      * populations is 64-byte aligned), so the model phase's other threads, which read the
      * fields above, do not miss on them at every step. */
@@ -106,6 +118,19 @@ typedef struct sk__proj {
     uint64_t *row;      /* sparse: n_pre + 1 offsets */
     uint32_t *col;      /* sparse: n_syn target ids, ascending within a row */
     uint16_t *delays;   /* sparse: n_syn delays, or NULL */
+    /* Plastic projections (synapse.c): syn == NULL for static ones. st: n_syn x ns doubles,
+     * synapse k's state at st[k * ns] (state[0] = weight); the built weights stay in w /
+     * w_const (what reset restores). Synapse index k: sparse, the CSR position; dense,
+     * pre * n_post + post. */
+    const sk_synapse_t *syn;
+    double sp[SK_SYN_MAX_PARAMS];
+    uint32_t post_idx[SK_SYN_MAX_POST]; /* indices in the target's params of post_params */
+    uint32_t ns;
+    double *st;
+    uint64_t lost;      /* on_pre calls that needed a trace entry already overwritten */
+    float *w_built;     /* static projections whose weights were set: the built weights */
+    double *sent;       /* sk_net_track_sent: n_syn values last transmitted, or NULL */
+    uint64_t *sent_step; /* ... and the step each was emitted in (UINT64_MAX: none yet) */
 } sk__proj_t;
 
 typedef struct sk__stim {
@@ -156,6 +181,16 @@ typedef struct sk__hist {
     uint32_t unpublished_steps;  /* ... for this many steps (the last epoch's) */
 } sk__hist_t;
 
+/* A weight recorder (synapse.c). */
+typedef struct sk__wrec {
+    uint32_t proj, every;
+    uint64_t n;          /* synapses per sample */
+    uint64_t *index;     /* n synapse indices, owned */
+    uint64_t cap, head;  /* samples kept at most; taken since step 0 (monotonic) */
+    uint64_t *steps;     /* cap */
+    double *buf;         /* cap x n */
+} sk__wrec_t;
+
 typedef struct sk__queue {
     sk_inject_t *items; /* sorted by step, then by queueing order; live = [head, n) */
     uint64_t head, n, cap;
@@ -189,6 +224,8 @@ struct sk_net {
     uint64_t spikes_total;
     sk__hist_t hist;
     sk__queue_t queue;
+    sk__wrec_t *wrecs;  /* weight recorders (synapse.c), added between steps */
+    uint32_t n_wrecs;
 };
 
 /* net.c */
@@ -220,6 +257,57 @@ int sk__proj_estimate(const sk_proj_spec_t *spec, uint32_t n_pre, uint32_t n_pos
 void sk__proj_free(sk__proj_t *proj);
 /* Bytes held by a built projection. */
 uint64_t sk__proj_bytes(const sk_net_t *net, const sk__proj_t *proj);
+
+/* synapse.c. Validation of a projection's synapse model against its target (before
+ * building); building its state once the projection is built (weights known); the
+ * target's trace; reset; freeing. Paths are relative to the projection. */
+int sk__syn_check(const sk_proj_spec_t *spec, const sk_model_t *target, sk_err_t *err);
+int sk__syn_build(sk_net_t *net, const sk_proj_spec_t *spec, sk__proj_t *proj, sk_err_t *err);
+/* Whether every parameter of p is within syn's ranges (a restored checkpoint). */
+int sk__syn_params_ok(const sk_synapse_t *syn, const double *p);
+/* Allocates the traces of populations targeted by trace-reading projections (after every
+ * projection is built or restored). */
+int sk__syn_alloc_traces(sk_net_t *net);
+/* Initial synapse state from the built weights (build, reset). */
+void sk__syn_init_state(const sk_net_t *net, sk__proj_t *proj);
+void sk__syn_reset(sk_net_t *net);
+void sk__syn_free(sk__proj_t *proj);
+void sk__syn_free_traces(sk__pop_t *pop);
+/* The synapse models' checks of every plastic projection onto population `pop` with its
+ * parameters p (a change of them, before it is committed). */
+int sk__syn_check_target(const sk_net_t *net, uint32_t pop, const double *p, sk_err_t *err);
+/* Weight recorders: samples due at the end of step t; clear (reset); free. */
+void sk__wrec_sample(sk_net_t *net, uint64_t t);
+void sk__wrec_clear_all(sk_net_t *net);
+void sk__wrec_free_all(sk_net_t *net);
+/* The weight of synapse k: the plastic state's, else the stored or constant one. */
+static inline double sk__syn_weight(const sk__proj_t *p, uint64_t k)
+{
+    return p->syn ? p->st[k * p->ns] : p->w ? (double)p->w[k] : (double)p->w_const;
+}
+/* Appends spike `id` of step t to its trace (the stepping thread). */
+static inline void sk__trace_add(sk__pop_t *pop, uint32_t id, uint64_t t, int64_t tics)
+{
+    const uint32_t cap = pop->tr_cap;
+    uint64_t *n = &pop->tr_n[id];
+    const double tau = pop->p[pop->tr_tau];
+    const double t_post = 0.001 * (double)((int64_t)(t + 1) * tics);
+    double k = 0.0, last = -1.0;
+    if (*n) {
+        const size_t at = (size_t)id * cap + (*n - 1) % cap;
+        k = pop->tr_k[at];
+        last = 0.001 * (double)((int64_t)(pop->tr_step[at] + 1) * tics);
+    }
+    const size_t at = (size_t)id * cap + *n % cap;
+    pop->tr_k[at] = k * exp((last - t_post) / tau) + 1.0;
+    pop->tr_step[at] = t;
+    ++*n;
+}
+/* NEST's tics per step: round(dt_ms * 1000). */
+static inline int64_t sk__tics(const sk_net_t *net)
+{
+    return (int64_t)(net->dt_ms * 1000.0 + 0.5);
+}
 
 /* stim.c: validation of one stimulus against its target (size, model), then building. */
 int sk__stim_check(const sk_stim_spec_t *s, uint32_t size, const sk_model_t *m, sk_err_t *err);

@@ -28,6 +28,9 @@ void sk__limits_resolve(const sk_limits_t *in, sk_limits_t *out)
     out->history_steps = l->history_steps ? l->history_steps : SK__DEF_HISTORY_STEPS;
     out->max_pending = l->max_pending ? l->max_pending : SK__DEF_MAX_PENDING;
     out->max_record_values = l->max_record_values ? l->max_record_values : SK__DEF_RECORD_VALUES;
+    out->trace_spikes = l->trace_spikes ? l->trace_spikes : SK_SYN_TRACE_CAP;
+    if (out->trace_spikes > 65536u)
+        out->trace_spikes = 65536u;
 }
 
 int sk__valid_name(const char *s)
@@ -363,6 +366,13 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
         if (ps->channel && sk_model_input_index(m, ps->channel) < 0)
             return elem_err(err, SK_ENOENT, "projections", k, "channel",
                             "is not an input channel of the target's model");
+        int src_rc = sk__syn_check(ps, m, err);
+        if (src_rc) {
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "projections[%u]", k);
+            sk_err_prefix(err, prefix);
+            return src_rc;
+        }
         const char *neg = ps->channel && (m->flags & SK_MODEL_SIGN_SPLIT)
                               ? negative_proj_weight(ps) : NULL;
         if (neg)
@@ -554,7 +564,8 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     /* each element is counted before it is built, so a failure frees its partial state */
     for (uint32_t k = 0; k < spec->n_projs; k++) {
         net->n_projs = k + 1;
-        if ((rc = sk__proj_build(net, &spec->projs[k], k, &net->projs[k], err))) {
+        if ((rc = sk__proj_build(net, &spec->projs[k], k, &net->projs[k], err)) ||
+            (rc = sk__syn_build(net, &spec->projs[k], &net->projs[k], err))) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "projections[%u]", k);
             sk_err_prefix(err, prefix);
@@ -580,7 +591,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     if ((rc = sk__hist_alloc(&net->hist, net->n_pops)))
         goto fail;
     net->bytes += net->hist.cap_ids * 4u + (uint64_t)net->hist.cap_recs * (16u + 4u * net->n_pops);
-    if ((rc = sk__net_alloc_ids(net)))
+    if ((rc = sk__syn_alloc_traces(net)) || (rc = sk__net_alloc_ids(net)))
         goto fail;
     sk_free(plan);
     *out = net;
@@ -610,18 +621,22 @@ void sk__net_free(sk_net_t *net)
         sk_free(pop->seg);
         sk_free(pop->written);
         sk_free_aligned(pop->refrac);
+        sk__syn_free_traces(pop);
         for (uint32_t j = 0; pop->init && j < pop->n_init; j++)
             sk_free(pop->init[j].values);
         sk_free(pop->init);
     }
-    for (uint32_t k = 0; net->projs && k < net->n_projs; k++)
+    for (uint32_t k = 0; net->projs && k < net->n_projs; k++) {
+        sk__syn_free(&net->projs[k]);
         sk__proj_free(&net->projs[k]);
+    }
     for (uint32_t k = 0; net->stims && k < net->n_stims; k++)
         sk__stim_free(&net->stims[k]);
     for (uint32_t k = 0; net->recs && k < net->n_recs; k++)
         sk__rec_free(&net->recs[k]);
     sk__hist_free(&net->hist);
     sk__queue_free(&net->queue);
+    sk__wrec_free_all(net);
     sk_free_aligned(net->pops);
     sk_free(net->projs);
     sk_free(net->stims);
@@ -678,6 +693,8 @@ void sk_net_reset(sk_net_t *net)
     }
     for (uint32_t k = 0; k < net->n_recs; k++)
         sk__rec_clear(&net->recs[k]);
+    sk__syn_reset(net); /* the built weights, fresh synapse state, empty traces */
+    sk__wrec_clear_all(net);
     sk__hist_clear(&net->hist);
     net->queue.head = net->queue.n = 0;
     net->step = 0;
@@ -826,6 +843,8 @@ int sk_net_set_params(sk_net_t *net, uint32_t pop, const sk_param_t *params, uin
         copy[idx] = params[j].value;
     }
     int rc = sk_model_check_params(p->model, copy, err);
+    if (rc == 0)
+        rc = sk__syn_check_target(net, pop, copy, err); /* tau_psc != tau_rec, ... */
     if (rc)
         return rc;
     memcpy(p->p, copy, sizeof copy);

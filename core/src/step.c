@@ -280,6 +280,50 @@ static void deliver_sparse(const sk__proj_t *p, const uint32_t *ids, uint32_t n_
     }
 }
 
+/* A plastic projection (sk_synapse.h): each synapse of a spiking source whose target is in
+ * [lo, hi) runs the model's on_pre, in the projection's synapse order, and its event goes
+ * into the target's ring. Only this part touches these synapses' state and the targets'
+ * slots; the traces are read only. */
+static void deliver_plastic(const sk_net_t *net, sk__proj_t *p, const uint32_t *ids,
+                            uint32_t n_ids, sk__pop_t *dst, uint64_t t, uint32_t lo, uint32_t hi)
+{
+    sk_syn_pre_args_t a = {.step = t, .tics = sk__tics(net), .p = p->sp};
+    double post[SK_SYN_MAX_POST];
+    for (uint32_t k = 0; k < p->syn->n_post_params; k++)
+        post[k] = dst->p[p->post_idx[k]];
+    a.post_p = post;
+    uint64_t lost = 0;
+    for (uint32_t s = 0; s < n_ids; s++) {
+        const uint32_t pre = ids[s];
+        uint64_t ka, kb;
+        if (p->dense) {
+            ka = (uint64_t)pre * dst->n + lo;
+            kb = (uint64_t)pre * dst->n + hi;
+        } else {
+            ka = lower_col(p->col, p->row[pre], p->row[pre + 1], lo);
+            kb = lower_col(p->col, ka, p->row[pre + 1], hi);
+        }
+        for (uint64_t k = ka; k < kb; k++) {
+            const uint32_t j = p->dense ? (uint32_t)(k - (uint64_t)pre * dst->n) : p->col[k];
+            a.delay = p->dense ? p->delay : p->delays ? p->delays[k] : p->delay;
+            if (dst->tr_cap) {
+                a.post.step = dst->tr_step + (size_t)j * dst->tr_cap;
+                a.post.kminus = dst->tr_k + (size_t)j * dst->tr_cap;
+                a.post.cap = dst->tr_cap;
+                a.post.n = dst->tr_n[j];
+            }
+            const double w = p->syn->on_pre(&a, p->st + k * p->ns, &lost);
+            if (p->sent) {
+                p->sent[k] = w;
+                p->sent_step[k] = t;
+            }
+            sk__deliver(dst, (uint32_t)((t + a.delay) % dst->depth), p->channel, j, (float)w);
+        }
+    }
+    if (lost)
+        __atomic_fetch_add(&p->lost, lost, __ATOMIC_RELAXED);
+}
+
 static void deliver_task(void *arg, uint32_t part)
 {
     const phase_t *ph = arg;
@@ -297,7 +341,9 @@ static void deliver_task(void *arg, uint32_t part)
         for (uint32_t q = 0; q < ph->segs; q++) { /* the segments in order: ascending ids */
             uint32_t n;
             const uint32_t *ids = segment(net, src, q, ph->segs, ph->s, &n);
-            if (n && p->dense)
+            if (n && p->syn)
+                deliver_plastic(net, (sk__proj_t *)p, ids, n, dst, ph->t, lo, hi);
+            else if (n && p->dense)
                 deliver_dense(p, ids, n, dst, ph->t, lo, hi);
             else if (n)
                 deliver_sparse(p, ids, n, dst, ph->t, lo, hi);
@@ -406,6 +452,26 @@ static void record(sk_net_t *net, uint64_t t, uint32_t s, uint32_t segs)
     }
 }
 
+/* Appends the spikes of step u (step s of the epoch) of every traced population to its
+ * neurons' traces (sk_synapse.h), after its history record and before its delivery: on_pre
+ * at step u reads target spikes of steps <= u - delay < u only, so a plastic projection
+ * sees exactly NEST's history in an epoch of any length (epoch_cap <= the shortest delay). */
+static void trace(sk_net_t *net, uint64_t u, uint32_t s, uint32_t segs)
+{
+    const int64_t tics = sk__tics(net);
+    for (uint32_t k = 0; k < net->n_pops; k++) {
+        sk__pop_t *pop = &net->pops[k];
+        if (!pop->tr_cap || pop->n_ids == 0)
+            continue;
+        for (uint32_t q = 0; q < segs; q++) {
+            uint32_t n;
+            const uint32_t *ids = segment(net, pop, q, segs, s, &n);
+            for (uint32_t i = 0; i < n; i++)
+                sk__trace_add(pop, ids[i], u, tics);
+        }
+    }
+}
+
 /* Copies the ids of the last epoch still in the populations' segments into the history (what
  * the next epoch's model tasks would have done). */
 static void publish_all(sk_net_t *net)
@@ -442,6 +508,10 @@ static uint32_t epoch_len(const sk_net_t *net, uint64_t t, uint64_t left)
     }
     for (uint32_t r = 0; k > 1 && r < net->n_recs; r++) {
         const uint64_t every = net->recs[r].every, to_sample = (every - t % every) % every;
+        k = to_sample + 1 < k ? to_sample + 1 : k;
+    }
+    for (uint32_t r = 0; k > 1 && r < net->n_wrecs; r++) { /* ends at steps every-1, ... */
+        const uint64_t every = net->wrecs[r].every, to_sample = every - 1 - t % every;
         k = to_sample + 1 < k ? to_sample + 1 : k;
     }
     if (k > 1) {
@@ -486,6 +556,7 @@ static void epoch(sk_net_t *net, uint32_t steps)
             sk__queue_pop(&net->queue, u);
         }
         record(net, u, s, ph.segs);
+        trace(net, u, s, ph.segs);
         if (net->n_projs) {
             mark_written(net, u);
             ph.t = u;
@@ -499,6 +570,8 @@ static void epoch(sk_net_t *net, uint32_t steps)
     for (uint32_t k = 0; k < net->n_recs; k++)
         if (last % net->recs[k].every == 0)
             sk__rec_sample(net, &net->recs[k], last);
+    if (net->n_wrecs)
+        sk__wrec_sample(net, last);
     net->step = t + steps;
 }
 

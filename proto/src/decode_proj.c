@@ -11,7 +11,7 @@ enum { RULE_KEYS_MAX = 8 };
 
 static const char *const g_proj_keys[] = {"source",   "target",  "rule",    "weight",
                                           "delay_steps", "delay_ms", "channel", "storage",
-                                          NULL};
+                                          "synapse", NULL};
 static const char *const g_rule_names[] = {"all_to_all",         "one_to_one",
                                            "fixed_probability",  "fixed_indegree",
                                            "explicit",           "fixed_total_number",
@@ -316,6 +316,8 @@ int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uin
         rc = sk__get_channel(d, v, sk_model_find(net->pops[t].model), &out->channel);
     if (rc == 0)
         rc = sk__get_enum(d, v, "storage", 0, g_storage_names, &storage);
+    if (rc == 0) /* plastic synapses: decode_syn.c */
+        rc = sk__decode_synapse(d, v, sk_model_find(net->pops[t].model), out);
     if (rc)
         return rc;
     out->source = net->pops[s].name;

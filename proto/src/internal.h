@@ -135,6 +135,9 @@ int sk__decode_pop(sk__dec_t *d, const json_t *v, const sk_pop_spec_t *prev, uin
                    sk_pop_spec_t *out);
 int sk__decode_proj(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, uint64_t *synapses,
                     sk_proj_spec_t *out);
+/* decode_syn.c: the projection's "synapse" member (absent: static) into out->synapse*. */
+int sk__decode_synapse(sk__dec_t *d, const json_t *proj, const sk_model_t *target,
+                       sk_proj_spec_t *out);
 int sk__decode_stim(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, sk_stim_spec_t *out);
 int sk__decode_rec(sk__dec_t *d, const json_t *v, const sk_net_spec_t *net, sk_rec_spec_t *out);
 /* A distribution {"uniform": [a, b]} or {"normal": [mean, sd]}, plus "sign" ("positive" |

@@ -5,6 +5,7 @@
  *           the Norse/BrainPy format of golden/README.md; inputs as an object: the NEST
  *           format of golden-nest/README.md), prints one line per file and the totals.
  * nest.c    replays the NEST format (mapping: golden-nest/README-spiked.md).
+ * network.c replays the NEST network (plasticity) files through the network API.
  * The model is looked up through a caller-given function, so the test can replay files
  * through a model that is not in the registry.
  */
@@ -34,6 +35,13 @@ int conf_run_file(const char *path, conf_find_fn find, char *line, size_t line_l
  * as conf_run_file). Borrows root. */
 int conf_nest_replay(const json_t *root, const sk_model_t *m, char *line, size_t line_len,
                      char *why, size_t why_len);
+
+/* Replays a network file ("kind": "network", golden-nest/README.md) through the network API
+ * (network.c), on `threads` threads (1: sequential) in chunks of `chunk` steps; transmissions
+ * are compared only with chunk 1. *digest (optional) gets a hash of the spikes, the compared
+ * post states and weights, bit for bit. Same outputs and return value as conf_run_file. */
+int conf_network_replay(const json_t *root, conf_find_fn find, uint32_t threads, uint32_t chunk,
+                        uint64_t *digest, char *line, size_t line_len, char *why, size_t why_len);
 
 /* printf into why[0..len); returns -1 (the failure code of the loaders). */
 int conf_fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

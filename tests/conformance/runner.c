@@ -1,13 +1,18 @@
 /* runner.c: spiked-conformance, replays reference trajectories through the core's model API.
  *
- *   spiked-conformance PATH...      PATH = a golden JSON file or a directory of them
+ *   spiked-conformance [--threads=N] [--chunk=K] PATH...
+ *                                   PATH = a golden JSON file or a directory of them;
+ *                                   network files are stepped on N threads in chunks of K
+ *                                   steps (default 1 and 1; transmissions are compared
+ *                                   only with K = 1)
  *
  * Two file formats, told apart per file by the type of "inputs":
  *   an array   the Norse/BrainPy format (tests/conformance/golden/README.md), replayed here;
  *   an object  the NEST format ({"ex", "in", "current"}, tests/conformance/golden-nest/
  *              README.md), replayed by nest.c (mapping: golden-nest/README-spiked.md).
- * Network files ("kind": "network") are not replayed: they fail, as does every file that
- * cannot be replayed (unknown model, unknown parameter, malformed). Nothing is skipped.
+ * Network files ("kind": "network", golden-nest/README.md) are replayed by network.c
+ * through the network API. Every file that cannot be replayed (unknown model, unknown
+ * parameter, malformed) fails. Nothing is skipped.
  *
  * Norse/BrainPy format. Each file names a model, a variant, the parameters, the initial
  * state, the inputs of every step and the expected spikes and state after every step. The
@@ -421,6 +426,9 @@ static void known_models(char *buf, size_t len)
                                 sk_model_at(k)->name);
 }
 
+/* Threads and chunk of the network files (the command line's --threads, --chunk). */
+static uint32_t g_net_threads = 1, g_net_chunk = 1;
+
 int conf_run_file(const char *path, conf_find_fn find, char *line, size_t line_len, char *why,
                   size_t why_len)
 {
@@ -440,8 +448,12 @@ int conf_run_file(const char *path, conf_find_fn find, char *line, size_t line_l
         conf_fail(why, why_len, "malformed: the top level must be an object");
     } else if (json_object_get(root, "kind")) {
         const char *kind = json_string_value(json_object_get(root, "kind"));
-        conf_fail(why, why_len, "cannot replay a file of \"kind\": \"%s\" (network files are "
-                  "not supported by this runner)", kind ? kind : "?");
+        if (kind && strcmp(kind, "network") == 0)
+            ok = conf_network_replay(root, find, g_net_threads, g_net_chunk, NULL, line,
+                                     line_len, why, why_len);
+        else
+            conf_fail(why, why_len, "cannot replay a file of \"kind\": \"%s\" (known kinds: "
+                      "network)", kind ? kind : "?");
     } else if (!model) {
         conf_fail(why, why_len, "malformed: missing \"model\"");
     } else if (!find(model)) {
@@ -543,8 +555,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s PATH...   (golden JSON files or directories)\n", argv[0]);
         return 2;
     }
-    int passed = 0, failed = 0;
-    for (int k = 1; k < argc; k++)
+    int passed = 0, failed = 0, k = 1;
+    for (; k < argc && strncmp(argv[k], "--", 2) == 0; k++) {
+        unsigned long v = 0;
+        if (sscanf(argv[k], "--threads=%lu", &v) == 1 && v >= 1 && v <= 256)
+            g_net_threads = (uint32_t)v;
+        else if (sscanf(argv[k], "--chunk=%lu", &v) == 1 && v >= 1 && v <= 1000000)
+            g_net_chunk = (uint32_t)v;
+        else {
+            fprintf(stderr, "%s: unknown option %s\n", argv[0], argv[k]);
+            return 2;
+        }
+    }
+    for (; k < argc; k++)
         run_path(argv[k], &passed, &failed);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

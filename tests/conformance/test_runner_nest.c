@@ -371,12 +371,20 @@ Test(runner_nest, an_unknown_model_fails_and_lists_the_registry)
                       "registry (known: lif");
 }
 
-Test(runner_nest, a_network_file_is_a_failure_not_a_skip)
+Test(runner_nest, a_malformed_network_file_is_a_failure_not_a_skip)
 {
-    const char *path =
-        save_text("{\"kind\": \"network\", \"name\": \"stdp\", \"populations\": []}");
+    const char *path = save_text("{\"kind\": \"network\", \"name\": \"stdp\", \"dt\": 0.1, "
+                                 "\"n_steps\": 10, \"populations\": []}");
     cr_expect_not(run(path));
-    cr_expect(strstr(g_why, "network files are not supported") != NULL, "%s", g_why);
+    cr_expect(strstr(g_why, "malformed: \"populations\"") != NULL, "%s", g_why);
+    unlink(path);
+}
+
+Test(runner_nest, an_unknown_kind_is_a_failure)
+{
+    const char *path = save_text("{\"kind\": \"layered\", \"name\": \"x\"}");
+    cr_expect_not(run(path));
+    cr_expect(strstr(g_why, "known kinds: network") != NULL, "%s", g_why);
     unlink(path);
 }
 

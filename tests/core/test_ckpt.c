@@ -124,7 +124,7 @@ Test(ckpt, flipped_bytes_and_truncations_are_rejected)
     sk_err_t err;
     sk_net_t *b = NULL;
     memcpy(copy, buf, len);
-    copy[8] = 3; /* version 3: from the future */
+    copy[8] = 4; /* version 4: from the future */
     cr_expect_eq(sk_net_restore(copy, len, NULL, &b, &err), SK_EVERSION);
     memcpy(copy, "NOTSPIKD", 8);
     cr_expect_eq(sk_net_restore(copy, len, NULL, &b, &err), SK_ECORRUPT);
@@ -355,8 +355,35 @@ Test(ckpt, crc32c_matches_the_standard_check_value)
  * version 1 wrote it: no model version and fingerprint, parameters as float32. Returns the
  * new length. Knows the POP1 layout of ckpt.c (name, model, [u32 version, u64 fingerprint],
  * u32 n, u32 depth, u32 refrac, u64 spikes, u32 n_params, params). */
-static uint64_t as_version_1(uint8_t *buf, uint64_t len)
+/* Drops section SYN1 (version 3) of a network without plastic projections, traces, set
+ * weights or weight recorders: its tag, two zero words per projection, one per population
+ * and the recorder count, just before END1. */
+static uint64_t drop_syn_section(const sk_net_t *net, uint8_t *buf, uint64_t len)
 {
+    const uint64_t syn = 4u + 8u * net->n_projs + 4u * net->n_pops + 4u; /* + no recorders */
+    const uint32_t tag = 0x314e5953;
+    uint8_t *at = buf + len - 4 - 4 - syn;
+    cr_assert_eq(memcmp(at, &tag, 4), 0, "no SYN1 section before END1");
+    memmove(at, at + syn, 8); /* END1 and the CRC's place */
+    return len - syn;
+}
+
+/* Rewrites a checkpoint (version 3, static projections only) as version 2 wrote it. */
+static uint64_t as_version_2(const sk_net_t *net, uint8_t *buf, uint64_t len)
+{
+    len = drop_syn_section(net, buf, len);
+    const uint32_t v2 = 2;
+    const uint64_t payload = len - 24 - 4;
+    memcpy(buf + 8, &v2, 4);
+    memcpy(buf + 16, &payload, 8);
+    const uint32_t crc = sk__crc32c(0, buf, (size_t)(len - 4));
+    memcpy(buf + len - 4, &crc, 4);
+    return len;
+}
+
+static uint64_t as_version_1(const sk_net_t *net, uint8_t *buf, uint64_t len)
+{
+    len = drop_syn_section(net, buf, len);
     const uint32_t tag = 0x31504f50;
     uint8_t *at = buf + 24;
     while ((at = memmem(at, (size_t)(buf + len - 4 - at), &tag, 4)) != NULL) {
@@ -391,6 +418,26 @@ static uint64_t as_version_1(uint8_t *buf, uint64_t len)
     return len;
 }
 
+Test(ckpt, a_version_2_checkpoint_still_restores_and_continues_identically)
+{
+    sk_net_t *a = busy();
+    cr_assert_eq(sk_net_step(a, 137, NULL, NULL), 0);
+    uint64_t len;
+    uint8_t *buf = save(a, &len);
+    uint64_t len2 = as_version_2(a, buf, len);
+    cr_assert_lt(len2, len);
+    sk_net_t *b = NULL;
+    sk_err_t err = {0};
+    cr_assert_eq(sk_net_restore(buf, len2, NULL, &b, &err), 0, "%s", err.msg);
+    cr_expect(nets_equal(a, b), "the version-2 restore differs");
+    sk_net_step(a, 300, NULL, NULL);
+    sk_net_step(b, 300, NULL, NULL);
+    cr_expect(nets_equal(a, b), "the network restored from version 2 diverged");
+    free(buf);
+    sk_net_destroy(a);
+    sk_net_destroy(b);
+}
+
 Test(ckpt, a_version_1_checkpoint_still_restores_and_continues_identically)
 {
     sk_net_t *a = busy();
@@ -408,7 +455,7 @@ Test(ckpt, a_version_1_checkpoint_still_restores_and_continues_identically)
     cr_assert_eq(sk_net_step(a, 137, NULL, NULL), 0);
     uint64_t len;
     uint8_t *buf = save(a, &len);
-    uint64_t len1 = as_version_1(buf, len);
+    uint64_t len1 = as_version_1(a, buf, len);
     cr_assert_lt(len1, len);
     sk_net_t *b = NULL;
     sk_err_t err = {0};

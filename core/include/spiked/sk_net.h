@@ -60,6 +60,8 @@ typedef struct sk_limits {
     uint32_t history_steps; /* step records kept in the spike history; default 100,000 */
     uint64_t max_pending;   /* queued injections; default 1,000,000 */
     uint64_t max_record_values; /* floats kept per state recorder; default 10,000,000 */
+    uint32_t trace_spikes;  /* spikes kept per neuron targeted by stdp_synapse (sk_synapse.h);
+                               default 128, at most 65536 */
 } sk_limits_t;
 
 typedef struct sk_param {
@@ -160,6 +162,11 @@ typedef struct sk_proj_spec {
     const char *channel;  /* an input channel of the target's model, or NULL: channel 0, or
                              the sign split for SK_MODEL_SIGN_SPLIT models */
     sk_storage_t storage;
+    /* The synapse model (sk_synapse.h): NULL or "static_synapse" for fixed weights, else a
+     * registry name ("stdp_synapse", "tsodyks_synapse") with overrides of its parameters. */
+    const char *synapse;
+    const sk_param_t *synapse_params;
+    uint32_t n_synapse_params;
 } sk_proj_spec_t;
 
 typedef enum sk_stim_kind {

@@ -33,6 +33,7 @@
 #include "spiked/sk_error.h"
 #include "spiked/sk_model.h"
 #include "spiked/sk_net.h"
+#include "spiked/sk_synapse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -239,6 +240,62 @@ typedef struct sk_proto_session_patch {
 } sk_proto_session_patch_t;
 int sk_proto_session_patch_decode(const json_t *body, sk_proto_session_patch_t *out,
                                   sk_proto_error_t *e);
+
+/* PATCH /v1/sessions/{name}/projections/{index} {"synapse": {"params": {name: value}}}:
+ * names and ranges from the projection's synapse model (syn: sk_net_proj_syn; NULL, a
+ * static projection, is a 400 at "synapse"). lambda = 0 freezes stdp_synapse. Then
+ * sk_net_set_syn_params (its error with prefix "synapse.params" is already in its path). */
+typedef struct sk_proto_syn_params {
+    sk_param_t items[SK_SYN_MAX_PARAMS];
+    uint32_t n;
+} sk_proto_syn_params_t;
+int sk_proto_syn_params_decode(const json_t *body, const sk_synapse_t *syn,
+                               sk_proto_syn_params_t *out, sk_proto_error_t *e);
+
+/* PATCH /v1/sessions/{name}/projections/{index}/weights {weights: number | [number] |
+ * {"uniform": [a, b]} | {"normal": [m, sd]} (+ "sign"), index?: [synapse index], first?:
+ * synapse index, draw?: u32}: without index, synapses first.. (first default 0) to the end;
+ * one weight sets all of them. Then sk_net_set_weights(net, proj, index, first, n, w, n_w),
+ * or with has_dist sk_net_set_weights_dist(net, proj, index, first, n, &dist, draw) (sign
+ * rules of the synapse model are checked there). Release with sk_proto_weights_close. */
+typedef struct sk_proto_weights {
+    uint64_t *index; /* malloc'd, n entries, or NULL */
+    uint64_t first, n;
+    double *w;       /* malloc'd, n_w entries (1 or n); NULL with has_dist */
+    uint64_t n_w;
+    int has_dist;    /* weights is a distribution */
+    sk_dist_t dist;
+    uint32_t draw;   /* default 0 */
+} sk_proto_weights_t;
+int sk_proto_weights_decode(const json_t *body, uint64_t n_synapses, sk_proto_weights_t *out,
+                            sk_proto_error_t *e);
+void sk_proto_weights_close(sk_proto_weights_t *w);
+
+/* GET /v1/sessions/{name}/projections/{index}/connections?first=&count=: a page of columns
+ * {projection, synapse, total, first, count, lost_updates, pre: [], post: [], delay: [],
+ * weight: [], state: {Kplus: [], t_last: [], ...}} (connections as sk_net_conns orders them).
+ * The binary form (Accept: application/octet-stream), little-endian: "SKCONN1\0", u64 total,
+ * u64 first, u64 count, u32 n_state, u32 0, then u32 pre[count], u32 post[count],
+ * u32 delay[count], f64 state[n_state][count] (state 0 = weight); *out is malloc'd. */
+int sk_proto_connections_encode(const sk_net_t *net, uint32_t proj, uint64_t first,
+                                uint64_t count, json_t **out);
+int sk_proto_connections_binary(const sk_net_t *net, uint32_t proj, uint64_t first,
+                                uint64_t count, void **out, size_t *len);
+
+/* POST /v1/sessions/{name}/projections/{index}/weight_recorders {every, index?: [synapse
+ * index], max_values?}: a weight recorder's spec for sk_net_wrec_add (which checks the
+ * limits); release with sk_proto_wrec_close. GET .../weight_recorders/{id}?from_step=&to_step=
+ * answers sk_proto_wrec_encode: {id, projection, every, synapses, capacity, samples_kept,
+ * samples_dropped, first_kept_step (null: none), steps: [s], weights: [[w per synapse]]}. */
+typedef struct sk_proto_wrec {
+    sk_wrec_spec_t spec;
+    uint64_t *index_; /* private: the storage of spec.index */
+} sk_proto_wrec_t;
+int sk_proto_wrec_decode(const json_t *body, uint32_t proj, uint64_t n_synapses,
+                         sk_proto_wrec_t *out, sk_proto_error_t *e);
+void sk_proto_wrec_close(sk_proto_wrec_t *w);
+int sk_proto_wrec_encode(const sk_net_t *net, uint32_t id, uint64_t from, uint64_t to,
+                         json_t **out);
 
 /* PATCH /v1/sessions/{name}/stimuli/{index} {rate_hz}: finite, >= 0. */
 int sk_proto_stimulus_patch_decode(const json_t *body, double *rate_hz, sk_proto_error_t *e);
