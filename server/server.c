@@ -118,7 +118,7 @@ int srv_server_init(srv_server_t *s, uv_loop_t *loop, const srv_config_t *cfg, c
     srv_metrics_init(&s->metrics);
     find_static(&s->cfg);
     s->reg = calloc(1, sizeof *s->reg);
-    if (!s->reg || srv_registry_init(s->reg, (uint32_t)cfg->max_sessions)) {
+    if (!s->reg || srv_registry_init(s->reg, (uint32_t)cfg->max_sessions, cfg->max_memory)) {
         snprintf(err, len, "out of memory");
         return -1;
     }

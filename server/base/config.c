@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONFIG_TABLE(X)                                                                            \
     X(STR, bind, "--bind", "SPIKED_BIND", "127.0.0.1", "listen address (IPv4/IPv6 literal)")       \
@@ -29,6 +30,9 @@
       "synapses per session")                                                                      \
     X(NUM, max_session_bytes, "--max-session-bytes", "SPIKED_MAX_SESSION_BYTES", "2G",             \
       "memory of one session's network, as the core estimates it before allocating")               \
+    X(NUM, max_memory, "--max-memory", "SPIKED_MAX_MEMORY", "0",                                   \
+      "sum of the sessions' estimates; creates, forks and restores beyond it are refused "         \
+      "(0 = 3/4 of the machine's memory)")                                                         \
     X(NUM, max_spike_history, "--max-spike-history", "SPIKED_MAX_SPIKE_HISTORY", "100000000",      \
       "ceiling of a session's limits.spike_history (spike ids kept)")                              \
     X(NUM, max_history_steps, "--max-history-steps", "SPIKED_MAX_HISTORY_STEPS", "10000000",       \
@@ -191,6 +195,11 @@ static int check_values(srv_config_t *c, char *err, size_t len)
 {
     if (c->port > 65535)
         return fail(err, len, "--port: must be <= 65535");
+    if (!c->max_memory) { /* 3/4 of the physical memory */
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        c->max_memory = pages > 0 && page > 0 ? (uint64_t)pages / 4u * 3u * (uint64_t)page
+                                              : (uint64_t)1 << 32;
+    }
     if (!c->max_session_bytes || !c->max_spike_history || !c->max_history_steps ||
         !c->max_record_values || !c->max_pending)
         return fail(err, len, "limits must be > 0");

@@ -26,6 +26,8 @@ typedef struct srv_config {
     uint64_t max_synapses;    /* per session, passed to the core */
     uint64_t max_session_bytes; /* per session: the core's memory estimate of its network;
                                    default and ceiling of limits.max_bytes */
+    uint64_t max_memory;      /* server-wide budget of the sessions' estimates (registry.h);
+                                 0 in the table = 3/4 of the physical memory */
     uint64_t max_spike_history; /* ceiling of limits.spike_history (spike ids kept) */
     uint64_t max_history_steps; /* ceiling of limits.history_steps (<= 2^32 - 1) */
     uint64_t max_record_values; /* ceiling of limits.max_record_values (floats per recorder) */

@@ -164,14 +164,18 @@ static int read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
-static void set_aside(srv_server_t *s, const char *path, const char *why)
+/* A checkpoint that does not restore stays where it is, untouched: it is logged, counted
+ * (spiked_checkpoints_rejected_total) and its name held (registry.h), so no create or fork
+ * reuses the name and no save overwrites the file; GET /healthz lists it. */
+static void hold(srv_server_t *s, const char *name, const char *path, const char *why)
 {
     s->metrics.checkpoints_rejected++;
-    char bad[1100];
-    snprintf(bad, sizeof bad, "%s.bad", path);
-    srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; renamed to %s and skipped", path, why, bad);
-    if (rename(path, bad) < 0)
-        srv_log(SRV_LOG_ERROR, "rename %s: %s", path, strerror(errno));
+    srv_log(SRV_LOG_ERROR,
+            "checkpoint %s: %s; NOT restored, kept as it is, and the name %s is refused until "
+            "the file is moved away (GET /healthz lists it)",
+            path, why, name);
+    if (srv_registry_hold(s->reg, name))
+        srv_log(SRV_LOG_ERROR, "out of memory holding the name %s", name);
 }
 
 static int restore_one(srv_server_t *s, const char *dir, const char *file)
@@ -190,7 +194,7 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
     char *buf = NULL;
     size_t len = 0;
     if (read_file(path, &buf, &len) < 0) {
-        srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; skipped", path, strerror(errno));
+        hold(s, name, path, strerror(errno));
         return 0;
     }
     sk_proto_caps_t caps; /* the ceilings a create gets: a checkpoint above them is refused */
@@ -202,15 +206,28 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
     if (rc) {
         char why[300];
         snprintf(why, sizeof why, "%s (%s)", sk_strerror(rc), err.msg);
-        set_aside(s, path, why);
+        hold(s, name, path, why);
+        return 0;
+    }
+    sk_net_info_t ni;
+    sk_net_info(net, &ni);
+    rc = srv_registry_admit(s->reg, name, ni.bytes);
+    if (rc) {
+        char why[300];
+        snprintf(why, sizeof why, "%s (%.4g MB; --max-memory %.4g MB, %.4g MB in use)",
+                 rc == SK_ELIMIT ? "above --max-sessions" : rc == SK_EEXIST ? "name taken"
+                                                                            : "above --max-memory",
+                 (double)ni.bytes / 1e6, (double)s->reg->mem_max / 1e6,
+                 (double)s->reg->mem_used / 1e6);
+        sk_net_destroy(net);
+        hold(s, name, path, why);
         return 0;
     }
     srv_session_t *sess = NULL;
     if (srv_session_create(s, name, net, &sess) || srv_registry_add(s->reg, sess)) {
-        srv_log(SRV_LOG_ERROR, "checkpoint %s: cannot add session %s (limit or memory)", path,
-                name);
         if (sess)
             srv_session_unref(sess);
+        hold(s, name, path, "out of memory adding the session");
         return 0;
     }
     srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " from %s", name, sess->step,
@@ -230,10 +247,20 @@ int srv_ckpt_restore_all(srv_server_t *s)
     DIR *d = opendir(dir);
     if (!d)
         return 0;
-    char *names[4096];
-    size_t n = 0;
+    char **names = NULL; /* every checkpoint, however many (no fixed table) */
+    size_t n = 0, cap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < sizeof names / sizeof names[0]) {
+    while ((e = readdir(d))) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (!nn) {
+                srv_log(SRV_LOG_ERROR, "%s: out of memory listing checkpoints", dir);
+                break;
+            }
+            names = nn;
+            cap = nc;
+        }
         size_t l = strlen(e->d_name), sl = strlen(SUFFIX);
         if (e->d_name[0] == '.' && strstr(e->d_name, SUFFIX ".")) { /* stale temporary */
             char p[1024];
@@ -249,6 +276,7 @@ int srv_ckpt_restore_all(srv_server_t *s)
         restored += restore_one(s, dir, names[i]);
         free(names[i]);
     }
+    free(names);
     return restored;
 }
 

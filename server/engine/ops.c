@@ -20,6 +20,8 @@ struct gen_op {
     uint32_t index;
     double num;
     sk_net_t *clone;
+    uint64_t reserved; /* fork: bytes of --max-memory reserved until the copy registers */
+    srv_registry_t *reg;
     int rc;
 };
 
@@ -59,6 +61,8 @@ static void g_destroy(srv_op_t *op)
     gen_op_t *g = (gen_op_t *)op;
     json_decref(g->body);
     sk_net_destroy(g->clone);
+    if (g->reserved)
+        srv_registry_release(g->reg, g->reserved);
     free(g);
 }
 
@@ -237,11 +241,25 @@ srv_op_t *srv_op_reset(srv_req_t *rq)
 
 /* ---- fork ---- */
 
+/* Admission of the copy (registry.h): name, count, and the source's estimate against
+ * --max-memory. Answers and returns nonzero when refused. */
 static int name_check(gen_op_t *g)
 {
-    int rc = srv_registry_can_add(g->op.sess->srv->reg, g->arg);
+    srv_registry_t *reg = g->op.sess->srv->reg;
+    uint64_t bytes = g->reserved ? 0 : g->op.sess->mem_charge; /* once reserved, it fits */
+    int rc = srv_registry_admit(reg, g->arg, bytes);
     if (rc == SK_EEXIST)
         srv_session_answer_error(g->op.rq, 409, "conflict", "session %s already exists", g->arg);
+    else if (rc == SRV_EHELD)
+        srv_session_answer_error(g->op.rq, 409, "conflict",
+                                 "a checkpoint of session %s did not restore at start; the "
+                                 "server keeps it and will not overwrite it", g->arg);
+    else if (rc == SRV_ETOOBIG || rc == SRV_ENOMEMORY)
+        srv_session_answer_error(g->op.rq, rc == SRV_ETOOBIG ? 413 : 507,
+                                 rc == SRV_ETOOBIG ? "limit_exceeded" : "insufficient_storage",
+                                 "the copy needs about %.4g MB, beyond the server's memory budget "
+                                 "(--max-memory %.4g MB)",
+                                 (double)bytes / 1e6, (double)reg->mem_max / 1e6);
     else if (rc)
         srv_session_answer_error(g->op.rq, 429, "too_many_requests",
                                  "the server holds its maximum of sessions (--max-sessions)");
@@ -268,6 +286,8 @@ static void after_fork(gen_op_t *g)
     }
     if (name_check(g))
         return;
+    srv_registry_release(g->reg, g->reserved); /* the copy charges its own bytes */
+    g->reserved = 0;
     sk_net_t *net = g->clone;
     g->clone = NULL;
     if (srv_session_create(src->srv, g->arg, net, &copy) ||
@@ -302,6 +322,9 @@ static int run_fork(gen_op_t *g)
 {
     if (name_check(g))
         return SRV_OP_DONE;
+    g->reg = g->op.sess->srv->reg;
+    g->reserved = g->op.sess->mem_charge ? g->op.sess->mem_charge : 1;
+    srv_registry_reserve(g->reg, g->reserved);
     g->work = work_fork;
     g->after = after_fork;
     return SRV_OP_WORK;

@@ -121,6 +121,8 @@ struct srv_session {
     size_t info_len;
     struct sk_pool *par; /* threads lent to the network (--step-threads), or NULL */
     srv_session_cleanup_fn cleanup[SRV_SESSION_CLEANUPS]; /* srv_session_on_free */
+    uint64_t mem_charge; /* the network's estimate (sk_net_info bytes) charged to --max-memory */
+    uint64_t seq;        /* creation sequence (registry.c): listing cursors */
 };
 
 /* Creates a session around net (taken over, destroyed on failure too). */

@@ -28,7 +28,7 @@ static void setup(void)
     cr_assert_eq(srv_config_load(&s.cfg, 0, NULL, err, sizeof err), 0, "%s", err);
     s.loop = uv_default_loop();
     s.reg = calloc(1, sizeof *s.reg);
-    srv_registry_init(s.reg, 4);
+    srv_registry_init(s.reg, 4, UINT64_MAX);
     srv_metrics_init(&s.metrics);
 }
 

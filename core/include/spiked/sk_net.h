@@ -207,6 +207,11 @@ typedef struct sk_net sk_net_t;
  * On error nothing is allocated, *out is untouched and *err names the element. */
 int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err);
 
+/* Validates spec as sk_net_create does, without building: *bytes = the memory estimate the
+ * network is checked against (limits.max_bytes), its history rings at their full limits.
+ * Cheap next to a build (no connection is drawn). */
+int sk_net_estimate(const sk_net_spec_t *spec, uint64_t *bytes, sk_err_t *err);
+
 /* Frees the network. NULL is a no-op. */
 void sk_net_destroy(sk_net_t *net);
 

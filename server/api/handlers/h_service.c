@@ -8,8 +8,18 @@ int h_health_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     (void)rq;
     const char *st = s->phase == SRV_RUNNING ? "ok" : "stopping";
+    /* checkpoints_not_restored: names whose checkpoint did not restore at start (kept on
+     * disk, names refused: registry.h); the first 100, the count in full. */
+    srv_registry_t *reg = s->reg;
+    json_t *held = json_array();
+    for (uint32_t i = 0; held && i < reg->n_held && i < 100; i++)
+        json_array_append_new(held, json_string(reg->held[i]));
     return h_json(rs, s->phase == SRV_RUNNING ? 200 : 503,
-                  json_pack("{s:s, s:I}", "status", st, "sessions", (json_int_t)s->reg->n));
+                  json_pack("{s:s, s:I, s:I, s:I, s:I, s:o?}", "status", st, "sessions",
+                            (json_int_t)reg->n, "memory_used", (json_int_t)(reg->mem_used + reg->mem_reserved),
+                            "memory_max", (json_int_t)reg->mem_max,
+                            "checkpoints_not_restored_count", (json_int_t)reg->n_held,
+                            "checkpoints_not_restored", held));
 }
 
 static void gauge(srv_buf_t *b, const char *name, const char *help, double v)

@@ -21,20 +21,49 @@ typedef struct create_req {
     srv_req_t *rq;
     sk_proto_session_t *ps;
     sk_net_t *net;
+    uint64_t reserved; /* bytes of --max-memory reserved for the build */
     int rc;
     sk_err_t err;
 } create_req_t;
 
-static int name_taken(srv_server_t *s, const char *name, srv_resp_t *rs)
+/* Admission (registry.h): fills rs with the refusal, if any, and returns its code. path
+ * names the field a refused estimate comes from. Decided before any build work. */
+static int admit(srv_server_t *s, const char *name, uint64_t bytes, const char *path,
+                 srv_resp_t *rs)
 {
-    int rc = srv_registry_can_add(s->reg, name);
+    srv_registry_t *reg = s->reg;
+    int rc = srv_registry_admit(reg, name, bytes);
     if (rc == SK_EEXIST)
         srv_resp_error(rs, 409, "conflict", "name", "session %s already exists", name);
-    else if (rc)
+    else if (rc == SRV_EHELD)
+        srv_resp_error(rs, 409, "conflict", "name",
+                       "a checkpoint of session %s did not restore at start (GET /healthz lists "
+                       "it); the server keeps it and will not overwrite it",
+                       name);
+    else if (rc == SK_ELIMIT)
         srv_resp_error(rs, 429, "too_many_requests", "",
                        "the server holds its maximum of %u sessions (--max-sessions)",
                        (unsigned)s->cfg.max_sessions);
+    else if (rc == SRV_ETOOBIG)
+        srv_resp_error(rs, 413, "limit_exceeded", path,
+                       "the session needs about %.4g MB, more than the server's whole memory "
+                       "budget of %.4g MB (--max-memory)",
+                       (double)bytes / 1e6, (double)reg->mem_max / 1e6);
+    else if (rc == SRV_ENOMEMORY)
+        srv_resp_error(rs, 507, "insufficient_storage", path,
+                       "the session needs about %.4g MB; %.4g MB of the server's memory budget "
+                       "(--max-memory %.4g MB) is left",
+                       (double)bytes / 1e6,
+                       (double)(reg->mem_max - (reg->mem_used + reg->mem_reserved <= reg->mem_max
+                                                    ? reg->mem_used + reg->mem_reserved
+                                                    : reg->mem_max)) / 1e6,
+                       (double)reg->mem_max / 1e6);
     return rc;
+}
+
+static int name_taken(srv_server_t *s, const char *name, srv_resp_t *rs)
+{
+    return admit(s, name, 0, "", rs);
 }
 
 /* Answers 201 with the session's info and its Location. */
@@ -62,6 +91,7 @@ static void create_after(uv_work_t *w, int status)
     srv_resp_init(&rs);
     srv_session_t *sess = NULL;
     s->creating--;
+    srv_registry_release(s->reg, c->reserved); /* the session charges its own bytes */
     if (status < 0 || c->rc) {
         sk_proto_error_t e;
         sk_proto_error_from_core(&e, status < 0 ? SK_ENOMEM : c->rc, &c->err, "network");
@@ -111,8 +141,15 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         sk_proto_session_free(ps);
         return h_error(rs, &e);
     }
+    uint64_t est = 0;
+    sk_err_t ee = {0};
+    if ((rc = sk_net_estimate(&ps->spec, &est, &ee))) { /* what the build would refuse */
+        sk_proto_session_free(ps);
+        sk_proto_error_from_core(&e, rc, &ee, "network");
+        return h_error(rs, &e);
+    }
     create_req_t *c = NULL;
-    if (name_taken(s, ps->name, rs) || !(c = calloc(1, sizeof *c))) {
+    if (admit(s, ps->name, est, "network", rs) || !(c = calloc(1, sizeof *c))) {
         if (!rs->body)
             srv_resp_error(rs, 503, "unavailable", "", "out of memory");
         sk_proto_session_free(ps);
@@ -122,6 +159,8 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     c->rq = rq;
     c->ps = ps;
     c->w.data = c;
+    c->reserved = est;
+    srv_registry_reserve(s->reg, est);
     s->creating++;
     uv_queue_work(s->loop, &c->w, create_work, create_after);
     return SRV_DEFERRED;
@@ -291,7 +330,7 @@ int h_sessions_fork(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     json_decref(body);
     if (rc)
         return h_error(rs, &e);
-    if (name_taken(s, name, rs))
+    if (admit(s, name, sess->mem_charge, "", rs)) /* the copy: the source's estimate */
         return SRV_DONE;
     return h_submit(sess, srv_op_fork(rq, name), rs);
 }
