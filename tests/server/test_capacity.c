@@ -66,3 +66,49 @@ Test(capacity, refusals_known_in_advance_cost_no_build)
     cr_assert_eq(health(a.port, "sessions"), 1);
     t_stop(&a);
 }
+
+Test(capacity, listing_is_paged_in_creation_order)
+{
+    const char *args[] = {"--max-sessions", "10", NULL};
+    sp_proc_t a;
+    t_start(&a, args);
+    const char *names[] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6"};
+    for (int i = 0; i < 7; i++)
+        t_create(a.port, names[i], 10, i);
+    t_ok(a.port, "DELETE", "/v1/sessions/s1", NULL, 204);
+    /* walk with limit 2: s0 s2 | s3 s4 | s5 s6 | end; a create during the walk shows up */
+    const char *want[] = {"s0", "s2", "s3", "s4", "s5", "s6", "s7"};
+    char path[128] = "/v1/sessions?limit=2";
+    int seen = 0, pages = 0;
+    for (;;) {
+        json_t *j = t_ok(a.port, "GET", path, NULL, 200);
+        json_t *arr = json_object_get(j, "sessions");
+        cr_assert_leq(json_array_size(arr), 2);
+        for (size_t k = 0; k < json_array_size(arr); k++, seen++)
+            cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, k), "name")),
+                             want[seen]);
+        pages++;
+        if (pages == 1)
+            t_create(a.port, "s7", 10, 7);
+        json_t *next = json_object_get(j, "next_cursor");
+        if (json_is_null(next)) {
+            json_decref(j);
+            break;
+        }
+        snprintf(path, sizeof path, "/v1/sessions?limit=2&cursor=%s", json_string_value(next));
+        json_decref(j);
+        cr_assert_lt(pages, 10);
+    }
+    cr_assert_eq(seen, 7);
+    cr_assert_eq(pages, 4);
+    /* without a limit: every session (up to 500) and a null cursor */
+    json_t *j = t_ok(a.port, "GET", "/v1/sessions", NULL, 200);
+    cr_assert_eq(json_array_size(json_object_get(j, "sessions")), 7);
+    cr_assert(json_is_null(json_object_get(j, "next_cursor")));
+    json_decref(j);
+    t_error(a.port, "GET", "/v1/sessions?limit=0", NULL, 400, "invalid_field", "query.limit");
+    t_error(a.port, "GET", "/v1/sessions?limit=501", NULL, 400, "invalid_field", "query.limit");
+    t_error(a.port, "GET", "/v1/sessions?cursor=x", NULL, 400, "invalid_field", "query.cursor");
+    t_error(a.port, "GET", "/v1/sessions?page=2", NULL, 400, "unknown_field", "query.page");
+    t_stop(&a);
+}

@@ -8,6 +8,7 @@
  * large network takes seconds) and registers it when done; the name is checked before and
  * after the build (two creates of one name race: the second gets 409).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,7 +167,14 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     return SRV_DEFERRED;
 }
 
-/* ---- list: one reader per session, answered when the last one has run ---- */
+/* ---- list: one page, one reader per session of the page, answered when the last has run --
+ *
+ * Paged (issue 17): ?limit= (1..LIST_MAX, default LIST_MAX) sessions in creation order from
+ * ?cursor= (the next_cursor of the previous page: the creation sequence of its last
+ * session, found by binary search), so one request costs the loop at most LIST_MAX info
+ * encodings however many sessions the server holds. A session created during a walk
+ * appears on a later page; one deleted is skipped. */
+#define LIST_MAX 500
 
 typedef struct list_ctx list_ctx_t;
 typedef struct list_slot {
@@ -178,6 +186,7 @@ typedef struct list_slot {
 struct list_ctx {
     srv_req_t *rq;
     uint32_t pending, n;
+    uint64_t next; /* next_cursor, 0 = last page */
     list_slot_t slots[]; /* owned: deferred readers point at them */
 };
 
@@ -190,7 +199,12 @@ static void list_done(list_ctx_t *ctx)
                 json_array_append(arr, ctx->slots[i].item);
             json_decref(ctx->slots[i].item);
         }
-    srv_session_answer_json(ctx->rq, 200, arr ? json_pack("{s:o}", "sessions", arr) : NULL);
+    char cur[24];
+    snprintf(cur, sizeof cur, "%llu", (unsigned long long)ctx->next);
+    json_t *next = ctx->next ? json_string(cur) : json_null();
+    srv_session_answer_json(ctx->rq, 200,
+                            arr ? json_pack("{s:o, s:o}", "sessions", arr, "next_cursor", next)
+                                : NULL);
     free(ctx);
 }
 
@@ -207,7 +221,17 @@ static void list_read(srv_session_t *sess, srv_req_t *rq, void *arg)
 
 int h_sessions_list(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
-    uint32_t n = s->reg->n;
+    char qbuf[512];
+    sk_proto_kv_t kv[H_MAX_QUERY];
+    size_t nkv = 0;
+    sk_proto_error_t e;
+    uint64_t limit = 0, cursor = 0;
+    if (h_query(rq, qbuf, sizeof qbuf, kv, &nkv, &e) ||
+        sk_proto_list_query_decode(kv, nkv, LIST_MAX, &limit, &cursor, &e))
+        return h_error(rs, &e);
+    srv_registry_t *reg = s->reg;
+    uint32_t first = srv_registry_after(reg, cursor);
+    uint32_t n = reg->n - first < limit ? reg->n - first : (uint32_t)limit;
     list_ctx_t *ctx = calloc(1, sizeof *ctx + (size_t)n * sizeof(list_slot_t));
     if (!ctx) {
         srv_resp_error(rs, 503, "unavailable", "", "out of memory");
@@ -215,10 +239,11 @@ int h_sessions_list(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     }
     ctx->rq = rq;
     ctx->n = n;
+    ctx->next = first + n < reg->n && n ? reg->items[first + n - 1]->seq : 0;
     ctx->pending = n + 1; /* +1 until every reader is registered */
     for (uint32_t i = 0; i < n; i++) {
         ctx->slots[i] = (list_slot_t){ctx, i, NULL};
-        if (srv_session_read(s->reg->items[i], NULL, list_read, &ctx->slots[i]) < 0)
+        if (srv_session_read(reg->items[first + i], NULL, list_read, &ctx->slots[i]) < 0)
             ctx->pending--;
     }
     if (--ctx->pending == 0)
