@@ -174,7 +174,7 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
  * session, found by binary search), so one request costs the loop at most LIST_MAX info
  * encodings however many sessions the server holds. A session created during a walk
  * appears on a later page; one deleted is skipped. */
-#define LIST_MAX 500
+#define LIST_MAX 100
 
 typedef struct list_ctx list_ctx_t;
 typedef struct list_slot {
