@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/ckpt_store.h"
+#include "engine/journal.h"
 #include "demo.h"
 #include "http/http.h"
 #include "base/log.h"
@@ -127,6 +128,8 @@ int srv_server_init(srv_server_t *s, uv_loop_t *loop, const srv_config_t *cfg, c
             return -1;
         int n = srv_ckpt_restore_all(s);
         srv_log(SRV_LOG_INFO, "data directory %s: %d session(s) restored", cfg->data_dir, n);
+        if (srv_journal_open(s, err, len) < 0) /* replays what followed the checkpoints */
+            return -1;
     }
     if (cfg->demo && start_demo(s, err, len) < 0)
         return -1;
@@ -198,11 +201,15 @@ static void enter(srv_server_t *s, srv_phase_t phase)
 
 static void save_all(srv_server_t *s)
 {
+    s->save_failed = s->metrics.checkpoints_failed;
     for (uint32_t i = 0; i < s->reg->n; i++) {
         srv_session_t *sess = s->reg->items[i];
         srv_op_t *op = srv_ckpt_op_new(NULL);
         if (!op || srv_session_submit(sess, op) != SRV_DEFERRED)
+        {
             srv_log(SRV_LOG_ERROR, "shutdown: cannot checkpoint session %s", sess->name);
+            s->save_failed = UINT64_MAX;
+        }
     }
 }
 
@@ -221,6 +228,14 @@ static void on_shutdown_tick(uv_timer_t *t)
         if (!all_idle(s))
             return;
         enter(s, SRV_CLOSING);
+        {
+            /* every session is in a checkpoint that holds its journal records: the journal
+             * can start empty (not when a checkpoint failed or one was never restored) */
+            uint64_t replayed, errors, torn;
+            srv_journal_stats(s, &replayed, &errors, &torn);
+            srv_journal_close(s, s->save_failed == s->metrics.checkpoints_failed &&
+                                     !s->reg->n_held && !errors);
+        }
         srv_registry_close(s->reg, 503, "unavailable");
         srv_http_end_streams(s->http);
         return;

@@ -20,6 +20,8 @@
     X(STR, bind, "--bind", "SPIKED_BIND", "127.0.0.1", "listen address (IPv4/IPv6 literal)")       \
     X(NUM, port, "--port", "SPIKED_PORT", "8080", "listen port; 0 = ephemeral")                    \
     X(STR, data_dir, "--data-dir", "SPIKED_DATA_DIR", "", "checkpoint directory")                  \
+    X(STR, fsync, "--fsync", "SPIKED_FSYNC", "everysec",                                           \
+      "journal flush with --data-dir: always | everysec | no")                                     \
     X(STR, token_file, "--token-file", "SPIKED_TOKEN_FILE", "", "file with the bearer token")      \
     X(STR, cors, "--cors-origins", "SPIKED_CORS_ORIGINS", "", "comma-separated origins")           \
     X(STR, static_dir, "--static-dir", "SPIKED_STATIC_DIR", "",                                    \
@@ -195,6 +197,8 @@ static int check_values(srv_config_t *c, char *err, size_t len)
 {
     if (c->port > 65535)
         return fail(err, len, "--port: must be <= 65535");
+    if (strcmp(c->fsync, "always") && strcmp(c->fsync, "everysec") && strcmp(c->fsync, "no"))
+        return fail(err, len, "--fsync: must be always, everysec or no");
     if (!c->max_memory) { /* 3/4 of the physical memory */
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         c->max_memory = pages > 0 && page > 0 ? (uint64_t)pages / 4u * 3u * (uint64_t)page

@@ -17,6 +17,7 @@ typedef struct srv_config {
     char bind[64];            /* listen address, IPv4 or IPv6 literal */
     uint64_t port;            /* 0 = ephemeral (the bound port is printed as "port=N") */
     char data_dir[512];       /* checkpoint directory; "" = no persistence */
+    char fsync[16];           /* journal flush: always | everysec | no (engine/journal.h) */
     char token_file[512];     /* file holding the bearer token */
     char token[256];          /* bearer token ("" = auth off) */
     char cors[1024];          /* comma-separated exact origins */

@@ -22,6 +22,13 @@
 
 #define SUFFIX ".ckpt"
 
+/* The server's header before the core's checkpoint bytes (issue 17): 8 bytes of magic, then
+ * the little-endian LSN of the last journal record the checkpoint holds (journal.h). A file
+ * without it (written before the journal existed) restores with LSN 0: every journal
+ * record of its session is newer. */
+#define HDR_MAGIC "SKSRVJ01"
+#define HDR_LEN   16u
+
 /* Orders "check deleted + rename" (pool) against "set deleted + unlink" (loop). */
 static pthread_mutex_t rename_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -201,7 +208,14 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
     srv_session_caps(s, &caps);
     sk_net_t *net = NULL;
     sk_err_t err = {0};
-    int rc = sk_net_restore(buf, len, &caps.max_limits, &net, &err);
+    uint64_t lsn = 0;
+    size_t skip = 0;
+    if (len >= HDR_LEN && !memcmp(buf, HDR_MAGIC, 8)) {
+        for (int k = 7; k >= 0; k--)
+            lsn = lsn << 8 | (unsigned char)buf[8 + k];
+        skip = HDR_LEN;
+    }
+    int rc = sk_net_restore(buf + skip, len - skip, &caps.max_limits, &net, &err);
     free(buf);
     if (rc) {
         char why[300];
@@ -230,8 +244,9 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
         hold(s, name, path, "out of memory adding the session");
         return 0;
     }
-    srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " from %s", name, sess->step,
-            path);
+    sess->lsn = lsn;
+    srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " (journal LSN %" PRIu64 ") from %s",
+            name, sess->step, lsn, path);
     srv_session_lifecycle(sess, "restored", NULL);
     return 1;
 }
@@ -285,7 +300,7 @@ int srv_ckpt_restore_all(srv_server_t *s)
 typedef struct ckpt_op {
     srv_op_t op;
     int rc, sys_errno;
-    uint64_t bytes, step;
+    uint64_t bytes, step, lsn;
     char path[1024];
     char err[300];
 } ckpt_op_t;
@@ -298,6 +313,7 @@ static int ckpt_start(srv_op_t *op)
         op->rq = NULL;
         return SRV_OP_DONE;
     }
+    ((ckpt_op_t *)op)->lsn = op->sess->lsn; /* serial: nothing changes it until work ends */
     return SRV_OP_WORK;
 }
 
@@ -309,13 +325,18 @@ static void ckpt_work(srv_op_t *op)
     sk_net_info(sess->net, &ni);
     c->step = ni.step;
     uint64_t cap = sk_net_checkpoint_size(sess->net);
-    void *buf = cap <= SIZE_MAX ? malloc((size_t)cap) : NULL;
+    unsigned char *buf = cap <= SIZE_MAX - HDR_LEN ? malloc((size_t)cap + HDR_LEN) : NULL;
     if (!buf) {
         c->rc = -1;
         snprintf(c->err, sizeof c->err, "out of memory for %" PRIu64 " bytes", cap);
         return;
     }
-    int rc = sk_net_checkpoint(sess->net, buf, cap, &c->bytes);
+    memcpy(buf, HDR_MAGIC, 8);
+    for (int k = 0; k < 8; k++)
+        buf[8 + k] = (unsigned char)(c->lsn >> (8 * k));
+    int rc = sk_net_checkpoint(sess->net, buf + HDR_LEN, cap, &c->bytes);
+    if (!rc)
+        c->bytes += HDR_LEN;
     if (rc) {
         c->rc = -1;
         snprintf(c->err, sizeof c->err, "serialising: %s", sk_strerror(rc));

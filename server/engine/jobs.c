@@ -16,6 +16,7 @@
  * triple the events every subscriber is written.
  */
 #include "engine/jobs.h"
+#include "engine/journal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -160,6 +161,9 @@ void srv_chunk_clear(srv_chunk_t *c)
 void srv_chunk_publish(srv_session_t *sess, srv_chunk_t *c)
 {
     srv_metrics_t *m = &sess->srv->metrics;
+    /* journal.h: the steps taken are recorded before anything is published or answered */
+    if (c->step1 > c->step0 && srv_journal_step(sess, c->step0, c->step1) < 0)
+        m->journal_failed++;
     sess->step = c->step1;
     sess->steps_run += c->done;
     sess->spikes_run += c->spikes;
@@ -399,6 +403,8 @@ static int job_decode(srv_session_t *sess, srv_job_t *job, sk_proto_error_t *e)
     sk_err_t err = {0};
     if (st.n_inputs && (rc = sk_net_inject(sess->net, st.inputs, st.n_inputs, &err)) != 0)
         sk_proto_error_from_core(e, rc, &err, "inputs");
+    else if (st.n_inputs && srv_journal_inject(sess, st.inputs, st.n_inputs) < 0)
+        sess->srv->metrics.journal_failed++;
     job->total = st.steps;
     job->return_spikes = st.return_spikes;
     job->async = st.async;

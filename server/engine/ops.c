@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/journal.h"
 #include "engine/pacer.h"
 #include "engine/registry.h"
 
@@ -83,6 +84,17 @@ static gen_op_t *gen_new(srv_req_t *rq, int (*run)(gen_op_t *), json_t *body)
     return g;
 }
 
+/* The change is applied but its journal record could not be written (journal.h): 500. */
+static int not_durable(gen_op_t *g)
+{
+    g->op.sess->srv->metrics.journal_failed++;
+    srv_session_answer_error(g->op.rq, 500, "internal",
+                             "applied, but not written to the journal: it may not survive a "
+                             "restart");
+    g->op.rq = NULL;
+    return SRV_OP_DONE;
+}
+
 /* Answers with the core error rc (detail err, field prefix) and finishes the operation. */
 static int answer_core(gen_op_t *g, int rc, const sk_err_t *err, const char *prefix)
 {
@@ -123,6 +135,10 @@ static int run_inputs(gen_op_t *g)
     }
     sk_err_t err = {0};
     rc = sk_net_inject(sess->net, inj, n, &err);
+    if (!rc && srv_journal_inject(sess, inj, n) < 0) {
+        free(inj);
+        return not_durable(g);
+    }
     free(inj);
     if (rc)
         return answer_core(g, rc, &err, "inputs");
@@ -170,6 +186,16 @@ static int run_patch_pop(gen_op_t *g)
     int rc = sk_net_set_params(sess->net, (uint32_t)idx, p.items, p.n, &err);
     if (rc)
         return answer_core(g, rc, &err, "params");
+    if (sess->srv->journal) {
+        json_t *pj = json_object();
+        for (uint32_t k = 0; pj && k < p.n; k++)
+            json_object_set_new(pj, p.items[k].name, json_real(p.items[k].value));
+        if (srv_journal_append(sess->srv, sess,
+                               pj ? json_pack("{s:s, s:s, s:i, s:o}", "op", "params", "s",
+                                              sess->name, "pop", idx, "p", pj)
+                                  : NULL) < 0)
+            return not_durable(g);
+    }
     return answer(g, 200, pop_json(sess, (uint32_t)idx));
 }
 
@@ -195,6 +221,12 @@ static int run_patch_stim(gen_op_t *g)
     }
     if (rc)
         return answer_core(g, rc, &err, "");
+    srv_session_t *sess = g->op.sess;
+    if (sess->srv->journal &&
+        srv_journal_append(sess->srv, sess,
+                           json_pack("{s:s, s:s, s:I, s:f}", "op", "rate", "s", sess->name,
+                                     "stim", (json_int_t)g->index, "hz", g->num)) < 0)
+        return not_durable(g);
     return answer(g, 200, sk_proto_stimulus_json(g->index, g->num));
 }
 
@@ -219,6 +251,10 @@ static void after_reset(gen_op_t *g)
 {
     srv_session_t *sess = g->op.sess;
     sess->step = 0;
+    if (sess->srv->journal &&
+        srv_journal_append(sess->srv, sess,
+                           json_pack("{s:s, s:s}", "op", "reset", "s", sess->name)) < 0)
+        sess->srv->metrics.journal_failed++;
     srv_hub_rebase(&sess->hub, 0); /* spikes still owed to streams went with the history */
     if (sess->realtime)
         srv_session_set_realtime(sess, 1); /* model time restarts from now */
@@ -298,6 +334,13 @@ static void after_fork(gen_op_t *g)
         return;
     }
     copy->ns_per_step = src->ns_per_step;
+    if (src->srv->journal) {
+        if (srv_journal_append(src->srv, src,
+                               json_pack("{s:s, s:s, s:s}", "op", "fork", "s", src->name, "to",
+                                         copy->name)) < 0)
+            src->srv->metrics.journal_failed++;
+        copy->lsn = src->lsn;
+    }
     srv_session_lifecycle(src, "forked", NULL);
     srv_session_lifecycle(copy, "created", NULL);
     srv_req_t *rq = g->op.rq;

@@ -123,6 +123,7 @@ struct srv_session {
     srv_session_cleanup_fn cleanup[SRV_SESSION_CLEANUPS]; /* srv_session_on_free */
     uint64_t mem_charge; /* the network's estimate (sk_net_info bytes) charged to --max-memory */
     uint64_t seq;        /* creation sequence (registry.c): listing cursors */
+    uint64_t lsn;        /* journal.h: LSN of the last record about this session */
 };
 
 /* Creates a session around net (taken over, destroyed on failure too). */

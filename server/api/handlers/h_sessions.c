@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/ckpt_store.h"
+#include "engine/journal.h"
 #include "base/log.h"
 #include "api/handlers/common.h"
 
@@ -22,6 +23,7 @@ typedef struct create_req {
     srv_req_t *rq;
     sk_proto_session_t *ps;
     sk_net_t *net;
+    json_t *body;      /* the request body, kept for the journal's create record */
     uint64_t reserved; /* bytes of --max-memory reserved for the build */
     int rc;
     sk_err_t err;
@@ -109,6 +111,17 @@ static void create_after(uv_work_t *w, int status)
             srv_resp_error(&rs, 503, "unavailable", "", "out of memory");
         }
     }
+    if (sess && s->journal) { /* journal.h: recorded before the 201 */
+        json_t *rec = json_pack("{s:s, s:s, s:O}", "op", "create", "s", sess->name, "body", c->body);
+        if (srv_journal_append(s, sess, rec) < 0) {
+            s->metrics.journal_failed++;
+            srv_session_t *gone = srv_registry_remove(s->reg, sess->name);
+            srv_session_close(gone, 500, "internal");
+            srv_session_unref(gone);
+            sess = NULL;
+            srv_resp_error(&rs, 500, "internal", "", "the journal could not be written");
+        }
+    }
     if (sess) {
         srv_log(SRV_LOG_INFO, "session %s created", sess->name);
         srv_session_lifecycle(sess, "created", NULL);
@@ -118,6 +131,7 @@ static void create_after(uv_work_t *w, int status)
     }
     sk_net_destroy(c->net);
     sk_proto_session_free(c->ps);
+    json_decref(c->body);
     free(c);
 }
 
@@ -131,7 +145,10 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
     sk_proto_session_t *ps = NULL;
     sk_proto_error_t e;
     int rc = sk_proto_session_decode(body, &caps, &ps, &e);
-    json_decref(body);
+    if (rc || !s->journal) { /* kept for the journal's create record */
+        json_decref(body);
+        body = NULL;
+    }
     char qbuf[512];
     sk_proto_kv_t kv[H_MAX_QUERY];
     size_t nkv = 0;
@@ -140,12 +157,14 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         rc = -1;
     if (rc) {
         sk_proto_session_free(ps);
+        json_decref(body);
         return h_error(rs, &e);
     }
     uint64_t est = 0;
     sk_err_t ee = {0};
     if ((rc = sk_net_estimate(&ps->spec, &est, &ee))) { /* what the build would refuse */
         sk_proto_session_free(ps);
+        json_decref(body);
         sk_proto_error_from_core(&e, rc, &ee, "network");
         return h_error(rs, &e);
     }
@@ -154,9 +173,11 @@ int h_sessions_create(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         if (!rs->body)
             srv_resp_error(rs, 503, "unavailable", "", "out of memory");
         sk_proto_session_free(ps);
+        json_decref(body);
         return SRV_DONE;
     }
     c->s = s;
+    c->body = body;
     c->rq = rq;
     c->ps = ps;
     c->w.data = c;
@@ -328,6 +349,9 @@ int h_sessions_delete(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         return SRV_DONE;
     srv_session_t *sess = srv_registry_remove(s->reg, rq->params[0]);
     srv_ckpt_remove(s->cfg.data_dir, sess->name, &sess->deleted);
+    if (s->journal && srv_journal_append(s, NULL, json_pack("{s:s, s:s}", "op", "delete", "s",
+                                                            sess->name)) < 0)
+        s->metrics.journal_failed++;
     srv_log(SRV_LOG_INFO, "session %s deleted", sess->name);
     srv_session_close(sess, 404, "not_found");
     srv_session_unref(sess);
