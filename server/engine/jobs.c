@@ -67,17 +67,26 @@ void srv_chunk_prepare(srv_session_t *sess, srv_chunk_t *c, uint64_t max_steps)
     if (!c->n)
         c->n = 1;
     c->n_filters = srv_hub_filters(&sess->hub, c->filters, SRV_MAX_FILTERS);
+    c->resets = sess->resets;
     c->frames = NULL;
     c->frames_tail = &c->frames;
     c->rc = 0;
     c->done = c->ns = c->spikes = 0;
 }
 
+void srv_event_id(uint32_t resets, uint64_t step, char *buf, size_t cap)
+{
+    if (resets)
+        snprintf(buf, cap, "%" PRIu32 ":%" PRIu64, resets, step);
+    else
+        snprintf(buf, cap, "%" PRIu64, step);
+}
+
 static int add_frame(srv_chunk_t *c, int32_t key, const json_t *batch, uint64_t from,
                      uint64_t id)
 {
-    char ids[24];
-    snprintf(ids, sizeof ids, "%" PRIu64, id);
+    char ids[48];
+    srv_event_id(c->resets, id, ids, sizeof ids);
     srv_text_t *t = malloc(sizeof *t);
     if (!t)
         return -1;
@@ -213,8 +222,8 @@ int srv_spikes_fill(void *ctx, srv_sub_t *sub)
     while (from < to && (used == 0 || used < budget)) {
         uint64_t end = to;
         json_t *j = srv_spike_batch(sess->net, filter, from, to, &end);
-        char ids[24];
-        snprintf(ids, sizeof ids, "%" PRIu64, end);
+        char ids[48];
+        srv_event_id(sess->resets, end, ids, sizeof ids);
         size_t len = 0;
         char *text = j && end > from ? sk_proto_sse_format("spikes", ids, j, &len) : NULL;
         json_decref(j);

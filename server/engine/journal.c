@@ -191,6 +191,7 @@ static void replay_one(srv_server_t *s, srv_journal_t *j, json_t *rec)
     } else if (!strcmp(op, "reset")) {
         sk_net_reset(sess->net);
         sess->step = 0;
+        sess->resets++;
     } else if (!strcmp(op, "fork")) {
         const char *to = json_string_value(json_object_get(rec, "to"));
         srv_session_t *copy = to ? srv_registry_find(s->reg, to) : NULL;

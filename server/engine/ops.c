@@ -251,6 +251,7 @@ static void after_reset(gen_op_t *g)
 {
     srv_session_t *sess = g->op.sess;
     sess->step = 0;
+    sess->resets++; /* a new epoch of event ids (jobs.h srv_event_id) */
     if (sess->srv->journal &&
         srv_journal_append(sess->srv, sess,
                            json_pack("{s:s, s:s}", "op", "reset", "s", sess->name)) < 0)
