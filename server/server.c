@@ -38,7 +38,15 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     srv_server_t *s = h->data;
     if (++s->signals > 1) {
-        srv_log(SRV_LOG_WARN, "second signal %d: exiting now", signum);
+        /* Exits at once, losing nothing acknowledged: with --data-dir every acknowledged
+         * change is in the journal (engine/journal.h), flushed here; checkpoints being
+         * written are abandoned (their temporary files are removed at the next start,
+         * the previous files stay) and the next start replays the journal on them. */
+        int kept = srv_journal_flush(s);
+        srv_log(SRV_LOG_WARN, "second signal %d: exiting now (%s)", signum,
+                kept == 0 ? "the journal holds every acknowledged change"
+                : kept > 0 ? "no data directory: nothing is kept"
+                           : "the journal could not be flushed");
         _exit(1);
     }
     srv_log(SRV_LOG_INFO, "signal %d: shutting down", signum);
@@ -202,6 +210,7 @@ static void enter(srv_server_t *s, srv_phase_t phase)
 static void save_all(srv_server_t *s)
 {
     s->save_failed = s->metrics.checkpoints_failed;
+    s->save_ns = srv_now_ns();
     for (uint32_t i = 0; i < s->reg->n; i++) {
         srv_session_t *sess = s->reg->items[i];
         srv_op_t *op = srv_ckpt_op_new(NULL);
@@ -227,6 +236,10 @@ static void on_shutdown_tick(uv_timer_t *t)
     case SRV_SAVING:
         if (!all_idle(s))
             return;
+        if (s->cfg.data_dir[0])
+            srv_log(SRV_LOG_INFO, "shutdown: %u session(s) saved in %.1f ms (%llu failed)",
+                    (unsigned)s->reg->n, (double)(srv_now_ns() - s->save_ns) / 1e6,
+                    (unsigned long long)(s->metrics.checkpoints_failed - s->save_failed));
         enter(s, SRV_CLOSING);
         {
             /* every session is in a checkpoint that holds its journal records: the journal

@@ -60,6 +60,7 @@ struct srv_server {
     uint64_t phase_ns;     /* when the current shutdown phase began */
     int n_handles;         /* handles of server.c still open */
     int signals;           /* signals received */
+    uint64_t save_ns;      /* when the shutdown save began */
     uint64_t save_failed;  /* checkpoints_failed when the shutdown save began (UINT64_MAX: a
                               session could not be submitted) */
 };

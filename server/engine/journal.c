@@ -341,6 +341,13 @@ static void on_timer_closed(uv_handle_t *h)
     free(h->data);
 }
 
+int srv_journal_flush(srv_server_t *s)
+{
+    if (!s->journal)
+        return 1;
+    return fdatasync(s->journal->fd) < 0 ? -1 : 0;
+}
+
 void srv_journal_close(srv_server_t *s, int empty)
 {
     srv_journal_t *j = s->journal;

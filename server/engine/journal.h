@@ -45,6 +45,9 @@
  * torn tail, opens the file for appending and starts the fsync policy. No-op without a
  * data directory. Returns 0 or -1 with a message (the file cannot be opened or written). */
 int srv_journal_open(srv_server_t *s, char *err, size_t errlen);
+/* fdatasync of the journal now (a second signal, before _exit). 0 done, 1 no journal, -1
+ * failed. Async-signal context is not needed: signals arrive through libuv on the loop. */
+int srv_journal_flush(srv_server_t *s);
 /* Flushes and closes (shutdown). empty: every session was checkpointed, cut the file. */
 void srv_journal_close(srv_server_t *s, int empty);
 

@@ -543,3 +543,51 @@ Test(faults, a_job_out_of_memory_is_answered_503_unavailable)
 {
     expect_failed_step("SPIKED_FAULT_STEP=enomem#1", 503, "unavailable");
 }
+
+/* Issue 17: a second SIGTERM while the shutdown is writing its checkpoints (held by the
+ * pause fault) exits at once with status 1; nothing acknowledged is lost: the previous
+ * checkpoint stays, the journal holds the steps since, and the restart is bit-identical to
+ * an uninterrupted run. */
+Test(faults, a_second_sigterm_during_the_save_loses_nothing_acknowledged)
+{
+    sp_proc_t ref;
+    t_start(&ref, NULL);
+    create_big(ref.port);
+    json_decref(t_step(ref.port, "big", S1 + S2 + K, 0));
+    char *want_spikes = t_spikes_text(ref.port, "big", 0, S1 + S2 + K);
+    char *want_state = state_text(ref.port, "big");
+    t_stop(&ref);
+
+    char dir[128];
+    t_tmpdir(dir, sizeof dir);
+    const char *args[] = {"--data-dir", dir, NULL};
+    const char *env[] = {"SPIKED_FAULT_CKPT=pause@4096#2", NULL}; /* the shutdown's save */
+    sp_proc_t a;
+    cr_assert_eq(sp_start(&a, args, env), 0);
+    create_big(a.port);
+    json_decref(t_step(a.port, "big", S1, 0));
+    json_decref(t_ok(a.port, "POST", "/v1/sessions/big/checkpoint", NULL, 200));
+    json_decref(t_step(a.port, "big", S2, 0));
+    cr_assert_eq(kill(a.pid, SIGTERM), 0);
+    long long deadline = hc_now_ms() + 30000;
+    while (temp_size(dir, "big") < 4096) { /* the save is held at 4096 bytes */
+        cr_assert_lt(hc_now_ms(), deadline, "the shutdown's save never started");
+        poll(NULL, 0, 5);
+    }
+    cr_assert_eq(sp_stop(&a, SIGTERM, 5000), 1, "the second SIGTERM exits at once, status 1");
+    sp_proc_t b;
+    t_start(&b, args);
+    json_t *j = t_ok(b.port, "GET", "/v1/sessions/big", NULL, 200);
+    cr_assert_eq(json_int(j, "step"), S1 + S2, "the acknowledged step");
+    json_decref(j);
+    json_decref(t_step(b.port, "big", K, 0));
+    char *got = t_spikes_text(b.port, "big", 0, S1 + S2 + K), *st = state_text(b.port, "big");
+    cr_assert_str_eq(got, want_spikes);
+    cr_assert_str_eq(st, want_state);
+    free(got);
+    free(st);
+    free(want_spikes);
+    free(want_state);
+    t_stop(&b);
+    t_rmdir(dir);
+}
