@@ -22,6 +22,8 @@
     X(STR, data_dir, "--data-dir", "SPIKED_DATA_DIR", "", "checkpoint directory")                  \
     X(STR, fsync, "--fsync", "SPIKED_FSYNC", "everysec",                                           \
       "journal flush with --data-dir: always | everysec | no")                                     \
+    X(NUM, snapshot_every_s, "--snapshot-every", "SPIKED_SNAPSHOT_EVERY", "300",                   \
+      "seconds between snapshot rounds (changed sessions checkpointed, journal rotated); 0 = off") \
     X(STR, token_file, "--token-file", "SPIKED_TOKEN_FILE", "", "file with the bearer token")      \
     X(STR, cors, "--cors-origins", "SPIKED_CORS_ORIGINS", "", "comma-separated origins")           \
     X(STR, static_dir, "--static-dir", "SPIKED_STATIC_DIR", "",                                    \

@@ -18,6 +18,7 @@ typedef struct srv_config {
     uint64_t port;            /* 0 = ephemeral (the bound port is printed as "port=N") */
     char data_dir[512];       /* checkpoint directory; "" = no persistence */
     char fsync[16];           /* journal flush: always | everysec | no (engine/journal.h) */
+    uint64_t snapshot_every_s; /* snapshot rounds (engine/journal.h); 0 = off */
     char token_file[512];     /* file holding the bearer token */
     char token[256];          /* bearer token ("" = auth off) */
     char cors[1024];          /* comma-separated exact origins */

@@ -244,7 +244,7 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
         hold(s, name, path, "out of memory adding the session");
         return 0;
     }
-    sess->lsn = lsn;
+    sess->lsn = sess->ckpt_lsn = lsn;
     srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " (journal LSN %" PRIu64 ") from %s",
             name, sess->step, lsn, path);
     srv_session_lifecycle(sess, "restored", NULL);
@@ -303,6 +303,9 @@ typedef struct ckpt_op {
     uint64_t bytes, step, lsn;
     char path[1024];
     char err[300];
+    int ok;
+    void (*done)(void *arg, int ok); /* snapshot rounds: called from destroy */
+    void *done_arg;
 } ckpt_op_t;
 
 static int ckpt_start(srv_op_t *op)
@@ -362,6 +365,9 @@ static int ckpt_after(srv_op_t *op, int status)
                                  status < 0 ? uv_strerror(status) : c->err);
     } else {
         m->checkpoints_written++;
+        c->ok = 1;
+        if (c->lsn > op->sess->ckpt_lsn)
+            op->sess->ckpt_lsn = c->lsn;
         srv_session_answer_json(op->rq, 200,
                                 json_pack("{s:I, s:I, s:s}", "step", (json_int_t)c->step, "bytes",
                                           (json_int_t)c->bytes, "path", c->path));
@@ -378,6 +384,9 @@ static void ckpt_abort(srv_op_t *op, int status, const char *code)
 
 static void ckpt_destroy(srv_op_t *op)
 {
+    ckpt_op_t *c = (ckpt_op_t *)op;
+    if (c->done)
+        c->done(c->done_arg, c->ok);
     free(op);
 }
 
@@ -392,4 +401,14 @@ srv_op_t *srv_ckpt_op_new(srv_req_t *rq)
     c->op.vt = &ckpt_vt;
     c->op.rq = rq;
     return &c->op;
+}
+
+srv_op_t *srv_ckpt_op_snapshot(void (*done)(void *arg, int ok), void *arg)
+{
+    srv_op_t *op = srv_ckpt_op_new(NULL);
+    if (op) {
+        ((ckpt_op_t *)op)->done = done;
+        ((ckpt_op_t *)op)->done_arg = arg;
+    }
+    return op;
 }

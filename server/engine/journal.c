@@ -12,20 +12,31 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "engine/ckpt_store.h"
 #include "engine/registry.h"
 
 #define JOURNAL_FILE "journal.log"
+#define JOURNAL_OLD  "journal.1.log" /* the file before the last rotation (snapshots) */
 #define REC_MAX (1u << 30) /* a record longer than this is a torn or foreign length */
 
 struct srv_journal {
     int fd;
     int policy;           /* 0 no, 1 everysec, 2 always */
     int dirty, syncing;   /* everysec: written since the last fdatasync / one in flight */
+    int closed;           /* srv_journal_close done: the last of timer close and fsync frees */
+    int open_timers;      /* timers whose close callback has not run yet */
     uint64_t next_lsn;
     uint64_t replayed, errors, torn_bytes;
     uv_timer_t timer;
     uv_fs_t fsync_req;
-    char path[1024];
+    char path[1024], old_path[1024];
+    /* snapshot rounds */
+    srv_server_t *srv;
+    uv_timer_t snap_timer;
+    int old_exists;       /* JOURNAL_OLD holds records some checkpoint may still lack */
+    uint32_t pending;     /* snapshot checkpoints of the current round not yet ended */
+    int round_failed;
+    uint64_t rounds, rounds_done;
 };
 
 /* ---- CRC-32 (IEEE, reflected), table built on first use ---- */
@@ -263,6 +274,8 @@ static void on_fsynced(uv_fs_t *req)
         srv_log(SRV_LOG_ERROR, "journal fdatasync: %s", uv_strerror((int)req->result));
     uv_fs_req_cleanup(req);
     j->syncing = 0;
+    if (j->closed == 2) /* the timer closed while this ran: last one out frees */
+        free(j);
 }
 
 static void on_everysec(uv_timer_t *t)
@@ -275,6 +288,96 @@ static void on_everysec(uv_timer_t *t)
     j->fsync_req.data = j;
     if (uv_fs_fdatasync(t->loop, &j->fsync_req, j->fd, on_fsynced) < 0)
         j->syncing = 0;
+}
+
+/* ---- snapshot rounds ----
+ *
+ * Every --snapshot-every seconds: if no older file is pending, the journal is rotated
+ * (fdatasync, rename to JOURNAL_OLD, a new empty journal, fsync of the directory); then every
+ * session whose checkpoint lacks records (lsn > ckpt_lsn) is checkpointed. When all of them
+ * succeeded, JOURNAL_OLD is removed: every record in it is held by a checkpoint (or was about
+ * a session since deleted). A failed round keeps the file; the next round retries it without
+ * rotating again. Not while checkpoints failed to restore or records failed to replay: their
+ * records stay. */
+
+static int fsync_dir_of(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static void round_end(srv_journal_t *j)
+{
+    srv_server_t *s = j->srv;
+    if (j->round_failed || s->reg->n_held || j->errors) {
+        srv_log(SRV_LOG_WARN, "snapshot round %" PRIu64 ": %s; %s kept", j->rounds,
+                j->round_failed ? "a checkpoint failed" : "unrestored checkpoints or replay errors",
+                j->old_path);
+        return;
+    }
+    if (j->old_exists && unlink(j->old_path) < 0 && errno != ENOENT) {
+        srv_log(SRV_LOG_ERROR, "snapshot: remove %s: %s", j->old_path, strerror(errno));
+        return;
+    }
+    j->old_exists = 0;
+    j->rounds_done++;
+}
+
+static void snap_done(void *arg, int ok)
+{
+    srv_journal_t *j = arg;
+    if (!ok)
+        j->round_failed = 1;
+    if (--j->pending == 0)
+        round_end(j);
+}
+
+static int rotate(srv_journal_t *j)
+{
+    if (fdatasync(j->fd) < 0 || rename(j->path, j->old_path) < 0)
+        return -1;
+    int fd = open(j->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) { /* put it back: appends go on where they were */
+        if (rename(j->old_path, j->path) < 0)
+            srv_log(SRV_LOG_ERROR, "journal: %s: %s", j->old_path, strerror(errno));
+        return -1;
+    }
+    close(j->fd);
+    j->fd = fd;
+    j->old_exists = 1;
+    return fsync_dir_of(j->srv->cfg.data_dir) < 0 ? -1 : 0;
+}
+
+static void on_snapshot(uv_timer_t *t)
+{
+    srv_journal_t *j = t->data;
+    srv_server_t *s = j->srv;
+    if (j->pending || s->phase != SRV_RUNNING)
+        return;
+    if (!j->old_exists && rotate(j) < 0) {
+        srv_log(SRV_LOG_ERROR, "snapshot: rotating %s: %s", j->path, strerror(errno));
+        return;
+    }
+    j->rounds++;
+    j->round_failed = 0;
+    j->pending = 1; /* held until every checkpoint is submitted */
+    for (uint32_t i = 0; i < s->reg->n; i++) {
+        srv_session_t *sess = s->reg->items[i];
+        if (sess->lsn <= sess->ckpt_lsn)
+            continue; /* its checkpoint holds every record about it */
+        srv_op_t *op = srv_ckpt_op_snapshot(snap_done, j);
+        if (!op) {
+            j->round_failed = 1;
+            continue;
+        }
+        j->pending++;
+        srv_session_submit(sess, op); /* refused: destroyed, snap_done(0) */
+    }
+    snap_done(j, 1);
 }
 
 int srv_journal_open(srv_server_t *s, char *err, size_t errlen)
@@ -293,6 +396,21 @@ int srv_journal_open(srv_server_t *s, char *err, size_t errlen)
         if (s->reg->items[i]->lsn >= j->next_lsn)
             j->next_lsn = s->reg->items[i]->lsn + 1;
     snprintf(j->path, sizeof j->path, "%s/" JOURNAL_FILE, s->cfg.data_dir);
+    snprintf(j->old_path, sizeof j->old_path, "%s/" JOURNAL_OLD, s->cfg.data_dir);
+    j->srv = s;
+    uint64_t t0 = srv_now_ns();
+    int ofd = open(j->old_path, O_RDONLY | O_CLOEXEC);
+    if (ofd >= 0) { /* a round that did not finish: its records first */
+        struct stat ost;
+        if (fstat(ofd, &ost) == 0) {
+            off_t good = replay_file(s, j, ofd, ost.st_size);
+            if (good < ost.st_size)
+                srv_log(SRV_LOG_ERROR, "journal %s: %lld bytes after offset %lld do not check; "
+                        "not replayed", j->old_path, (long long)(ost.st_size - good), (long long)good);
+        }
+        close(ofd);
+        j->old_exists = 1;
+    }
     j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     struct stat st;
     if (j->fd < 0 || fstat(j->fd, &st) < 0) {
@@ -302,7 +420,6 @@ int srv_journal_open(srv_server_t *s, char *err, size_t errlen)
         free(j);
         return -1;
     }
-    uint64_t t0 = srv_now_ns();
     off_t good = replay_file(s, j, j->fd, st.st_size);
     if (good < st.st_size) {
         j->torn_bytes = (uint64_t)(st.st_size - good);
@@ -332,13 +449,25 @@ int srv_journal_open(srv_server_t *s, char *err, size_t errlen)
     j->timer.data = j;
     if (j->policy == 1)
         uv_timer_start(&j->timer, on_everysec, 1000, 1000);
+    uv_timer_init(s->loop, &j->snap_timer);
+    j->snap_timer.data = j;
+    if (s->cfg.snapshot_every_s)
+        uv_timer_start(&j->snap_timer, on_snapshot, s->cfg.snapshot_every_s * 1000,
+                       s->cfg.snapshot_every_s * 1000);
     s->journal = j;
     return 0;
 }
 
+/* Both timers' close callbacks come here; the last of them and an fdatasync in flight frees. */
 static void on_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    srv_journal_t *j = h->data;
+    if (--j->open_timers)
+        return;
+    if (j->syncing)
+        j->closed = 2; /* on_fsynced frees */
+    else
+        free(j);
 }
 
 int srv_journal_flush(srv_server_t *s)
@@ -354,11 +483,18 @@ void srv_journal_close(srv_server_t *s, int empty)
     if (!j)
         return;
     s->journal = NULL;
-    if (empty && ftruncate(j->fd, 0) == 0)
+    j->closed = 1;
+    if (empty && ftruncate(j->fd, 0) == 0) {
         srv_log(SRV_LOG_INFO, "journal %s emptied: every session is in its checkpoint", j->path);
+        if (j->old_exists && unlink(j->old_path) < 0 && errno != ENOENT)
+            srv_log(SRV_LOG_ERROR, "remove %s: %s", j->old_path, strerror(errno));
+    }
     if (fdatasync(j->fd) < 0)
         srv_log(SRV_LOG_ERROR, "journal fdatasync: %s", strerror(errno));
     close(j->fd); /* an everysec fdatasync still in flight fails with EBADF: harmless */
+    uv_timer_stop(&j->snap_timer);
+    j->open_timers = 2;
+    uv_close((uv_handle_t *)&j->snap_timer, on_timer_closed);
     uv_timer_stop(&j->timer);
     uv_close((uv_handle_t *)&j->timer, on_timer_closed);
 }
@@ -430,6 +566,12 @@ int srv_journal_inject(srv_session_t *sess, const sk_inject_t *inj, uint32_t n)
                               items ? json_pack("{s:s, s:s, s:o}", "op", "inject", "s", sess->name,
                                                 "i", items)
                                     : NULL);
+}
+
+void srv_journal_rounds(const srv_server_t *s, uint64_t *rounds, uint64_t *done)
+{
+    *rounds = s->journal ? s->journal->rounds : 0;
+    *done = s->journal ? s->journal->rounds_done : 0;
 }
 
 void srv_journal_stats(const srv_server_t *s, uint64_t *replayed, uint64_t *errors,

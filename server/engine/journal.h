@@ -24,9 +24,11 @@
  * or kernel crash loses at most the last second; kill -9 and the OOM killer lose nothing,
  * the records being in the page cache), no (the OS decides).
  *
- * Bounding replay: after SIGTERM has checkpointed every session successfully, the journal
- * is emptied (each checkpoint holds everything it recorded). Periodic snapshots while the
- * server runs are not done yet (docs/durability.md says what is missing).
+ * Bounding replay: every --snapshot-every seconds a snapshot round rotates the journal to
+ * journal.1.log, checkpoints every session whose checkpoint lacks some of its records, and
+ * removes journal.1.log when all succeeded (journal.c, "snapshot rounds"); at start
+ * journal.1.log, if present, is replayed first. After SIGTERM has checkpointed every session
+ * successfully, the journal is emptied.
  *
  * Threads: loop thread only (the everysec fdatasync runs on the pool via uv_fs_fsync).
  */
@@ -60,6 +62,8 @@ int srv_journal_append(srv_server_t *s, srv_session_t *sess, json_t *rec);
 int srv_journal_step(srv_session_t *sess, uint64_t from, uint64_t to);
 int srv_journal_inject(srv_session_t *sess, const sk_inject_t *inj, uint32_t n);
 
+/* Snapshot rounds started and completed (the older journal file removed). */
+void srv_journal_rounds(const srv_server_t *s, uint64_t *rounds, uint64_t *done);
 /* Replay errors since start, records replayed, and the bytes of a dropped torn tail. */
 void srv_journal_stats(const srv_server_t *s, uint64_t *replayed, uint64_t *errors,
                        uint64_t *torn_bytes);

@@ -26,6 +26,10 @@ int h_health_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         json_object_set_new(j, "journal_replayed", json_integer((json_int_t)replayed));
         json_object_set_new(j, "journal_replay_errors", json_integer((json_int_t)errors));
         json_object_set_new(j, "journal_torn_bytes", json_integer((json_int_t)torn));
+        uint64_t rounds, done;
+        srv_journal_rounds(s, &rounds, &done);
+        json_object_set_new(j, "snapshot_rounds", json_integer((json_int_t)rounds));
+        json_object_set_new(j, "snapshot_rounds_done", json_integer((json_int_t)done));
     }
     return h_json(rs, s->phase == SRV_RUNNING ? 200 : 503, j);
 }
