@@ -120,6 +120,7 @@ def main():
         r1 = rss(p.pid)
         print(f"created {N} sessions in {t_create:.1f} s; RSS {r1 / 1e6:.1f} MB, "
               f"{(r1 - r0) / N:.0f} B per idle 10-neuron session")
+        assert (r1 - r0) / N < 50_000, "an idle small session must cost under 50 kB (issue 17)"
 
         # the prober is its own process: threads of one Python would share the GIL and
         # measure each other, not the server
