@@ -20,6 +20,9 @@
 
 TestSuite(durable, .timeout = 240);
 
+/* slow (sanitized) steps stay synchronous: 200, not 202 */
+static const char *const sync_args[] = {"--sync-ms", "600000", NULL};
+
 typedef struct wop {
     const char *method, *path, *body;
     int status;
@@ -121,7 +124,7 @@ Test(durable, kill9_after_each_operation_restores_the_acknowledged_state_bit_for
     const wop_t *w = workload(&n);
     char ref_dir[128];
     t_tmpdir(ref_dir, sizeof ref_dir);
-    const char *ref_args[] = {"--data-dir", ref_dir, NULL};
+    const char *ref_args[] = {"--data-dir", ref_dir, "--sync-ms", "600000", NULL};
     sp_proc_t ref;
     t_start(&ref, ref_args);
     for (size_t i = 0; i < n; i++)
@@ -135,7 +138,8 @@ Test(durable, kill9_after_each_operation_restores_the_acknowledged_state_bit_for
     for (size_t kill_after = 0; kill_after < n; kill_after++) {
         char dir[128];
         t_tmpdir(dir, sizeof dir);
-        const char *args[] = {"--data-dir", dir, "--fsync", fsyncs[kill_after % 3], NULL};
+        const char *args[] = {"--data-dir", dir, "--fsync", fsyncs[kill_after % 3], "--sync-ms",
+                              "600000", NULL};
         sp_proc_t a;
         t_start(&a, args);
         for (size_t i = 0; i <= kill_after; i++)
@@ -158,7 +162,7 @@ Test(durable, kill9_during_a_long_job_restarts_at_a_recorded_step_in_the_exact_s
 {
     char dir[128];
     t_tmpdir(dir, sizeof dir);
-    const char *args[] = {"--data-dir", dir, NULL};
+    const char *args[] = {"--data-dir", dir, "--sync-ms", "600000", NULL};
     sp_proc_t a, ref;
     t_start(&a, args);
     t_create(a.port, "s", 2000, 11);
@@ -172,7 +176,7 @@ Test(durable, kill9_during_a_long_job_restarts_at_a_recorded_step_in_the_exact_s
     long st = step_of(a.port, "s");
     cr_assert_geq(st, 200, "every chunk published before the kill was journaled");
     cr_assert_lt(st, 100000);
-    t_start(&ref, NULL);
+    t_start(&ref, sync_args);
     t_create(ref.port, "s", 2000, 11);
     char body[64];
     snprintf(body, sizeof body, "{\"steps\":%ld}", st);
@@ -195,7 +199,7 @@ Test(durable, a_torn_journal_tail_is_dropped_and_reported)
 {
     char dir[128], path[256];
     t_tmpdir(dir, sizeof dir);
-    const char *args[] = {"--data-dir", dir, NULL};
+    const char *args[] = {"--data-dir", dir, "--sync-ms", "600000", NULL};
     sp_proc_t a;
     t_start(&a, args);
     t_create(a.port, "s", 50, 3);
@@ -245,7 +249,7 @@ Test(durable, snapshot_rounds_rotate_the_journal_and_restore_bit_for_bit)
 {
     char dir[128], path[256];
     t_tmpdir(dir, sizeof dir);
-    const char *args[] = {"--data-dir", dir, "--snapshot-every", "1", NULL};
+    const char *args[] = {"--data-dir", dir, "--snapshot-every", "1", "--sync-ms", "600000", NULL};
     sp_proc_t a, ref;
     t_start(&a, args);
     t_create(a.port, "s", 120, 17);
@@ -270,7 +274,7 @@ Test(durable, snapshot_rounds_rotate_the_journal_and_restore_bit_for_bit)
     cr_assert_eq(sp_stop(&a, SIGKILL, 5000), 128 + SIGKILL);
     t_start(&a, args);
     cr_assert_eq(step_of(a.port, "s"), 340);
-    t_start(&ref, NULL);
+    t_start(&ref, sync_args);
     t_create(ref.port, "s", 120, 17);
     json_decref(t_step(ref.port, "s", 340, 0));
     char *ga = t_spikes_text(a.port, "s", 0, 340), *gr = t_spikes_text(ref.port, "s", 0, 340);

@@ -551,7 +551,8 @@ Test(faults, a_job_out_of_memory_is_answered_503_unavailable)
 Test(faults, a_second_sigterm_during_the_save_loses_nothing_acknowledged)
 {
     sp_proc_t ref;
-    t_start(&ref, NULL);
+    const char *sync[] = {"--sync-ms", "600000", NULL}; /* slow sanitized steps stay 200 */
+    t_start(&ref, sync);
     create_big(ref.port);
     json_decref(t_step(ref.port, "big", S1 + S2 + K, 0));
     char *want_spikes = t_spikes_text(ref.port, "big", 0, S1 + S2 + K);
@@ -560,7 +561,7 @@ Test(faults, a_second_sigterm_during_the_save_loses_nothing_acknowledged)
 
     char dir[128];
     t_tmpdir(dir, sizeof dir);
-    const char *args[] = {"--data-dir", dir, NULL};
+    const char *args[] = {"--data-dir", dir, "--sync-ms", "600000", NULL};
     const char *env[] = {"SPIKED_FAULT_CKPT=pause@4096#2", NULL}; /* the shutdown's save */
     sp_proc_t a;
     cr_assert_eq(sp_start(&a, args, env), 0);
