@@ -5,6 +5,7 @@
  * `spiked --healthcheck [options]` loads the same configuration and probes the server it
  * describes instead of starting one (healthcheck.h): exit 0 when it answers GET /healthz
  * with 200, 1 for anything else, configuration errors included (Docker reserves 2). */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,15 @@ static void raise_nofile(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* Blocks of 256 KiB and more are mapped from the kernel (zeroed, backed only once written):
+ * a session's history rings then cost what they hold, not their limit (issue 17). A fixed
+ * threshold also stops glibc from raising it after a free, which would move such blocks to
+ * the heap, where calloc must clear them. */
+static void large_blocks_mapped(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 
 int main(int argc, char **argv)
@@ -56,6 +66,7 @@ int main(int argc, char **argv)
     snprintf(threads, sizeof threads, "%u", (unsigned)cfg.pool_threads);
     setenv("UV_THREADPOOL_SIZE", threads, 1);
     raise_nofile();
+    large_blocks_mapped();
     uv_loop_t *loop = uv_default_loop();
     if (srv_server_init(&s, loop, &cfg, err, sizeof err) < 0 ||
         srv_server_listen(&s, err, sizeof err) < 0) {

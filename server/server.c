@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/ckpt_store.h"
+#include "engine/journal.h"
 #include "demo.h"
 #include "http/http.h"
 #include "base/log.h"
@@ -37,7 +38,15 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     srv_server_t *s = h->data;
     if (++s->signals > 1) {
-        srv_log(SRV_LOG_WARN, "second signal %d: exiting now", signum);
+        /* Exits at once, losing nothing acknowledged: with --data-dir every acknowledged
+         * change is in the journal (engine/journal.h), flushed here; checkpoints being
+         * written are abandoned (their temporary files are removed at the next start,
+         * the previous files stay) and the next start replays the journal on them. */
+        int kept = srv_journal_flush(s);
+        srv_log(SRV_LOG_WARN, "second signal %d: exiting now (%s)", signum,
+                kept == 0 ? "the journal holds every acknowledged change"
+                : kept > 0 ? "no data directory: nothing is kept"
+                           : "the journal could not be flushed");
         _exit(1);
     }
     srv_log(SRV_LOG_INFO, "signal %d: shutting down", signum);
@@ -118,7 +127,7 @@ int srv_server_init(srv_server_t *s, uv_loop_t *loop, const srv_config_t *cfg, c
     srv_metrics_init(&s->metrics);
     find_static(&s->cfg);
     s->reg = calloc(1, sizeof *s->reg);
-    if (!s->reg || srv_registry_init(s->reg, (uint32_t)cfg->max_sessions)) {
+    if (!s->reg || srv_registry_init(s->reg, (uint32_t)cfg->max_sessions, cfg->max_memory)) {
         snprintf(err, len, "out of memory");
         return -1;
     }
@@ -127,6 +136,8 @@ int srv_server_init(srv_server_t *s, uv_loop_t *loop, const srv_config_t *cfg, c
             return -1;
         int n = srv_ckpt_restore_all(s);
         srv_log(SRV_LOG_INFO, "data directory %s: %d session(s) restored", cfg->data_dir, n);
+        if (srv_journal_open(s, err, len) < 0) /* replays what followed the checkpoints */
+            return -1;
     }
     if (cfg->demo && start_demo(s, err, len) < 0)
         return -1;
@@ -198,11 +209,16 @@ static void enter(srv_server_t *s, srv_phase_t phase)
 
 static void save_all(srv_server_t *s)
 {
+    s->save_failed = s->metrics.checkpoints_failed;
+    s->save_ns = srv_now_ns();
     for (uint32_t i = 0; i < s->reg->n; i++) {
         srv_session_t *sess = s->reg->items[i];
         srv_op_t *op = srv_ckpt_op_new(NULL);
         if (!op || srv_session_submit(sess, op) != SRV_DEFERRED)
+        {
             srv_log(SRV_LOG_ERROR, "shutdown: cannot checkpoint session %s", sess->name);
+            s->save_failed = UINT64_MAX;
+        }
     }
 }
 
@@ -220,7 +236,19 @@ static void on_shutdown_tick(uv_timer_t *t)
     case SRV_SAVING:
         if (!all_idle(s))
             return;
+        if (s->cfg.data_dir[0])
+            srv_log(SRV_LOG_INFO, "shutdown: %u session(s) saved in %.1f ms (%llu failed)",
+                    (unsigned)s->reg->n, (double)(srv_now_ns() - s->save_ns) / 1e6,
+                    (unsigned long long)(s->metrics.checkpoints_failed - s->save_failed));
         enter(s, SRV_CLOSING);
+        {
+            /* every session is in a checkpoint that holds its journal records: the journal
+             * can start empty (not when a checkpoint failed or one was never restored) */
+            uint64_t replayed, errors, torn;
+            srv_journal_stats(s, &replayed, &errors, &torn);
+            srv_journal_close(s, s->save_failed == s->metrics.checkpoints_failed &&
+                                     !s->reg->n_held && !errors);
+        }
         srv_registry_close(s->reg, 503, "unavailable");
         srv_http_end_streams(s->http);
         return;

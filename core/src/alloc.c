@@ -25,6 +25,8 @@ void *sk_calloc(size_t n, size_t size)
     size_t bytes;
     if (__builtin_mul_overflow(n, size, &bytes))
         return NULL;
+    if (g_malloc == malloc && g_free == free) /* fresh pages stay untouched: see below */
+        return calloc(bytes ? bytes : 1, 1);
     void *p = sk_malloc(bytes);
     if (p)
         memset(p, 0, bytes ? bytes : 1);
@@ -44,14 +46,19 @@ void *sk_alloc_aligned(size_t n, size_t size)
     if (__builtin_mul_overflow(n, size, &bytes) ||
         __builtin_add_overflow(bytes, (size_t)64 + sizeof(void *), &total))
         return NULL;
-    unsigned char *raw = sk_malloc(total);
+    /* With the default allocator, calloc: a large block comes zeroed from the kernel and its
+     * pages are only backed by memory once written, so a history ring sized for its limit
+     * costs what has been written into it (an idle session stays small, issue 17). */
+    int zeroed = g_malloc == malloc && g_free == free;
+    unsigned char *raw = zeroed ? calloc(total, 1) : sk_malloc(total);
     if (!raw)
         return NULL;
     uintptr_t base = (uintptr_t)(raw + sizeof(void *));
     uintptr_t aligned = (base + 63u) & ~(uintptr_t)63u;
     unsigned char *p = (unsigned char *)aligned;
     memcpy(p - sizeof(void *), &raw, sizeof raw);
-    memset(p, 0, bytes);
+    if (!zeroed)
+        memset(p, 0, bytes);
     return p;
 }
 

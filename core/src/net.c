@@ -335,7 +335,7 @@ static const char *negative_stim_input(const sk_stim_spec_t *s, uint32_t size)
 
 /* Validates everything and estimates sizes; fills plan[k] for each population. */
 static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *plan,
-                    sk_err_t *err)
+                    uint64_t *bytes_out, sk_err_t *err)
 {
     if (!(spec->dt_ms > 0.0 && spec->dt_ms <= 1000.0))
         return sk_err_set(err, SK_ERANGE, "dt", "must be in (0, 1000] ms");
@@ -456,6 +456,8 @@ static int validate(const sk_net_spec_t *spec, const sk_limits_t *lim, plan_t *p
     if (bytes > lim->max_bytes)
         return sk_err_set(err, SK_ELIMIT, "", "the network needs about %.3g GB, above the limit "
                           "of %.3g GB", (double)bytes / 1e9, (double)lim->max_bytes / 1e9);
+    if (bytes_out)
+        *bytes_out = bytes;
     return 0;
 }
 
@@ -527,6 +529,20 @@ static int build_recs(sk_net_t *net, const sk_net_spec_t *spec)
     return 0;
 }
 
+int sk_net_estimate(const sk_net_spec_t *spec, uint64_t *bytes, sk_err_t *err)
+{
+    if (!spec || !bytes)
+        return sk_err_set(err, SK_EINVAL, "", "missing description");
+    sk_limits_t lim;
+    sk__limits_resolve(&spec->limits, &lim);
+    plan_t *plan = sk_calloc(spec->n_pops ? spec->n_pops : 1, sizeof *plan);
+    if (!plan)
+        return sk_err_set(err, SK_ENOMEM, "", "out of memory");
+    int rc = validate(spec, &lim, plan, bytes, err);
+    sk_free(plan);
+    return rc;
+}
+
 int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
 {
     if (!spec || !out)
@@ -536,7 +552,7 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err)
     plan_t *plan = sk_calloc(spec->n_pops ? spec->n_pops : 1, sizeof *plan);
     if (!plan)
         return sk_err_set(err, SK_ENOMEM, "", "out of memory");
-    int rc = validate(spec, &lim, plan, err);
+    int rc = validate(spec, &lim, plan, NULL, err);
     if (rc) {
         sk_free(plan);
         return rc;

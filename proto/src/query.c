@@ -323,6 +323,28 @@ int sk_proto_create_query_decode(const sk_proto_kv_t *kv, size_t n, const char *
                     "the query names session %s, the body %s: they must agree", vals[0], body_name);
 }
 
+int sk_proto_list_query_decode(const sk_proto_kv_t *kv, size_t n, uint64_t max_limit,
+                               uint64_t *limit, uint64_t *cursor, sk_proto_error_t *e)
+{
+    static const char *const keys[] = {"limit", "cursor", NULL};
+    const char *vals[2];
+    sk__dec_t d;
+    sk__dec_init(&d, "query", NULL, e);
+    *limit = max_limit;
+    *cursor = 0;
+    int rc = query_keys(&d, kv, n, keys, vals);
+    if (rc == 0)
+        rc = query_u64(&d, "limit", vals[0], 1, max_limit, limit);
+    if (rc == 0 && vals[1]) {
+        size_t mark = sk__path_key(&d.path, "cursor");
+        if (sk_proto_parse_u64(vals[1], 1, SK__JSON_SAFE_INT, cursor))
+            return sk__fail(&d, SK_EINVAL, SK_PROTO_INVALID_FIELD,
+                            "not a cursor this server gave (next_cursor of a previous page)");
+        sk__path_pop(&d.path, mark);
+    }
+    return rc;
+}
+
 int sk_proto_events_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,
                                  int32_t *pop, sk_proto_error_t *e)
 {

@@ -14,11 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONFIG_TABLE(X)                                                                            \
     X(STR, bind, "--bind", "SPIKED_BIND", "127.0.0.1", "listen address (IPv4/IPv6 literal)")       \
     X(NUM, port, "--port", "SPIKED_PORT", "8080", "listen port; 0 = ephemeral")                    \
     X(STR, data_dir, "--data-dir", "SPIKED_DATA_DIR", "", "checkpoint directory")                  \
+    X(STR, fsync, "--fsync", "SPIKED_FSYNC", "everysec",                                           \
+      "journal flush with --data-dir: always | everysec | no")                                     \
+    X(NUM, snapshot_every_s, "--snapshot-every", "SPIKED_SNAPSHOT_EVERY", "300",                   \
+      "seconds between snapshot rounds (changed sessions checkpointed, journal rotated); 0 = off") \
     X(STR, token_file, "--token-file", "SPIKED_TOKEN_FILE", "", "file with the bearer token")      \
     X(STR, cors, "--cors-origins", "SPIKED_CORS_ORIGINS", "", "comma-separated origins")           \
     X(STR, static_dir, "--static-dir", "SPIKED_STATIC_DIR", "",                                    \
@@ -29,6 +34,9 @@
       "synapses per session")                                                                      \
     X(NUM, max_session_bytes, "--max-session-bytes", "SPIKED_MAX_SESSION_BYTES", "2G",             \
       "memory of one session's network, as the core estimates it before allocating")               \
+    X(NUM, max_memory, "--max-memory", "SPIKED_MAX_MEMORY", "0",                                   \
+      "sum of the sessions' estimates; creates, forks and restores beyond it are refused "         \
+      "(0 = 3/4 of the machine's memory)")                                                         \
     X(NUM, max_spike_history, "--max-spike-history", "SPIKED_MAX_SPIKE_HISTORY", "100000000",      \
       "ceiling of a session's limits.spike_history (spike ids kept)")                              \
     X(NUM, max_history_steps, "--max-history-steps", "SPIKED_MAX_HISTORY_STEPS", "10000000",       \
@@ -191,6 +199,13 @@ static int check_values(srv_config_t *c, char *err, size_t len)
 {
     if (c->port > 65535)
         return fail(err, len, "--port: must be <= 65535");
+    if (strcmp(c->fsync, "always") && strcmp(c->fsync, "everysec") && strcmp(c->fsync, "no"))
+        return fail(err, len, "--fsync: must be always, everysec or no");
+    if (!c->max_memory) { /* 3/4 of the physical memory */
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        c->max_memory = pages > 0 && page > 0 ? (uint64_t)pages / 4u * 3u * (uint64_t)page
+                                              : (uint64_t)1 << 32;
+    }
     if (!c->max_session_bytes || !c->max_spike_history || !c->max_history_steps ||
         !c->max_record_values || !c->max_pending)
         return fail(err, len, "limits must be > 0");

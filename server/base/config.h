@@ -17,6 +17,8 @@ typedef struct srv_config {
     char bind[64];            /* listen address, IPv4 or IPv6 literal */
     uint64_t port;            /* 0 = ephemeral (the bound port is printed as "port=N") */
     char data_dir[512];       /* checkpoint directory; "" = no persistence */
+    char fsync[16];           /* journal flush: always | everysec | no (engine/journal.h) */
+    uint64_t snapshot_every_s; /* snapshot rounds (engine/journal.h); 0 = off */
     char token_file[512];     /* file holding the bearer token */
     char token[256];          /* bearer token ("" = auth off) */
     char cors[1024];          /* comma-separated exact origins */
@@ -26,6 +28,8 @@ typedef struct srv_config {
     uint64_t max_synapses;    /* per session, passed to the core */
     uint64_t max_session_bytes; /* per session: the core's memory estimate of its network;
                                    default and ceiling of limits.max_bytes */
+    uint64_t max_memory;      /* server-wide budget of the sessions' estimates (registry.h);
+                                 0 in the table = 3/4 of the physical memory */
     uint64_t max_spike_history; /* ceiling of limits.spike_history (spike ids kept) */
     uint64_t max_history_steps; /* ceiling of limits.history_steps (<= 2^32 - 1) */
     uint64_t max_record_values; /* ceiling of limits.max_record_values (floats per recorder) */

@@ -151,8 +151,11 @@ void srv_metrics_render(const srv_metrics_t *m, srv_buf_t *b)
             m->checkpoints_written);
     counter(b, "spiked_checkpoints_failed_total", "Checkpoints that failed.",
             m->checkpoints_failed);
+    counter(b, "spiked_journal_failed_total",
+            "Journal records that could not be written (the change may not survive a restart).",
+            m->journal_failed);
     counter(b, "spiked_checkpoints_rejected_total",
-            "Checkpoint files that did not restore at start (renamed *.bad).",
+            "Checkpoint files that did not restore at start (kept in place, names held).",
             m->checkpoints_rejected);
     render_requests(m, b);
     render_latency(m, b);

@@ -32,6 +32,7 @@ typedef struct srv_metrics {
     uint64_t events_published, events_dropped;
     uint64_t jobs_started, jobs_finished, jobs_canceled, jobs_failed;
     uint64_t checkpoints_written, checkpoints_failed;
+    uint64_t journal_failed; /* journal records that could not be written (engine/journal.h) */
     uint64_t checkpoints_rejected; /* files set aside (*.bad) at start */
     uint32_t http_streams;         /* open event streams (kept by http/http.c) */
     double steps_per_s, spikes_per_s;

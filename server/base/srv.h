@@ -27,6 +27,7 @@ typedef struct srv_server srv_server_t;
 typedef struct srv_http srv_http_t;
 typedef struct srv_registry srv_registry_t;
 typedef struct srv_session srv_session_t;
+typedef struct srv_journal srv_journal_t;
 
 /* Handler results: the response is ready, or the handler took over the request and will
  * complete it later with srv_req_finish (from the loop thread). */
@@ -50,6 +51,7 @@ struct srv_server {
     srv_metrics_t metrics; /* counters, loop thread only */
     srv_phase_t phase;
     uint32_t creating;     /* session builds running on the pool */
+    srv_journal_t *journal; /* engine/journal.h; NULL without --data-dir */
     uint64_t started_ns;   /* uv_hrtime() at start */
     int exit_code;
     /* server.c */
@@ -58,6 +60,9 @@ struct srv_server {
     uint64_t phase_ns;     /* when the current shutdown phase began */
     int n_handles;         /* handles of server.c still open */
     int signals;           /* signals received */
+    uint64_t save_ns;      /* when the shutdown save began */
+    uint64_t save_failed;  /* checkpoints_failed when the shutdown save began (UINT64_MAX: a
+                              session could not be submitted) */
 };
 
 /* Monotonic time in nanoseconds / milliseconds (uv_hrtime). */

@@ -22,6 +22,13 @@
 
 #define SUFFIX ".ckpt"
 
+/* The server's header before the core's checkpoint bytes (issue 17): 8 bytes of magic, then
+ * the little-endian LSN of the last journal record the checkpoint holds (journal.h). A file
+ * without it (written before the journal existed) restores with LSN 0: every journal
+ * record of its session is newer. */
+#define HDR_MAGIC "SKSRVJ01"
+#define HDR_LEN   16u
+
 /* Orders "check deleted + rename" (pool) against "set deleted + unlink" (loop). */
 static pthread_mutex_t rename_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -164,14 +171,18 @@ static int read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
-static void set_aside(srv_server_t *s, const char *path, const char *why)
+/* A checkpoint that does not restore stays where it is, untouched: it is logged, counted
+ * (spiked_checkpoints_rejected_total) and its name held (registry.h), so no create or fork
+ * reuses the name and no save overwrites the file; GET /healthz lists it. */
+static void hold(srv_server_t *s, const char *name, const char *path, const char *why)
 {
     s->metrics.checkpoints_rejected++;
-    char bad[1100];
-    snprintf(bad, sizeof bad, "%s.bad", path);
-    srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; renamed to %s and skipped", path, why, bad);
-    if (rename(path, bad) < 0)
-        srv_log(SRV_LOG_ERROR, "rename %s: %s", path, strerror(errno));
+    srv_log(SRV_LOG_ERROR,
+            "checkpoint %s: %s; NOT restored, kept as it is, and the name %s is refused until "
+            "the file is moved away (GET /healthz lists it)",
+            path, why, name);
+    if (srv_registry_hold(s->reg, name))
+        srv_log(SRV_LOG_ERROR, "out of memory holding the name %s", name);
 }
 
 static int restore_one(srv_server_t *s, const char *dir, const char *file)
@@ -190,31 +201,52 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
     char *buf = NULL;
     size_t len = 0;
     if (read_file(path, &buf, &len) < 0) {
-        srv_log(SRV_LOG_ERROR, "checkpoint %s: %s; skipped", path, strerror(errno));
+        hold(s, name, path, strerror(errno));
         return 0;
     }
     sk_proto_caps_t caps; /* the ceilings a create gets: a checkpoint above them is refused */
     srv_session_caps(s, &caps);
     sk_net_t *net = NULL;
     sk_err_t err = {0};
-    int rc = sk_net_restore(buf, len, &caps.max_limits, &net, &err);
+    uint64_t lsn = 0;
+    size_t skip = 0;
+    if (len >= HDR_LEN && !memcmp(buf, HDR_MAGIC, 8)) {
+        for (int k = 7; k >= 0; k--)
+            lsn = lsn << 8 | (unsigned char)buf[8 + k];
+        skip = HDR_LEN;
+    }
+    int rc = sk_net_restore(buf + skip, len - skip, &caps.max_limits, &net, &err);
     free(buf);
     if (rc) {
         char why[300];
         snprintf(why, sizeof why, "%s (%s)", sk_strerror(rc), err.msg);
-        set_aside(s, path, why);
+        hold(s, name, path, why);
+        return 0;
+    }
+    sk_net_info_t ni;
+    sk_net_info(net, &ni);
+    rc = srv_registry_admit(s->reg, name, ni.bytes);
+    if (rc) {
+        char why[300];
+        snprintf(why, sizeof why, "%s (%.4g MB; --max-memory %.4g MB, %.4g MB in use)",
+                 rc == SK_ELIMIT ? "above --max-sessions" : rc == SK_EEXIST ? "name taken"
+                                                                            : "above --max-memory",
+                 (double)ni.bytes / 1e6, (double)s->reg->mem_max / 1e6,
+                 (double)s->reg->mem_used / 1e6);
+        sk_net_destroy(net);
+        hold(s, name, path, why);
         return 0;
     }
     srv_session_t *sess = NULL;
     if (srv_session_create(s, name, net, &sess) || srv_registry_add(s->reg, sess)) {
-        srv_log(SRV_LOG_ERROR, "checkpoint %s: cannot add session %s (limit or memory)", path,
-                name);
         if (sess)
             srv_session_unref(sess);
+        hold(s, name, path, "out of memory adding the session");
         return 0;
     }
-    srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " from %s", name, sess->step,
-            path);
+    sess->lsn = sess->ckpt_lsn = lsn;
+    srv_log(SRV_LOG_INFO, "restored session %s at step %" PRIu64 " (journal LSN %" PRIu64 ") from %s",
+            name, sess->step, lsn, path);
     srv_session_lifecycle(sess, "restored", NULL);
     return 1;
 }
@@ -230,10 +262,20 @@ int srv_ckpt_restore_all(srv_server_t *s)
     DIR *d = opendir(dir);
     if (!d)
         return 0;
-    char *names[4096];
-    size_t n = 0;
+    char **names = NULL; /* every checkpoint, however many (no fixed table) */
+    size_t n = 0, cap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < sizeof names / sizeof names[0]) {
+    while ((e = readdir(d))) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            char **nn = realloc(names, nc * sizeof *nn);
+            if (!nn) {
+                srv_log(SRV_LOG_ERROR, "%s: out of memory listing checkpoints", dir);
+                break;
+            }
+            names = nn;
+            cap = nc;
+        }
         size_t l = strlen(e->d_name), sl = strlen(SUFFIX);
         if (e->d_name[0] == '.' && strstr(e->d_name, SUFFIX ".")) { /* stale temporary */
             char p[1024];
@@ -249,6 +291,7 @@ int srv_ckpt_restore_all(srv_server_t *s)
         restored += restore_one(s, dir, names[i]);
         free(names[i]);
     }
+    free(names);
     return restored;
 }
 
@@ -257,9 +300,12 @@ int srv_ckpt_restore_all(srv_server_t *s)
 typedef struct ckpt_op {
     srv_op_t op;
     int rc, sys_errno;
-    uint64_t bytes, step;
+    uint64_t bytes, step, lsn;
     char path[1024];
     char err[300];
+    int ok;
+    void (*done)(void *arg, int ok); /* snapshot rounds: called from destroy */
+    void *done_arg;
 } ckpt_op_t;
 
 static int ckpt_start(srv_op_t *op)
@@ -270,6 +316,7 @@ static int ckpt_start(srv_op_t *op)
         op->rq = NULL;
         return SRV_OP_DONE;
     }
+    ((ckpt_op_t *)op)->lsn = op->sess->lsn; /* serial: nothing changes it until work ends */
     return SRV_OP_WORK;
 }
 
@@ -281,13 +328,18 @@ static void ckpt_work(srv_op_t *op)
     sk_net_info(sess->net, &ni);
     c->step = ni.step;
     uint64_t cap = sk_net_checkpoint_size(sess->net);
-    void *buf = cap <= SIZE_MAX ? malloc((size_t)cap) : NULL;
+    unsigned char *buf = cap <= SIZE_MAX - HDR_LEN ? malloc((size_t)cap + HDR_LEN) : NULL;
     if (!buf) {
         c->rc = -1;
         snprintf(c->err, sizeof c->err, "out of memory for %" PRIu64 " bytes", cap);
         return;
     }
-    int rc = sk_net_checkpoint(sess->net, buf, cap, &c->bytes);
+    memcpy(buf, HDR_MAGIC, 8);
+    for (int k = 0; k < 8; k++)
+        buf[8 + k] = (unsigned char)(c->lsn >> (8 * k));
+    int rc = sk_net_checkpoint(sess->net, buf + HDR_LEN, cap, &c->bytes);
+    if (!rc)
+        c->bytes += HDR_LEN;
     if (rc) {
         c->rc = -1;
         snprintf(c->err, sizeof c->err, "serialising: %s", sk_strerror(rc));
@@ -313,6 +365,9 @@ static int ckpt_after(srv_op_t *op, int status)
                                  status < 0 ? uv_strerror(status) : c->err);
     } else {
         m->checkpoints_written++;
+        c->ok = 1;
+        if (c->lsn > op->sess->ckpt_lsn)
+            op->sess->ckpt_lsn = c->lsn;
         srv_session_answer_json(op->rq, 200,
                                 json_pack("{s:I, s:I, s:s}", "step", (json_int_t)c->step, "bytes",
                                           (json_int_t)c->bytes, "path", c->path));
@@ -329,6 +384,9 @@ static void ckpt_abort(srv_op_t *op, int status, const char *code)
 
 static void ckpt_destroy(srv_op_t *op)
 {
+    ckpt_op_t *c = (ckpt_op_t *)op;
+    if (c->done)
+        c->done(c->done_arg, c->ok);
     free(op);
 }
 
@@ -343,4 +401,14 @@ srv_op_t *srv_ckpt_op_new(srv_req_t *rq)
     c->op.vt = &ckpt_vt;
     c->op.rq = rq;
     return &c->op;
+}
+
+srv_op_t *srv_ckpt_op_snapshot(void (*done)(void *arg, int ok), void *arg)
+{
+    srv_op_t *op = srv_ckpt_op_new(NULL);
+    if (op) {
+        ((ckpt_op_t *)op)->done = done;
+        ((ckpt_op_t *)op)->done_arg = arg;
+    }
+    return op;
 }

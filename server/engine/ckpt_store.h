@@ -47,5 +47,8 @@ int srv_ckpt_restore_all(srv_server_t *s);
 
 /* The checkpoint operation of a session (POST .../checkpoint, shutdown). rq may be NULL. */
 srv_op_t *srv_ckpt_op_new(srv_req_t *rq);
+/* The same for a snapshot round (journal.h): done(arg, ok) is called exactly once, when the
+ * operation ends (ok: the file holds the session's LSN), is aborted or is refused. */
+srv_op_t *srv_ckpt_op_snapshot(void (*done)(void *arg, int ok), void *arg);
 
 #endif

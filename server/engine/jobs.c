@@ -16,6 +16,7 @@
  * triple the events every subscriber is written.
  */
 #include "engine/jobs.h"
+#include "engine/journal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,17 +67,26 @@ void srv_chunk_prepare(srv_session_t *sess, srv_chunk_t *c, uint64_t max_steps)
     if (!c->n)
         c->n = 1;
     c->n_filters = srv_hub_filters(&sess->hub, c->filters, SRV_MAX_FILTERS);
+    c->resets = sess->resets;
     c->frames = NULL;
     c->frames_tail = &c->frames;
     c->rc = 0;
     c->done = c->ns = c->spikes = 0;
 }
 
+void srv_event_id(uint32_t resets, uint64_t step, char *buf, size_t cap)
+{
+    if (resets)
+        snprintf(buf, cap, "%" PRIu32 ":%" PRIu64, resets, step);
+    else
+        snprintf(buf, cap, "%" PRIu64, step);
+}
+
 static int add_frame(srv_chunk_t *c, int32_t key, const json_t *batch, uint64_t from,
                      uint64_t id)
 {
-    char ids[24];
-    snprintf(ids, sizeof ids, "%" PRIu64, id);
+    char ids[48];
+    srv_event_id(c->resets, id, ids, sizeof ids);
     srv_text_t *t = malloc(sizeof *t);
     if (!t)
         return -1;
@@ -160,6 +170,9 @@ void srv_chunk_clear(srv_chunk_t *c)
 void srv_chunk_publish(srv_session_t *sess, srv_chunk_t *c)
 {
     srv_metrics_t *m = &sess->srv->metrics;
+    /* journal.h: the steps taken are recorded before anything is published or answered */
+    if (c->step1 > c->step0 && srv_journal_step(sess, c->step0, c->step1) < 0)
+        m->journal_failed++;
     sess->step = c->step1;
     sess->steps_run += c->done;
     sess->spikes_run += c->spikes;
@@ -209,8 +222,8 @@ int srv_spikes_fill(void *ctx, srv_sub_t *sub)
     while (from < to && (used == 0 || used < budget)) {
         uint64_t end = to;
         json_t *j = srv_spike_batch(sess->net, filter, from, to, &end);
-        char ids[24];
-        snprintf(ids, sizeof ids, "%" PRIu64, end);
+        char ids[48];
+        srv_event_id(sess->resets, end, ids, sizeof ids);
         size_t len = 0;
         char *text = j && end > from ? sk_proto_sse_format("spikes", ids, j, &len) : NULL;
         json_decref(j);
@@ -399,6 +412,8 @@ static int job_decode(srv_session_t *sess, srv_job_t *job, sk_proto_error_t *e)
     sk_err_t err = {0};
     if (st.n_inputs && (rc = sk_net_inject(sess->net, st.inputs, st.n_inputs, &err)) != 0)
         sk_proto_error_from_core(e, rc, &err, "inputs");
+    else if (st.n_inputs && srv_journal_inject(sess, st.inputs, st.n_inputs) < 0)
+        sess->srv->metrics.journal_failed++;
     job->total = st.steps;
     job->return_spikes = st.return_spikes;
     job->async = st.async;

@@ -57,11 +57,17 @@ typedef struct srv_chunk {
     uint64_t n;                         /* steps to take */
     int32_t filters[SRV_MAX_FILTERS];   /* hub filters to encode batches for */
     uint32_t n_filters;
+    uint32_t resets;                    /* the session's reset epoch, for the event ids */
     /* results, written by the worker */
     int rc;
     uint64_t done, ns, step0, step1, spikes;
     srv_text_t *frames, **frames_tail;
 } srv_chunk_t;
+
+/* The SSE id of a spike batch ending at step: "<step>" while the session was never reset,
+ * "<resets>:<step>" after (so a client resuming with an id from before a reset is told:
+ * h_events.c). buf: at least 48 bytes. */
+void srv_event_id(uint32_t resets, uint64_t step, char *buf, size_t cap);
 
 /* Loop thread: sets c->n (<= max_steps, >= 1) from the session's cost per step, and
  * snapshots the hub's filters. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/journal.h"
 #include "engine/pacer.h"
 #include "engine/registry.h"
 
@@ -20,6 +21,8 @@ struct gen_op {
     uint32_t index;
     double num;
     sk_net_t *clone;
+    uint64_t reserved; /* fork: bytes of --max-memory reserved until the copy registers */
+    srv_registry_t *reg;
     int rc;
 };
 
@@ -59,6 +62,8 @@ static void g_destroy(srv_op_t *op)
     gen_op_t *g = (gen_op_t *)op;
     json_decref(g->body);
     sk_net_destroy(g->clone);
+    if (g->reserved)
+        srv_registry_release(g->reg, g->reserved);
     free(g);
 }
 
@@ -77,6 +82,17 @@ static gen_op_t *gen_new(srv_req_t *rq, int (*run)(gen_op_t *), json_t *body)
     g->run = run;
     g->body = body;
     return g;
+}
+
+/* The change is applied but its journal record could not be written (journal.h): 500. */
+static int not_durable(gen_op_t *g)
+{
+    g->op.sess->srv->metrics.journal_failed++;
+    srv_session_answer_error(g->op.rq, 500, "internal",
+                             "applied, but not written to the journal: it may not survive a "
+                             "restart");
+    g->op.rq = NULL;
+    return SRV_OP_DONE;
 }
 
 /* Answers with the core error rc (detail err, field prefix) and finishes the operation. */
@@ -119,6 +135,10 @@ static int run_inputs(gen_op_t *g)
     }
     sk_err_t err = {0};
     rc = sk_net_inject(sess->net, inj, n, &err);
+    if (!rc && srv_journal_inject(sess, inj, n) < 0) {
+        free(inj);
+        return not_durable(g);
+    }
     free(inj);
     if (rc)
         return answer_core(g, rc, &err, "inputs");
@@ -166,6 +186,16 @@ static int run_patch_pop(gen_op_t *g)
     int rc = sk_net_set_params(sess->net, (uint32_t)idx, p.items, p.n, &err);
     if (rc)
         return answer_core(g, rc, &err, "params");
+    if (sess->srv->journal) {
+        json_t *pj = json_object();
+        for (uint32_t k = 0; pj && k < p.n; k++)
+            json_object_set_new(pj, p.items[k].name, json_real(p.items[k].value));
+        if (srv_journal_append(sess->srv, sess,
+                               pj ? json_pack("{s:s, s:s, s:i, s:o}", "op", "params", "s",
+                                              sess->name, "pop", idx, "p", pj)
+                                  : NULL) < 0)
+            return not_durable(g);
+    }
     return answer(g, 200, pop_json(sess, (uint32_t)idx));
 }
 
@@ -191,6 +221,12 @@ static int run_patch_stim(gen_op_t *g)
     }
     if (rc)
         return answer_core(g, rc, &err, "");
+    srv_session_t *sess = g->op.sess;
+    if (sess->srv->journal &&
+        srv_journal_append(sess->srv, sess,
+                           json_pack("{s:s, s:s, s:I, s:f}", "op", "rate", "s", sess->name,
+                                     "stim", (json_int_t)g->index, "hz", g->num)) < 0)
+        return not_durable(g);
     return answer(g, 200, sk_proto_stimulus_json(g->index, g->num));
 }
 
@@ -215,6 +251,11 @@ static void after_reset(gen_op_t *g)
 {
     srv_session_t *sess = g->op.sess;
     sess->step = 0;
+    sess->resets++; /* a new epoch of event ids (jobs.h srv_event_id) */
+    if (sess->srv->journal &&
+        srv_journal_append(sess->srv, sess,
+                           json_pack("{s:s, s:s}", "op", "reset", "s", sess->name)) < 0)
+        sess->srv->metrics.journal_failed++;
     srv_hub_rebase(&sess->hub, 0); /* spikes still owed to streams went with the history */
     if (sess->realtime)
         srv_session_set_realtime(sess, 1); /* model time restarts from now */
@@ -237,11 +278,25 @@ srv_op_t *srv_op_reset(srv_req_t *rq)
 
 /* ---- fork ---- */
 
+/* Admission of the copy (registry.h): name, count, and the source's estimate against
+ * --max-memory. Answers and returns nonzero when refused. */
 static int name_check(gen_op_t *g)
 {
-    int rc = srv_registry_can_add(g->op.sess->srv->reg, g->arg);
+    srv_registry_t *reg = g->op.sess->srv->reg;
+    uint64_t bytes = g->reserved ? 0 : g->op.sess->mem_charge; /* once reserved, it fits */
+    int rc = srv_registry_admit(reg, g->arg, bytes);
     if (rc == SK_EEXIST)
         srv_session_answer_error(g->op.rq, 409, "conflict", "session %s already exists", g->arg);
+    else if (rc == SRV_EHELD)
+        srv_session_answer_error(g->op.rq, 409, "conflict",
+                                 "a checkpoint of session %s did not restore at start; the "
+                                 "server keeps it and will not overwrite it", g->arg);
+    else if (rc == SRV_ETOOBIG || rc == SRV_ENOMEMORY)
+        srv_session_answer_error(g->op.rq, rc == SRV_ETOOBIG ? 413 : 507,
+                                 rc == SRV_ETOOBIG ? "limit_exceeded" : "insufficient_storage",
+                                 "the copy needs about %.4g MB, beyond the server's memory budget "
+                                 "(--max-memory %.4g MB)",
+                                 (double)bytes / 1e6, (double)reg->mem_max / 1e6);
     else if (rc)
         srv_session_answer_error(g->op.rq, 429, "too_many_requests",
                                  "the server holds its maximum of sessions (--max-sessions)");
@@ -268,6 +323,8 @@ static void after_fork(gen_op_t *g)
     }
     if (name_check(g))
         return;
+    srv_registry_release(g->reg, g->reserved); /* the copy charges its own bytes */
+    g->reserved = 0;
     sk_net_t *net = g->clone;
     g->clone = NULL;
     if (srv_session_create(src->srv, g->arg, net, &copy) ||
@@ -278,6 +335,13 @@ static void after_fork(gen_op_t *g)
         return;
     }
     copy->ns_per_step = src->ns_per_step;
+    if (src->srv->journal) {
+        if (srv_journal_append(src->srv, src,
+                               json_pack("{s:s, s:s, s:s}", "op", "fork", "s", src->name, "to",
+                                         copy->name)) < 0)
+            src->srv->metrics.journal_failed++;
+        copy->lsn = src->lsn;
+    }
     srv_session_lifecycle(src, "forked", NULL);
     srv_session_lifecycle(copy, "created", NULL);
     srv_req_t *rq = g->op.rq;
@@ -302,6 +366,9 @@ static int run_fork(gen_op_t *g)
 {
     if (name_check(g))
         return SRV_OP_DONE;
+    g->reg = g->op.sess->srv->reg;
+    g->reserved = g->op.sess->mem_charge ? g->op.sess->mem_charge : 1;
+    srv_registry_reserve(g->reg, g->reserved);
     g->work = work_fork;
     g->after = after_fork;
     return SRV_OP_WORK;

@@ -37,6 +37,7 @@ int srv_session_create(srv_server_t *srv, const char *name, sk_net_t *net,
     sk_net_info_t ni;
     sk_net_info(net, &ni);
     sess->n_pops = (int)ni.n_pops;
+    sess->mem_charge = ni.bytes;
     if (srv->cfg.step_threads > 1 && ni.n_neurons >= PARALLEL_MIN_NEURONS &&
         sk_pool_create((uint32_t)srv->cfg.step_threads, &sess->par) == 0) {
         sk_parallel_t par;

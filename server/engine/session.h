@@ -121,6 +121,11 @@ struct srv_session {
     size_t info_len;
     struct sk_pool *par; /* threads lent to the network (--step-threads), or NULL */
     srv_session_cleanup_fn cleanup[SRV_SESSION_CLEANUPS]; /* srv_session_on_free */
+    uint64_t mem_charge; /* the network's estimate (sk_net_info bytes) charged to --max-memory */
+    uint64_t seq;        /* creation sequence (registry.c): listing cursors */
+    uint64_t lsn;        /* journal.h: LSN of the last record about this session */
+    uint64_t ckpt_lsn;   /* the LSN its checkpoint file holds (0: none, or written before) */
+    uint32_t resets;     /* resets since creation/restore: the epoch of event ids (jobs.h) */
 };
 
 /* Creates a session around net (taken over, destroyed on failure too). */

@@ -271,7 +271,7 @@ static void run_one(const char *p, const char *end)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (srv_registry_init(S.reg, (uint32_t)S.cfg.max_sessions))
+    if (srv_registry_init(S.reg, (uint32_t)S.cfg.max_sessions, UINT64_MAX))
         fuzz_fail("registry");
     add_base_session();
     const char *p = (const char *)data, *end = p + size;

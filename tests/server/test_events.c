@@ -341,3 +341,69 @@ Test(events, coalesced_flushes_keep_every_batch_in_order)
     free(want);
     t_stop(&p);
 }
+
+/* Issue 17: a client resuming with a Last-Event-ID from before a reset used to get the steps
+ * after its id on the new timeline (or nothing), never told of the reset. It now gets a
+ * `reset` event after the hello and every step of the new timeline from 0; ids after a
+ * reset read "<resets>:<step>", and resuming with one of those replays as before. */
+Test(events, resuming_from_before_a_reset_is_told_and_gets_the_new_steps)
+{
+    sp_proc_t p;
+    t_start(&p, NULL);
+    t_create(p.port, "r", 40, 4);
+    json_decref(t_step(p.port, "r", 80, 0));
+    json_decref(t_ok(p.port, "POST", "/v1/sessions/r/reset", NULL, 200));
+    json_decref(t_step(p.port, "r", 30, 0));
+    /* the client's last id was 60, of the first timeline */
+    long step = -1;
+    hc_sse_t *s = open_stream(p.port, "/v1/sessions/r/events", "Last-Event-ID: 60\r\n", &step);
+    cr_assert_eq(step, 30);
+    hc_event_t ev;
+    cr_assert_eq(hc_sse_next(s, &ev, 5000), 1);
+    cr_assert_str_eq(ev.event, "reset", "got %s: %s", ev.event, ev.data);
+    json_t *j = json_loads(ev.data, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "resets")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(j, "last_event_resets")), 0);
+    json_decref(j);
+    hc_event_free(&ev);
+    /* then the new timeline from step 0, ids "1:<to_step>" */
+    char *text = calloc(1, 1);
+    size_t len = 0;
+    long expect = 0;
+    while (expect < 30) {
+        cr_assert_eq(hc_sse_next(s, &ev, 5000), 1);
+        cr_assert_str_eq(ev.event, "spikes", "got %s: %s", ev.event, ev.data);
+        j = json_loads(ev.data, 0, NULL);
+        long f = (long)json_integer_value(json_object_get(j, "from_step"));
+        long t = (long)json_integer_value(json_object_get(j, "to_step"));
+        cr_assert_eq(f, expect);
+        char want_id[32];
+        snprintf(want_id, sizeof want_id, "1:%ld", t);
+        cr_assert_str_eq(ev.id, want_id);
+        t_spikes_append(&text, &len, json_object_get(j, "spikes"));
+        json_decref(j);
+        hc_event_free(&ev);
+        expect = t;
+    }
+    char *want = t_spikes_text(p.port, "r", 0, 30);
+    cr_assert_gt(strlen(want), 0);
+    cr_assert_str_eq(text, want);
+    free(want);
+    free(text);
+    hc_sse_close(s);
+    /* resuming with an id of the current epoch replays from there, no reset event */
+    s = open_stream(p.port, "/v1/sessions/r/events", "Last-Event-ID: 1:10\r\n", NULL);
+    cr_assert_eq(hc_sse_next(s, &ev, 5000), 1);
+    cr_assert_str_eq(ev.event, "spikes");
+    j = json_loads(ev.data, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "from_step")), 10);
+    json_decref(j);
+    hc_event_free(&ev);
+    hc_sse_close(s);
+    int st = 0;
+    hc_sse_t *bad = NULL;
+    cr_assert_eq(hc_sse_open(&bad, p.port, "/v1/sessions/r/events", "Last-Event-ID: :5\r\n", &st),
+                 -1);
+    cr_assert_eq(st, 400);
+    t_stop(&p);
+}

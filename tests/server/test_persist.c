@@ -1,7 +1,7 @@
 /* test_persist.c: checkpoints in the data directory. A session saved by SIGTERM and
  * restored by a new server continues bit-identically (spikes and state equal to an
- * uninterrupted run); POST .../checkpoint writes the file; a corrupted file is renamed
- * *.bad and skipped; DELETE removes the file; SIGTERM during a run with an open stream
+ * uninterrupted run); POST .../checkpoint writes the file; a corrupted file is kept as it
+ * is, listed by /healthz and its name refused (never overwritten); DELETE removes the file; SIGTERM during a run with an open stream
  * exits cleanly. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -99,7 +99,7 @@ Test(persist, a_small_quiet_session_survives_a_restart)
     t_rmdir(dir);
 }
 
-Test(persist, corrupted_checkpoint_is_set_aside)
+Test(persist, corrupted_checkpoint_is_kept_reported_and_never_overwritten)
 {
     char dir[128];
     t_tmpdir(dir, sizeof dir);
@@ -133,8 +133,20 @@ Test(persist, corrupted_checkpoint_is_set_aside)
     j = t_ok(a.port, "GET", "/v1/sessions/good", NULL, 200);
     cr_assert_eq(json_integer_value(json_object_get(j, "step")), 10);
     json_decref(j);
-    cr_assert(exists(dir, "bad.ckpt.bad") && !exists(dir, "bad.ckpt"));
-    cr_assert(exists(dir, "cut.ckpt.bad") && !exists(dir, "cut.ckpt"));
+    cr_assert(exists(dir, "bad.ckpt") && exists(dir, "cut.ckpt"), "kept where they are");
+    j = t_ok(a.port, "GET", "/healthz", NULL, 200);
+    cr_assert_eq(json_integer_value(json_object_get(j, "checkpoints_not_restored_count")), 2);
+    json_t *held = json_object_get(j, "checkpoints_not_restored");
+    cr_assert_str_eq(json_string_value(json_array_get(held, 0)), "bad");
+    cr_assert_str_eq(json_string_value(json_array_get(held, 1)), "cut");
+    json_decref(j);
+    /* the name is refused: a create would be saved over the file at the next SIGTERM */
+    t_error(a.port, "POST", "/v1/sessions", t_net_lif("bad", 10, 1), 409, "conflict", "name");
+    t_error(a.port, "POST", "/v1/sessions/good/fork", "{\"name\":\"cut\"}", 409, "conflict",
+            NULL);
+    struct stat st;
+    snprintf(p, sizeof p, "%s/bad.ckpt", dir);
+    cr_assert(stat(p, &st) == 0 && st.st_size == (off_t)strlen("this is not a checkpoint"));
     hc_resp_t r;
     cr_assert_eq(hc_request(a.port, "DELETE", "/v1/sessions/gone", NULL, NULL, &r), 0);
     cr_assert_eq(r.status, 204);
@@ -144,6 +156,8 @@ Test(persist, corrupted_checkpoint_is_set_aside)
     t_start(&a, args);
     t_error(a.port, "GET", "/v1/sessions/gone", NULL, 404, "not_found", NULL);
     t_stop(&a);
+    cr_assert(stat(p, &st) == 0 && st.st_size == (off_t)strlen("this is not a checkpoint"),
+              "two shutdowns later the unrestored file is still untouched");
     t_rmdir(dir);
 }
 

@@ -28,7 +28,7 @@ static void setup(void)
     cr_assert_eq(srv_config_load(&s.cfg, 0, NULL, err, sizeof err), 0, "%s", err);
     s.loop = uv_default_loop();
     s.reg = calloc(1, sizeof *s.reg);
-    srv_registry_init(s.reg, 4);
+    srv_registry_init(s.reg, 4, UINT64_MAX);
     srv_metrics_init(&s.metrics);
 }
 
@@ -103,7 +103,7 @@ Test(router, sessions_in_process)
 {
     srv_resp_t rs;
     cr_assert_eq(call(SRV_GET, "/v1/sessions", NULL, NULL, 0, NULL, &rs), 200);
-    cr_assert_str_eq(rs.body, "{\"sessions\":[]}");
+    cr_assert_str_eq(rs.body, "{\"sessions\":[],\"next_cursor\":null}");
     srv_resp_clear(&rs);
     cr_assert_eq(call(SRV_GET, "/v1/sessions/zz", NULL, NULL, 0, NULL, &rs), 404);
     srv_resp_clear(&rs);

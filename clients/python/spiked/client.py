@@ -159,8 +159,14 @@ class Client:
     # ---- sessions ----
 
     def sessions(self):
-        """The info of every session (list of dicts)."""
-        return self.request("GET", "/v1/sessions")["sessions"]
+        """The info of every session (list of dicts), following the listing's pages."""
+        out, query = [], None
+        while True:
+            page = self.request("GET", "/v1/sessions", query=query)
+            out.extend(page["sessions"])
+            if not page.get("next_cursor"):
+                return out
+            query = {"cursor": page["next_cursor"]}
 
     def session(self, name):
         """A handle on an existing session (no request is made)."""

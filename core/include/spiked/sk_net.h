@@ -239,6 +239,11 @@ int sk_net_create(const sk_net_spec_t *spec, sk_net_t **out, sk_err_t *err);
 int sk_proj_delay_range(const sk_proj_spec_t *spec, double dt_ms, uint32_t max_delay,
                         uint32_t *lo, uint32_t *hi, sk_err_t *err);
 
+/* Validates spec as sk_net_create does, without building: *bytes = the memory estimate the
+ * network is checked against (limits.max_bytes), its history rings at their full limits.
+ * Cheap next to a build (no connection is drawn). */
+int sk_net_estimate(const sk_net_spec_t *spec, uint64_t *bytes, sk_err_t *err);
+
 /* Frees the network. NULL is a no-op. */
 void sk_net_destroy(sk_net_t *net);
 

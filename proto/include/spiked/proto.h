@@ -358,6 +358,11 @@ int sk_proto_samples_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_pr
 int sk_proto_create_query_decode(const sk_proto_kv_t *kv, size_t n, const char *body_name,
                                  sk_proto_error_t *e);
 
+/* GET /v1/sessions?limit=&cursor= : limit in [1, max_limit] (default max_limit); cursor
+ * the next_cursor of a previous page (an opaque positive integer; 0 when absent). */
+int sk_proto_list_query_decode(const sk_proto_kv_t *kv, size_t n, uint64_t max_limit,
+                               uint64_t *limit, uint64_t *cursor, sk_proto_error_t *e);
+
 /* GET .../events?population= : pop = -1 for every population. */
 int sk_proto_events_query_decode(const sk_proto_kv_t *kv, size_t n, const sk_proto_net_view_t *v,
                                  int32_t *pop, sk_proto_error_t *e);

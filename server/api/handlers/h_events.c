@@ -10,27 +10,50 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/handlers/common.h"
 
-/* Last-Event-ID as a step: 1 given, 0 absent, -1 malformed. */
-static int last_event_id(const srv_req_t *rq, uint64_t *out)
+/* Last-Event-ID: "<step>" (epoch 0) or "<resets>:<step>" (jobs.h srv_event_id). 1 given,
+ * 0 absent, -1 malformed. */
+static int last_event_id(const srv_req_t *rq, uint64_t *epoch, uint64_t *out)
 {
     const char *h = srv_req_header(rq, "Last-Event-ID");
+    *epoch = 0;
     if (!h || !*h)
         return 0;
+    const char *colon = strchr(h, ':');
+    if (colon) {
+        char e[24];
+        size_t n = (size_t)(colon - h);
+        if (n == 0 || n >= sizeof e)
+            return -1;
+        memcpy(e, h, n);
+        e[n] = '\0';
+        if (sk_proto_parse_u64(e, 1, UINT32_MAX, epoch))
+            return -1;
+        h = colon + 1;
+    }
     return sk_proto_parse_u64(h, 0, UINT64_MAX, out) ? -1 : 1;
 }
 
 static int subscribe(srv_session_t *sess, srv_req_t *rq, int32_t pop, srv_resp_t *rs)
 {
-    uint64_t last = 0;
-    int has_last = last_event_id(rq, &last);
+    uint64_t last = 0, epoch = 0;
+    int has_last = last_event_id(rq, &epoch, &last);
     if (has_last < 0) {
         srv_resp_error(rs, 400, "invalid_field", "headers.Last-Event-ID",
-                       "must be a step number");
+                       "must be the id of an event of this session (a step number, or "
+                       "resets:step after a reset)");
         return -1;
     }
+    /* An id of another epoch (from before the last reset, or from before a restart that
+     * lost the count): its steps are gone. The client is told with a `reset` event right
+     * after the hello, and gets the current history from step 0 (older than
+     * --replay-steps: reported dropped), never silently nothing. */
+    int was_reset = has_last && epoch != sess->resets;
+    if (was_reset)
+        last = 0;
     sk_pop_info_t pi;
     json_t *hello = json_pack("{s:s, s:I, s:f, s:o}", "session", sess->name, "step",
                               (json_int_t)sess->step, "dt", sess->dt_ms, "population",
@@ -39,6 +62,21 @@ static int subscribe(srv_session_t *sess, srv_req_t *rq, int32_t pop, srv_resp_t
                                   : json_null());
     char *text = hello ? sk_proto_dumps(hello, NULL) : NULL;
     json_decref(hello);
+    if (text && was_reset) {
+        /* srv_hub_subscribe writes "event: hello\ndata: <text>\n\n": the reset event
+         * follows the hello in the same notice */
+        json_t *r = json_pack("{s:I, s:I, s:I}", "resets", (json_int_t)sess->resets,
+                              "last_event_resets", (json_int_t)epoch, "step",
+                              (json_int_t)sess->step);
+        char *rt = r ? sk_proto_dumps(r, NULL) : NULL;
+        json_decref(r);
+        char *both = NULL;
+        if (rt && asprintf(&both, "%s\n\nevent: reset\ndata: %s", text, rt) < 0)
+            both = NULL;
+        free(rt);
+        free(text);
+        text = both;
+    }
     /* Replay [from, now) is pulled from the history as the reader drains (sse.h); steps
      * before the --replay-steps window are reported as dropped. */
     uint64_t now = sess->step, from = now, lost_from = now;

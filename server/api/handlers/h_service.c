@@ -3,13 +3,35 @@
 #include <string.h>
 
 #include "api/handlers/common.h"
+#include "engine/journal.h"
 
 int h_health_get(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     (void)rq;
     const char *st = s->phase == SRV_RUNNING ? "ok" : "stopping";
-    return h_json(rs, s->phase == SRV_RUNNING ? 200 : 503,
-                  json_pack("{s:s, s:I}", "status", st, "sessions", (json_int_t)s->reg->n));
+    /* checkpoints_not_restored: names whose checkpoint did not restore at start (kept on
+     * disk, names refused: registry.h); the first 100, the count in full. */
+    srv_registry_t *reg = s->reg;
+    json_t *held = json_array();
+    for (uint32_t i = 0; held && i < reg->n_held && i < 100; i++)
+        json_array_append_new(held, json_string(reg->held[i]));
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o?}", "status", st, "sessions",
+                          (json_int_t)reg->n, "memory_used",
+                          (json_int_t)(reg->mem_used + reg->mem_reserved), "memory_max",
+                          (json_int_t)reg->mem_max, "checkpoints_not_restored_count",
+                          (json_int_t)reg->n_held, "checkpoints_not_restored", held);
+    if (j && s->journal) { /* journal.h: what the start's replay found */
+        uint64_t replayed, errors, torn;
+        srv_journal_stats(s, &replayed, &errors, &torn);
+        json_object_set_new(j, "journal_replayed", json_integer((json_int_t)replayed));
+        json_object_set_new(j, "journal_replay_errors", json_integer((json_int_t)errors));
+        json_object_set_new(j, "journal_torn_bytes", json_integer((json_int_t)torn));
+        uint64_t rounds, done;
+        srv_journal_rounds(s, &rounds, &done);
+        json_object_set_new(j, "snapshot_rounds", json_integer((json_int_t)rounds));
+        json_object_set_new(j, "snapshot_rounds_done", json_integer((json_int_t)done));
+    }
+    return h_json(rs, s->phase == SRV_RUNNING ? 200 : 503, j);
 }
 
 static void gauge(srv_buf_t *b, const char *name, const char *help, double v)
