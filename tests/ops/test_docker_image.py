@@ -185,6 +185,21 @@ def req(port, method, path, token=None, body=None, timeout=30):
         return r.status, text
 
 
+def req_ready(port, method, path, token=None, body=None, wait=15.0):
+    """req() for the first request through a published port after the container turned
+    healthy: docker's port proxy may reset connections for a moment after the healthcheck
+    (inside the container) passes. Retries connection errors only, for at most `wait` s; any
+    HTTP answer is returned at once."""
+    t0 = time.time()
+    while True:
+        try:
+            return req(port, method, path, token, body)
+        except (ConnectionError, OSError):
+            if time.time() - t0 > wait:
+                raise
+            time.sleep(0.25)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -241,7 +256,7 @@ def single_container(d, root, tmp, image):
             return
         report["healthy_after_s"] = round(t, 1)
         log("container healthy after %.1f s" % t)
-        st, _ = req(port, "GET", "/v1/sessions")
+        st, _ = req_ready(port, "GET", "/v1/sessions")
         check(st == 401, "published port, no token: %d, want 401" % st)
         st, _ = req(port, "GET", "/healthz")
         check(st == 200, "published port, /healthz: %d" % st)
@@ -265,7 +280,7 @@ def single_container(d, root, tmp, image):
         t = wait_healthy(d, "spiked-test-2")
         if t is None:
             return
-        st, b = req(port, "GET", "/v1/sessions/persist", token)
+        st, b = req_ready(port, "GET", "/v1/sessions/persist", token)
         check(st == 200 and b.get("step") == 100,
               "restored in a new container: %d %s (logs of the first:\n%s)" % (
                   st, b, (logs.stderr or "")[-1500:]))

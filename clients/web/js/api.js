@@ -65,7 +65,17 @@ export class Api {
   patch(path, body) { return this.request('PATCH', path, body); }
 
   session(name) { return `/v1/sessions/${encodeURIComponent(name)}`; }
-  sessions() { return this.get('/v1/sessions').then((r) => r.sessions); }
+  // Every session, following the listing's pages (next_cursor); at most `max` of them.
+  async sessions(max = 1000) {
+    let all = [], cursor = null;
+    do {
+      const q = cursor === null ? '' : `?cursor=${encodeURIComponent(cursor)}`;
+      const r = await this.get(`/v1/sessions${q}`);
+      all = all.concat(r.sessions || []);
+      cursor = r.next_cursor === undefined ? null : r.next_cursor;
+    } while (cursor !== null && all.length < max);
+    return all.slice(0, max);
+  }
   info(name) { return this.get(this.session(name)); }
   // The name goes in the query too, for a proxy that routes by session name (README
   // "Scale-out"); the server checks that both agree.
