@@ -1,0 +1,244 @@
+"""
+spiked.pynn.standardmodels: PyNN's standard cells, synapse and electrodes on spiked's
+NEST models (docs/models.md), with the translations of tests/conformance/golden-nest/
+README.md ("PyNN 0.10.1 to NEST mapping"): nF -> pF and nA -> pA x1000, tau_m -> g_L.
+
+Each cell class carries `spiked_model` (the server's model name) and `state_map`
+(PyNN state variable -> (server state name, factor): server value = PyNN value x factor).
+Electrodes are `current` / `step_current` stimuli created with the session; changing
+one after the session exists raises NotImplementedError (the API cannot change a
+current stimulus between runs).
+"""
+
+import numpy as np
+from pyNN.standardmodels import cells, synapses, electrodes, build_translations, \
+    StandardCurrentSource
+from pyNN.parameters import ParameterSpace, Sequence
+
+from .simulator import state
+
+_IF_BASE = (
+    ('v_rest', 'E_L'),
+    ('v_reset', 'V_reset'),
+    ('cm', 'C_m', 1000.0),
+    ('tau_refrac', 't_ref'),
+    ('tau_syn_E', 'tau_syn_ex'),
+    ('tau_syn_I', 'tau_syn_in'),
+    ('v_thresh', 'V_th'),
+    ('i_offset', 'I_e', 1000.0),
+)
+_G_L = ('tau_m', 'g_L', "cm/tau_m*1000.0", "C_m/g_L")
+_COND_STATE = {'v': ('V_m', 1.0), 'gsyn_exc': ('g_ex', 1000.0), 'gsyn_inh': ('g_in', 1000.0)}
+
+
+class IF_curr_exp(cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    translations = build_translations(('tau_m', 'tau_m'), *_IF_BASE)
+    spiked_model = "iaf_psc_exp"
+    state_map = {'v': ('V_m', 1.0)}
+    conductance = False
+
+
+class IF_curr_alpha(cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    translations = build_translations(('tau_m', 'tau_m'), *_IF_BASE)
+    spiked_model = "iaf_psc_alpha"
+    state_map = {'v': ('V_m', 1.0)}
+    conductance = False
+
+
+class IF_cond_exp(cells.IF_cond_exp):
+    __doc__ = cells.IF_cond_exp.__doc__
+    translations = build_translations(_G_L, *_IF_BASE, ('e_rev_E', 'E_ex'), ('e_rev_I', 'E_in'))
+    spiked_model = "iaf_cond_exp"
+    state_map = _COND_STATE
+    conductance = True
+
+
+class IF_cond_alpha(cells.IF_cond_alpha):
+    __doc__ = cells.IF_cond_alpha.__doc__
+    translations = build_translations(_G_L, *_IF_BASE, ('e_rev_E', 'E_ex'), ('e_rev_I', 'E_in'))
+    spiked_model = "iaf_cond_alpha"
+    state_map = _COND_STATE
+    conductance = True
+
+
+class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
+    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
+    translations = build_translations(
+        ('cm', 'C_m', 1000.0),
+        ('tau_refrac', 't_ref'),
+        ('v_spike', 'V_peak'),
+        ('v_reset', 'V_reset'),
+        ('v_rest', 'E_L'),
+        _G_L,
+        ('i_offset', 'I_e', 1000.0),
+        ('a', 'a'),
+        ('b', 'b', 1000.0),
+        ('delta_T', 'Delta_T'),
+        ('tau_w', 'tau_w'),
+        ('v_thresh', 'V_th'),
+        ('e_rev_E', 'E_ex'),
+        ('tau_syn_E', 'tau_syn_ex'),
+        ('e_rev_I', 'E_in'),
+        ('tau_syn_I', 'tau_syn_in'),
+    )
+    spiked_model = "aeif_cond_exp"
+    state_map = dict(_COND_STATE, w=('w', 1000.0))
+    conductance = True
+
+
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__
+    translations = build_translations(
+        ('a', 'a'), ('b', 'b'), ('c', 'c'), ('d', 'd'), ('i_offset', 'I_e', 1000.0))
+    spiked_model = "izhikevich"
+    state_map = {'v': ('V_m', 1.0), 'u': ('U_m', 1.0)}
+    conductance = False
+    # NEST's receptor scale 1e-3 on a weight in pA (x1000): the PyNN weight is used as mV
+    weight_factor = 1.0
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    translations = build_translations(('spike_times', 'spike_times'))
+    spiked_model = "spike_source"
+    state_map = {}
+
+    def spike_times_in(self, params, i, t0, t1, rng):
+        """Spike times of neuron i in (t0, t1] ms."""
+        times = params['spike_times'][i]
+        times = times.value if isinstance(times, Sequence) else np.asarray(times, float)
+        times = np.asarray(times, float)
+        return times[(times > t0) & (times <= t1)]
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__
+    translations = build_translations(('start', 'start'), ('rate', 'rate'), ('duration', 'duration'))
+    spiked_model = "spike_source"
+    state_map = {}
+
+    def spike_times_in(self, params, i, t0, t1, rng):
+        """A Poisson train of rate Hz in (t0, t1] clipped to [start, start + duration)."""
+        lo = max(t0, params['start'][i])
+        hi = min(t1, params['start'][i] + params['duration'][i])
+        rate = params['rate'][i]
+        if hi <= lo or rate <= 0:
+            return np.empty(0)
+        n = rng.poisson(rate * (hi - lo) / 1000.0)
+        return np.sort(rng.uniform(lo, hi, n))
+
+
+class StaticSynapse(synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = build_translations(('weight', 'weight'), ('delay', 'delay'))
+
+    def _get_minimum_delay(self):
+        d = state.min_delay
+        return state.dt if d == 'auto' else d
+
+
+class _Electrode(StandardCurrentSource):
+    """Keeps its native parameters and the cells it feeds; described at session creation."""
+
+    def __init__(self, **parameters):
+        object.__setattr__(self, "_native", {})
+        object.__setattr__(self, "_targets", [])
+        StandardCurrentSource.__init__(self, **parameters)
+        ps = self.parameter_space
+        ps.shape = (1,)
+        self.set_native_parameters(self.translate(ps))
+        state.current_sources.append(self)
+
+    def set_native_parameters(self, parameters):
+        if state.session is not None and self._targets:
+            raise NotImplementedError(
+                "spiked: changing an electrode after the first run() (the API cannot change a "
+                "current stimulus between runs; call reset() first)")
+        parameters.evaluate(simplify=True)
+        for k, v in parameters.items():
+            self._native[k] = v
+
+    def get_native_parameters(self):
+        return ParameterSpace(dict(self._native), self.get_schema(), (1,))
+
+    def inject_into(self, cells):
+        if state.session is not None:
+            raise NotImplementedError(
+                "spiked: adding an electrode after the first run() (call reset() first)")
+        for c in cells:
+            if not c.celltype.injectable:
+                raise TypeError("Can't inject current into a spike source.")
+        groups = {}
+        for c in cells:
+            groups.setdefault(id(c.parent), (c.parent, []))[1].append(c.parent.id_to_index(c))
+        for parent, idx in groups.values():
+            self._targets.append((parent, sorted(set(int(i) for i in idx))))
+
+    def _step(self, t):
+        return int(round(float(t) / state.dt))
+
+
+class DCSource(_Electrode, electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__
+    translations = build_translations(('amplitude', 'amplitude'), ('start', 'start'), ('stop', 'stop'))
+
+    def _describe(self):
+        out = []
+        start = self._step(self._native['start'])
+        stop = self._native['stop']
+        stop = 0 if stop is None or stop > 1e9 else self._step(stop)
+        if stop and stop <= start:
+            return out
+        for parent, idx in self._targets:
+            d = {"kind": "current", "target": parent._server_name,
+                 "amplitude": float(self._native['amplitude']) * 1000.0,
+                 "start_step": start, "neurons": idx}
+            if stop:
+                d["stop_step"] = stop
+            out.append(d)
+        return out
+
+
+class StepCurrentSource(_Electrode, electrodes.StepCurrentSource):
+    __doc__ = electrodes.StepCurrentSource.__doc__
+    translations = build_translations(('amplitudes', 'amplitudes'), ('times', 'times'))
+
+    def _describe(self):
+        times = self._native['times']
+        amps = self._native['amplitudes']
+        times = np.asarray(times.value if isinstance(times, Sequence) else times, float).ravel()
+        amps = np.asarray(amps.value if isinstance(amps, Sequence) else amps, float).ravel()
+        if times.size == 0:
+            return []
+        steps = [self._step(t) for t in times]
+        # keep the last amplitude of times that fall on the same step
+        merged = {}
+        for s, a in zip(steps, amps):
+            merged[s] = a
+        ks = sorted(merged)
+        return [{"kind": "step_current", "target": parent._server_name, "times": ks,
+                 "amplitudes": [float(merged[k]) * 1000.0 for k in ks], "neurons": idx}
+                for parent, idx in self._targets]
+
+
+class ACSource(_Electrode, electrodes.ACSource):
+    __doc__ = electrodes.ACSource.__doc__
+    translations = build_translations(
+        ('amplitude', 'amplitude'), ('start', 'start'), ('stop', 'stop'),
+        ('frequency', 'frequency'), ('offset', 'offset'), ('phase', 'phase'))
+
+    def _describe(self):
+        raise NotImplementedError(
+            "spiked: ACSource (the API has no sinusoidal current stimulus)")
+
+
+class NoisyCurrentSource(_Electrode, electrodes.NoisyCurrentSource):
+    __doc__ = electrodes.NoisyCurrentSource.__doc__
+    translations = build_translations(
+        ('mean', 'mean'), ('start', 'start'), ('stop', 'stop'), ('stdev', 'stdev'), ('dt', 'dt'))
+
+    def _describe(self):
+        raise NotImplementedError(
+            "spiked: NoisyCurrentSource (the API has no noise current stimulus)")
