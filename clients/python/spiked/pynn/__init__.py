@@ -56,6 +56,12 @@ def end(compatible_output=True):
         io = get_io(filename)
         population.write_data(io, variables)
     st.write_on_end = []
+    # the data stay readable after end() (as with pyNN.nest): each recorder copies its
+    # current segment into PyNN's cache before the session and server go away
+    if st.running:
+        for recorder in st.recorders:
+            recorder.store_to_cache({})
+        st.running = False
     st.disconnect()
 
 
