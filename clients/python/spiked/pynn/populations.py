@@ -31,7 +31,7 @@ class PopulationView(common.PopulationView):
                               shape=(self.size,))
 
     def _set_parameters(self, parameter_space):
-        parameter_space.evaluate(simplify=False, mask=self.mask)
+        parameter_space.evaluate(simplify=False)
         for name, value in parameter_space.items():
             self.parent._parameters[name][self.mask] = value
         self.parent._changed(list(parameter_space.keys()))
@@ -73,13 +73,18 @@ class Population(common.Population):
         ps.shape = (self.size,)
         ps.evaluate(simplify=False)
         self._parameters = ps.as_dict()
+        if "spike_times" in self._parameters:
+            for seq in self._parameters["spike_times"]:
+                t = np.asarray(getattr(seq, "value", seq), float)
+                if t.size > 1 and np.any(np.diff(t) < 0):
+                    raise errors.InvalidParameterValueError(
+                        "spike times of a SpikeSourceArray must be in increasing order")
         self._initial = {}
         for c in self.all_cells:
             c.parent = self
         st.id_counter += self.size
         self._server_name = "p%d" % len(st.populations)
-        self._rng = np.random.default_rng(
-            (st.seed if st.seed is not None else 12345, len(st.populations)))
+        self._index = len(st.populations)
         st.populations.append(self)
 
     def _set_initial_value_array(self, variable, initial_values):
@@ -126,6 +131,12 @@ class Population(common.Population):
     def _describe(self):
         """This population as the API's population object."""
         d = {"name": self._server_name, "model": self.celltype.spiked_model, "size": self.size}
+        # spike sources draw their trains from a stream that starts again with each
+        # session, so a run after reset() repeats the one before it
+        st = simulator.state
+        self._rng = np.random.default_rng((st.seed if st.seed is not None else 12345,
+                                           self._index))
+        self._memo = {}
         if self._is_source():
             return d
         d["params"] = self._scalar_params(list(self._parameters.keys()))
@@ -157,7 +168,7 @@ class Population(common.Population):
         by_step = {}
         for i in range(self.size):
             ts = self.celltype.spike_times_in(self._parameters, i, step0 * dt, step1 * dt,
-                                              self._rng)
+                                              self._rng, self._memo)
             for t in ts:
                 s = int(np.ceil(t / dt - 1e-9)) - 1
                 if step0 <= s < step1:

@@ -33,6 +33,12 @@ class Connection(common.Connection):
     def postsynaptic_index(self):
         return int(self.projection._post[self.k])
 
+    def __getattr__(self, name):
+        attr = self.__dict__["projection"]._attr
+        if name in attr:
+            return float(attr[name][self.__dict__["k"]])
+        raise AttributeError(name)
+
     def as_tuple(self, *names):
         out = []
         for n in names:
@@ -48,6 +54,7 @@ class Connection(common.Connection):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    from .standardmodels import StaticSynapse as _static_synapse_class
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
@@ -137,44 +144,46 @@ class Projection(common.Projection):
     def _set_initial_value_array(self, variable, value):
         raise NotImplementedError("spiked: synapse state variables (no plasticity yet)")
 
-    def _weight_factor(self):
-        ct = self.post.celltype
-        return getattr(ct, "weight_factor", 1000.0)
-
     def _describe(self):
-        """This projection as the API's explicit projection (None when empty)."""
+        """This projection as the API's explicit projections, one per pair of server
+        populations it joins (an Assembly spans several); [] when empty."""
         if len(self) == 0:
-            return None
+            return []
         dt = simulator.state.dt
-        w = self._attr["weight"] * self._weight_factor()
-        if getattr(self.post.celltype, "conductance", False):
-            w = np.abs(w)
-            if self.receptor_type == "inhibitory":
-                w = -w
-        elif self.receptor_type == "inhibitory":
-            w = -np.abs(w)
+        pre_roots, pre_idx = self._roots(self.pre, self._pre)
+        post_roots, post_idx = self._roots(self.post, self._post)
         delays = np.maximum(1, np.rint(self._attr["delay"] / dt).astype(np.int64))
-        pre_pop, post_pop = self.pre, self.post
-        pre_idx = self._global_index(pre_pop, self._pre)
-        post_idx = self._global_index(post_pop, self._post)
-        return {"source": self._parent(pre_pop)._server_name,
-                "target": self._parent(post_pop)._server_name,
-                "rule": {"kind": "explicit", "pre": pre_idx, "post": post_idx,
-                         "weights": [float(x) for x in w],
-                         "delays": [int(x) for x in delays]}}
+        out = []
+        pairs = {}
+        for k, (a, b) in enumerate(zip(pre_roots, post_roots)):
+            pairs.setdefault((a, b), []).append(k)
+        pops = simulator.state.populations
+        for (a, b), ks in sorted(pairs.items()):
+            ks = np.asarray(ks)
+            ct = pops[b].celltype
+            w = self._attr["weight"][ks] * getattr(ct, "weight_factor", 1000.0)
+            if getattr(ct, "conductance", False):
+                w = np.abs(w)
+                if self.receptor_type == "inhibitory":
+                    w = -w
+            elif self.receptor_type == "inhibitory":
+                w = -np.abs(w)
+            out.append({"source": pops[a]._server_name, "target": pops[b]._server_name,
+                        "rule": {"kind": "explicit",
+                                 "pre": [int(x) for x in pre_idx[ks]],
+                                 "post": [int(x) for x in post_idx[ks]],
+                                 "weights": [float(x) for x in w],
+                                 "delays": [int(x) for x in delays[ks]]}})
+        return out
 
     @staticmethod
-    def _parent(p):
-        while hasattr(p, "parent") and p.parent is not None and not hasattr(p, "_server_name"):
-            p = p.parent
-        return p
-
-    def _global_index(self, p, idx):
-        """Indices local to view p -> indices in its root population."""
-        if isinstance(p, common.Assembly):
-            raise NotImplementedError("spiked: projections from or to an Assembly")
-        if hasattr(p, "_server_name"):
-            return [int(i) for i in idx]
-        root = self._parent(p)
-        ids = p.all_cells[idx]
-        return [int(root.id_to_index(i)) for i in ids]
+    def _roots(p, idx):
+        """Indices into p (a Population, view or Assembly) -> (index of the root
+        population in state.populations, index in it), as two arrays."""
+        ids = p.all_cells[idx] if not isinstance(p, common.Assembly) else \
+            np.array(p.all_cells)[idx]
+        pops = simulator.state.populations
+        pos = {id(q): n for n, q in enumerate(pops)}
+        roots = np.array([pos[id(c.parent)] for c in ids], np.int64)
+        local = np.array([int(c) - int(c.parent.first_id) for c in ids], np.int64)
+        return roots, local

@@ -7,7 +7,8 @@ sampling_interval / dt steps. Asking to record a new state variable after the fi
 run() raises NotImplementedError (the API has no way to add a recorder to a session);
 after reset() it works, since the session is created again. Signals start with the
 initial value at t = 0 (PyNN's convention, and NEST's multimeter grid) followed by the
-server's samples.
+server's samples. The server samples every step (`every` counts from step 0, so its
+grid is not PyNN's t = k * sampling_interval); the client keeps the samples on PyNN's grid.
 """
 
 import numpy as np
@@ -39,7 +40,6 @@ class Recorder(recording.Recorder):
         self._from_step = 0
         out = []
         p = self.population
-        every = max(1, int(round(self.sampling_interval / simulator.state.dt)))
         for var in sorted(self.recorded):
             if var == 'spikes' or not self.recorded[var]:
                 continue
@@ -49,7 +49,7 @@ class Recorder(recording.Recorder):
             ids = sorted(p.id_to_index(i) for i in self.recorded[var])
             self._indices[var] = first_index + len(out)
             out.append({"population": p._server_name, "variables": [p.celltype.state_map[var][0]],
-                        "neurons": [int(i) for i in ids], "every": every})
+                        "neurons": [int(i) for i in ids], "every": 1})
         return out
 
     def _get_spiketimes(self, ids, clear=False):
@@ -85,7 +85,7 @@ class Recorder(recording.Recorder):
                                         to_step=st.step)
             col = {n: k for k, n in enumerate(rec["neurons"])}
             for s, vals in zip(rec["steps"], rec["values"][name]):
-                if (s + 1) % every == 0 or every == 1:
+                if (s + 1) % every == 0:
                     rows.append([(np.nan if vals[col[i]] is None else vals[col[i]]) / factor
                                  for i in index])
         if clear:

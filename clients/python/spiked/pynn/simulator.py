@@ -121,9 +121,7 @@ class State(common.control.BaseState):
         for p in self.populations:
             net["populations"].append(p._describe())
         for prj in self.projections:
-            d = prj._describe()
-            if d is not None:
-                net["projections"].append(d)
+            net["projections"].extend(prj._describe())
         for cs in self.current_sources:
             net["stimuli"].extend(cs._describe())
         for p in self.populations:

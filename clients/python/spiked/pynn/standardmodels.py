@@ -105,11 +105,10 @@ class SpikeSourceArray(cells.SpikeSourceArray):
     spiked_model = "spike_source"
     state_map = {}
 
-    def spike_times_in(self, params, i, t0, t1, rng):
+    def spike_times_in(self, params, i, t0, t1, rng, memo):
         """Spike times of neuron i in (t0, t1] ms."""
         times = params['spike_times'][i]
-        times = times.value if isinstance(times, Sequence) else np.asarray(times, float)
-        times = np.asarray(times, float)
+        times = np.asarray(getattr(times, "value", times), float).ravel()
         return times[(times > t0) & (times <= t1)]
 
 
@@ -119,7 +118,7 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     spiked_model = "spike_source"
     state_map = {}
 
-    def spike_times_in(self, params, i, t0, t1, rng):
+    def spike_times_in(self, params, i, t0, t1, rng, memo):
         """A Poisson train of rate Hz in (t0, t1] clipped to [start, start + duration)."""
         lo = max(t0, params['start'][i])
         hi = min(t1, params['start'][i] + params['duration'][i])
@@ -128,6 +127,52 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
             return np.empty(0)
         n = rng.poisson(rate * (hi - lo) / 1000.0)
         return np.sort(rng.uniform(lo, hi, n))
+
+
+def _renewal(params, i, t0, t1, memo, draw):
+    """Times in (t0, t1] of a renewal train that starts at start and lasts duration; the
+    first time past t1 is kept in memo[i] for the next run."""
+    start = params['start'][i]
+    end = start + params['duration'][i]
+    nxt = memo.get(i)
+    if nxt is None:
+        nxt = start + draw()
+    out = []
+    while nxt <= t1 and nxt < end:
+        out.append(nxt)
+        nxt += draw()
+    memo[i] = nxt
+    return np.array([t for t in out if t > t0])
+
+
+class SpikeSourceGamma(cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__
+    translations = build_translations(('alpha', 'alpha'), ('beta', 'beta'),
+                                      ('start', 'start'), ('duration', 'duration'))
+    spiked_model = "spike_source"
+    state_map = {}
+
+    def spike_times_in(self, params, i, t0, t1, rng, memo):
+        """Gamma(alpha, 1/beta) intervals (beta in Hz, so the rate is beta/alpha)."""
+        a, b = params['alpha'][i], params['beta'][i]
+        if b <= 0:
+            return np.empty(0)
+        return _renewal(params, i, t0, t1, memo, lambda: rng.gamma(a, 1000.0 / b))
+
+
+class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
+    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
+    translations = build_translations(('rate', 'rate'), ('tau_refrac', 'tau_refrac'),
+                                      ('start', 'start'), ('duration', 'duration'))
+    spiked_model = "spike_source"
+    state_map = {}
+
+    def spike_times_in(self, params, i, t0, t1, rng, memo):
+        """Intervals tau_refrac + Exponential(1/rate)."""
+        r, tr = params['rate'][i], params['tau_refrac'][i]
+        if r <= 0:
+            return np.empty(0)
+        return _renewal(params, i, t0, t1, memo, lambda: tr + rng.exponential(1000.0 / r))
 
 
 class StaticSynapse(synapses.StaticSynapse):
@@ -158,6 +203,10 @@ class _Electrode(StandardCurrentSource):
                 "current stimulus between runs; call reset() first)")
         parameters.evaluate(simplify=True)
         for k, v in parameters.items():
+            if isinstance(v, Sequence):
+                v = np.asarray(v.value, float)
+            elif isinstance(v, np.ndarray) and v.dtype == object and v.size == 1:
+                v = np.asarray(getattr(v.flat[0], "value", v.flat[0]), float)
             self._native[k] = v
 
     def get_native_parameters(self):
@@ -177,7 +226,10 @@ class _Electrode(StandardCurrentSource):
             self._targets.append((parent, sorted(set(int(i) for i in idx))))
 
     def _step(self, t):
-        return int(round(float(t) / state.dt))
+        """The step from which a current switched at t ms acts: round(t/dt) - 1, as
+        pyNN.nest moves its generators one dt earlier, so V(t + dt) already feels it
+        (the models take I_stim of step s into step s + 1)."""
+        return max(0, int(round(float(t) / state.dt)) - 1)
 
 
 class DCSource(_Electrode, electrodes.DCSource):
