@@ -41,6 +41,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     st.clear()
     st.dt = timestep
     st.min_delay = timestep if min_delay == 'auto' else min_delay
+    st.auto_min_delay = min_delay == 'auto'
     st.max_delay = max_delay
     st.seed = extra_params.get('rng_seed', extra_params.get('seed'))
     if st.client is None or 'url' in extra_params:

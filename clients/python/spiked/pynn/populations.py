@@ -139,7 +139,12 @@ class Population(common.Population):
         self._memo = {}
         if self._is_source():
             return d
-        d["params"] = self._scalar_params(list(self._parameters.keys()))
+        names = list(self._parameters.keys())
+        if self._per_neuron_current():
+            names.remove("I_e")
+        d["params"] = self._scalar_params(names)
+        if self._per_neuron_current():
+            d["params"]["I_e"] = 0.0
         initial = {}
         for var, arr in self._initial.items():
             if var not in self.celltype.state_map:
@@ -150,6 +155,19 @@ class Population(common.Population):
         if initial:
             d["initial"] = initial
         return d
+
+    def _per_neuron_current(self):
+        ie = self._parameters.get("I_e")
+        return ie is not None and np.size(ie) > 1 and not np.all(ie == np.asarray(ie).flat[0])
+
+    def _stimuli(self):
+        """A per-neuron i_offset (which the API's scalar I_e cannot hold) as a `current`
+        stimulus with one amplitude per neuron from step 0 (it acts one step later than
+        I_e would: the models take I_stim of step s into step s + 1)."""
+        if self._is_source() or not self._per_neuron_current():
+            return []
+        return [{"kind": "current", "target": self._server_name, "start_step": 0,
+                 "amplitudes": [float(x) for x in self._parameters["I_e"]]}]
 
     def _initial_value(self, variable, index):
         """The PyNN initial value of `variable` for neuron `index` (for t = 0 samples)."""

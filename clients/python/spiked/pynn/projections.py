@@ -33,6 +33,15 @@ class Connection(common.Connection):
     def postsynaptic_index(self):
         return int(self.projection._post[self.k])
 
+    def __setattr__(self, name, value):
+        if name in ("projection", "k"):
+            object.__setattr__(self, name, value)
+            return
+        if simulator.state.session is not None:
+            raise NotImplementedError(
+                "spiked: changing a connection after the first run() (call reset() first)")
+        self.projection._attr[name][self.k] = float(value)
+
     def __getattr__(self, name):
         attr = self.__dict__["projection"]._attr
         if name in attr:

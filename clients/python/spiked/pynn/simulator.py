@@ -122,6 +122,8 @@ class State(common.control.BaseState):
             net["populations"].append(p._describe())
         for prj in self.projections:
             net["projections"].extend(prj._describe())
+        for p in self.populations:
+            net["stimuli"].extend(p._stimuli())
         for cs in self.current_sources:
             net["stimuli"].extend(cs._describe())
         for p in self.populations:
@@ -132,6 +134,11 @@ class State(common.control.BaseState):
         self.session_seq += 1
         sname = "pynn-%d-%d" % (os.getpid(), self.session_seq)
         seed = self.seed if self.seed is not None else 12345
+        if self.min_delay == 'auto' or getattr(self, "auto_min_delay", False):
+            # PyNN's min_delay='auto': the shortest delay of the network (dt without any)
+            self.auto_min_delay = True
+            ds = [d for prj in self.projections for d in prj._attr.get("delay", [])]
+            self.min_delay = float(min(ds)) if ds else self.dt
         self.session = self.client.create(net, name=sname, seed=int(seed), dt=self.dt)
         self.step = 0
 

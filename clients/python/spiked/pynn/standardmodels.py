@@ -168,11 +168,12 @@ class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
     state_map = {}
 
     def spike_times_in(self, params, i, t0, t1, rng, memo):
-        """Intervals tau_refrac + Exponential(1/rate)."""
+        """Intervals tau_refrac + Exponential: mean interval 1000/rate ms in all."""
         r, tr = params['rate'][i], params['tau_refrac'][i]
         if r <= 0:
             return np.empty(0)
-        return _renewal(params, i, t0, t1, memo, lambda: tr + rng.exponential(1000.0 / r))
+        mean = max(1000.0 / r - tr, 1e-9)
+        return _renewal(params, i, t0, t1, memo, lambda: tr + rng.exponential(mean))
 
 
 class StaticSynapse(synapses.StaticSynapse):
@@ -211,6 +212,23 @@ class _Electrode(StandardCurrentSource):
 
     def get_native_parameters(self):
         return ParameterSpace(dict(self._native), self.get_schema(), (1,))
+
+    def get_parameters(self):
+        """PyNN-unit parameters as plain numbers and arrays (times, amplitudes)."""
+        ps = self.reverse_translate(self.get_native_parameters())
+        ps.evaluate(simplify=True)
+        out = {}
+        for k, v in ps.items():
+            if isinstance(v, Sequence):
+                v = np.asarray(v.value, float)
+            elif isinstance(v, np.ndarray) and v.dtype == object and v.size == 1:
+                v = np.asarray(getattr(v.flat[0], "value", v.flat[0]), float)
+            out[k] = v
+        return out
+
+    def record(self):
+        raise NotImplementedError(
+            "spiked: recording an electrode's current (the API records neuron state only)")
 
     def inject_into(self, cells):
         if state.session is not None:
@@ -256,6 +274,25 @@ class DCSource(_Electrode, electrodes.DCSource):
 class StepCurrentSource(_Electrode, electrodes.StepCurrentSource):
     __doc__ = electrodes.StepCurrentSource.__doc__
     translations = build_translations(('amplitudes', 'amplitudes'), ('times', 'times'))
+
+    def set_native_parameters(self, parameters):
+        """Times must be >= 0 and increasing (ValueError); they are moved to the time
+        grid (multiples of dt) and, where several fall on one grid time, the last
+        amplitude is kept, so times and amplitudes read back as the server uses them."""
+        _Electrode.set_native_parameters(self, parameters)
+        t = np.asarray(self._native.get('times', []), float).ravel()
+        a = np.asarray(self._native.get('amplitudes', []), float).ravel()
+        if np.any(t < 0):
+            raise ValueError("StepCurrentSource: negative times")
+        if np.any(np.diff(t) < 0):
+            raise ValueError("StepCurrentSource: times must increase")
+        if t.size != a.size:
+            raise ValueError("StepCurrentSource: times and amplitudes differ in length")
+        grid = np.rint(t / state.dt) * state.dt
+        keep = np.ones(grid.size, bool)
+        keep[:-1] = ~np.isclose(grid[:-1], grid[1:])
+        self._native['times'] = grid[keep]
+        self._native['amplitudes'] = a[keep]
 
     def _describe(self):
         times = self._native['times']
