@@ -6,7 +6,7 @@ passes and failures.
 
   run_scenarios.py --src DIR [--min-pass N] [--only NAME] [--report FILE]
 
-DIR holds the unpacked source (fetch_pynn_source.sh puts it in DIR/pyNN-0.10.1). The
+DIR holds the unpacked source, or gets it (fetch_pynn_source.sh DIR: DIR/pyNN-0.10.1). The
 driver makes a private copy of the installed pyNN package, writes the pyNN.spiked shim
 into it with `python3 -m spiked.pynn install --target`, adds a stub `testconfig` module
 (config = {}), starts one spiked server for all scenarios (SPIKED_URL) and runs each
@@ -66,6 +66,11 @@ def main():
     src = os.path.join(a.src, "pyNN-0.10.1") if os.path.isdir(
         os.path.join(a.src, "pyNN-0.10.1")) else a.src
     system = os.path.join(src, "test", "system")
+    if not os.path.isdir(os.path.join(system, "scenarios")):
+        # not there yet: fetch Debian's source release into --src
+        subprocess.run(["sh", os.path.join(HERE, "fetch_pynn_source.sh"), a.src], check=False)
+        src = os.path.join(a.src, "pyNN-0.10.1")
+        system = os.path.join(src, "test", "system")
     if not os.path.isdir(os.path.join(system, "scenarios")):
         print("no scenarios under", system)
         return 2

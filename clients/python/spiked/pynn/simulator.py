@@ -92,7 +92,7 @@ class State(common.control.BaseState):
         """Use the server at url (or $SPIKED_URL); without either, start a private one."""
         url = url or os.environ.get("SPIKED_URL")
         token = token if token is not None else os.environ.get("SPIKED_TOKEN")
-        if url is None:
+        if not url:
             if self.local_server is None:
                 from .local import LocalServer
                 self.local_server = LocalServer()
