@@ -15,7 +15,7 @@ from pyNN import space  # noqa: F401
 from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.space import Space  # noqa: F401
 from pyNN.standardmodels import StandardCellType
-from neo.io import get_io
+from pyNN.recording import get_io  # makes the folder of the file, unlike neo.io.get_io
 
 from . import simulator
 from .standardmodels import *  # noqa: F401,F403

@@ -82,6 +82,8 @@ class State(common.control.BaseState):
         inputs = []
         for p in self.populations:
             inputs.extend(p._source_inputs(self.step, target))
+        for cs in self.current_sources:
+            inputs.extend(cs._inputs(self.step, target))
         self.session.step(steps=n, inputs=inputs or None)
         self.step = target
         self.t = target * self.dt

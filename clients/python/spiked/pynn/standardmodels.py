@@ -5,9 +5,10 @@ README.md ("PyNN 0.10.1 to NEST mapping"): nF -> pF and nA -> pA x1000, tau_m ->
 
 Each cell class carries `spiked_model` (the server's model name) and `state_map`
 (PyNN state variable -> (server state name, factor): server value = PyNN value x factor).
-Electrodes are `current` / `step_current` stimuli created with the session; changing
-one after the session exists raises NotImplementedError (the API cannot change a
-current stimulus between runs).
+DCSource and StepCurrentSource are `current` / `step_current` stimuli created with the
+session; changing one after the session exists raises NotImplementedError (the API cannot
+change a current stimulus between runs). ACSource and NoisyCurrentSource, which the API
+has no stimulus for, are sent as per-step `current` inputs with each run.
 """
 
 import numpy as np
@@ -198,7 +199,7 @@ class _Electrode(StandardCurrentSource):
         state.current_sources.append(self)
 
     def set_native_parameters(self, parameters):
-        if state.session is not None and self._targets:
+        if state.session is not None and self._targets and self._fixed:
             raise NotImplementedError(
                 "spiked: changing an electrode after the first run() (the API cannot change a "
                 "current stimulus between runs; call reset() first)")
@@ -242,6 +243,11 @@ class _Electrode(StandardCurrentSource):
             groups.setdefault(id(c.parent), (c.parent, []))[1].append(c.parent.id_to_index(c))
         for parent, idx in groups.values():
             self._targets.append((parent, sorted(set(int(i) for i in idx))))
+
+    _fixed = True   # a stimulus of the session: cannot change after the first run()
+
+    def _inputs(self, step0, step1):
+        return []
 
     def _step(self, t):
         """The step from which a current switched at t ms acts: round(t/dt) - 1, as
@@ -312,22 +318,56 @@ class StepCurrentSource(_Electrode, electrodes.StepCurrentSource):
                 for parent, idx in self._targets]
 
 
-class ACSource(_Electrode, electrodes.ACSource):
+class _SampledElectrode(_Electrode):
+    """An electrode whose current the API has no stimulus for (sine, noise): its value
+    for each step of a run is sent with that run's step request as `current` inputs
+    (one record per step and target population), computed from PyNN's formula on the
+    time grid: step s carries the current of time (s + 1) * dt, as the DC timing above.
+    Its parameters may change between runs: the next run sends the new values."""
+    _fixed = False
+
+    def _describe(self):
+        self._rng = np.random.default_rng((12345 if state.seed is None else state.seed,
+                                           state.current_sources.index(self)))
+        self._memo = {}
+        return []
+
+    def _inputs(self, step0, step1):
+        out = []
+        p = self._native
+        start, stop = float(p['start']), float(p['stop'])
+        for s in range(step0, step1):
+            t = (s + 1) * state.dt
+            if t < start - 1e-9 or t >= stop - 1e-9:
+                continue
+            value = self._value(t) * 1000.0
+            for parent, idx in self._targets:
+                out.append({"population": parent._server_name, "kind": "current",
+                            "neurons": idx, "value": value, "step": s})
+        return out
+
+
+class ACSource(_SampledElectrode, electrodes.ACSource):
     __doc__ = electrodes.ACSource.__doc__
     translations = build_translations(
         ('amplitude', 'amplitude'), ('start', 'start'), ('stop', 'stop'),
         ('frequency', 'frequency'), ('offset', 'offset'), ('phase', 'phase'))
 
-    def _describe(self):
-        raise NotImplementedError(
-            "spiked: ACSource (the API has no sinusoidal current stimulus)")
+    def _value(self, t):
+        p = self._native
+        return float(p['offset']) + float(p['amplitude']) * np.sin(
+            2 * np.pi * float(p['frequency']) * (t - float(p['start'])) / 1000.0
+            + np.deg2rad(float(p['phase'])))
 
 
-class NoisyCurrentSource(_Electrode, electrodes.NoisyCurrentSource):
+class NoisyCurrentSource(_SampledElectrode, electrodes.NoisyCurrentSource):
     __doc__ = electrodes.NoisyCurrentSource.__doc__
     translations = build_translations(
         ('mean', 'mean'), ('start', 'start'), ('stop', 'stop'), ('stdev', 'stdev'), ('dt', 'dt'))
 
-    def _describe(self):
-        raise NotImplementedError(
-            "spiked: NoisyCurrentSource (the API has no noise current stimulus)")
+    def _value(self, t):
+        p = self._native
+        k = int(np.floor((t - float(p['start'])) / float(p['dt']) + 1e-9))
+        if k not in self._memo:
+            self._memo[k] = self._rng.standard_normal()
+        return float(p['mean']) + float(p['stdev']) * self._memo[k]
