@@ -6,8 +6,8 @@ README.md ("PyNN 0.10.1 to NEST mapping"): nF -> pF and nA -> pA x1000, tau_m ->
 Each cell class carries `spiked_model` (the server's model name) and `state_map`
 (PyNN state variable -> (server state name, factor): server value = PyNN value x factor).
 DCSource and StepCurrentSource are `current` / `step_current` stimuli created with the
-session; changing one after the session exists raises NotImplementedError (the API cannot
-change a current stimulus between runs). ACSource and NoisyCurrentSource, which the API
+session; the API cannot change a stimulus, so a change after the first run() is sent as
+per-step `current` inputs of the difference with each later run. ACSource and NoisyCurrentSource, which the API
 has no stimulus for, are sent as per-step `current` inputs with each run.
 """
 
@@ -199,10 +199,6 @@ class _Electrode(StandardCurrentSource):
         state.current_sources.append(self)
 
     def set_native_parameters(self, parameters):
-        if state.session is not None and self._targets and self._fixed:
-            raise NotImplementedError(
-                "spiked: changing an electrode after the first run() (the API cannot change a "
-                "current stimulus between runs; call reset() first)")
         parameters.evaluate(simplify=True)
         for k, v in parameters.items():
             if isinstance(v, Sequence):
@@ -244,10 +240,25 @@ class _Electrode(StandardCurrentSource):
         for parent, idx in groups.values():
             self._targets.append((parent, sorted(set(int(i) for i in idx))))
 
-    _fixed = True   # a stimulus of the session: cannot change after the first run()
-
     def _inputs(self, step0, step1):
-        return []
+        """The API cannot change a stimulus between runs: when the parameters changed
+        since the session was created, each later run also gets `current` inputs of the
+        difference (new minus created) for every step where it is not zero; currents add,
+        so the neurons get the new values."""
+        created = getattr(self, "_created", None)
+        if created is None or not self._targets:
+            return []
+        out = []
+        for s in range(step0, step1):
+            diff = self._value_at_step(self._native, s) - self._value_at_step(created, s)
+            if diff != 0.0:
+                for parent, idx in self._targets:
+                    out.append({"population": parent._server_name, "kind": "current",
+                                "neurons": idx, "value": diff * 1000.0, "step": s})
+        return out
+
+    def _snapshot(self):
+        self._created = {k: np.array(v, copy=True) for k, v in self._native.items()}
 
     def _step(self, t):
         """The step from which a current switched at t ms acts: round(t/dt) - 1, as
@@ -260,11 +271,23 @@ class DCSource(_Electrode, electrodes.DCSource):
     __doc__ = electrodes.DCSource.__doc__
     translations = build_translations(('amplitude', 'amplitude'), ('start', 'start'), ('stop', 'stop'))
 
+    def _window(self, p):
+        """[start_step, stop_step) of the stimulus (stop_step 0: never stops)."""
+        start = self._step(p['start'])
+        stop = p['stop']
+        stop = 0 if stop is None or float(stop) > 1e9 else self._step(stop)
+        return start, stop
+
+    def _value_at_step(self, p, s):
+        start, stop = self._window(p)
+        if s < start or (stop and s >= stop) or (stop and stop <= start):
+            return 0.0
+        return float(p['amplitude'])
+
     def _describe(self):
+        self._snapshot()
         out = []
-        start = self._step(self._native['start'])
-        stop = self._native['stop']
-        stop = 0 if stop is None or stop > 1e9 else self._step(stop)
+        start, stop = self._window(self._native)
         if stop and stop <= start:
             return out
         for parent, idx in self._targets:
@@ -300,21 +323,32 @@ class StepCurrentSource(_Electrode, electrodes.StepCurrentSource):
         self._native['times'] = grid[keep]
         self._native['amplitudes'] = a[keep]
 
-    def _describe(self):
-        times = self._native['times']
-        amps = self._native['amplitudes']
-        times = np.asarray(times.value if isinstance(times, Sequence) else times, float).ravel()
-        amps = np.asarray(amps.value if isinstance(amps, Sequence) else amps, float).ravel()
-        if times.size == 0:
-            return []
-        steps = [self._step(t) for t in times]
-        # keep the last amplitude of times that fall on the same step
+    def _steps(self, p):
+        """(steps, amplitudes) of the stimulus: times moved to their steps, the last
+        amplitude kept where several share one."""
+        times = np.asarray(p.get('times', []), float).ravel()
+        amps = np.asarray(p.get('amplitudes', []), float).ravel()
         merged = {}
-        for s, a in zip(steps, amps):
-            merged[s] = a
+        for t, a in zip(times, amps):
+            merged[self._step(t)] = float(a)
         ks = sorted(merged)
+        return ks, [merged[k] for k in ks]
+
+    def _value_at_step(self, p, s):
+        ks, amps = self._steps(p)
+        value = 0.0
+        for k, a in zip(ks, amps):
+            if k <= s:
+                value = a
+        return value
+
+    def _describe(self):
+        self._snapshot()
+        ks, amps = self._steps(self._native)
+        if not ks:
+            return []
         return [{"kind": "step_current", "target": parent._server_name, "times": ks,
-                 "amplitudes": [float(merged[k]) * 1000.0 for k in ks], "neurons": idx}
+                 "amplitudes": [a * 1000.0 for a in amps], "neurons": idx}
                 for parent, idx in self._targets]
 
 
@@ -324,7 +358,6 @@ class _SampledElectrode(_Electrode):
     (one record per step and target population), computed from PyNN's formula on the
     time grid: step s carries the current of time (s + 1) * dt, as the DC timing above.
     Its parameters may change between runs: the next run sends the new values."""
-    _fixed = False
 
     def _describe(self):
         self._rng = np.random.default_rng((12345 if state.seed is None else state.seed,
