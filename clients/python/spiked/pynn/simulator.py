@@ -61,6 +61,9 @@ class State(common.control.BaseState):
     def reset(self):
         """Back to t = 0: the session is deleted and created again at the next run()."""
         self._drop_session()
+        for cs in getattr(self, "current_sources", []):
+            if cs.__dict__.get("_recorded") is not None:
+                object.__setattr__(cs, "_recorded", [])
         self.running = False
         self.t = 0.0
         self.t_start = 0.0
@@ -84,6 +87,7 @@ class State(common.control.BaseState):
             inputs.extend(p._source_inputs(self.step, target))
         for cs in self.current_sources:
             inputs.extend(cs._inputs(self.step, target))
+            cs._record_steps(self.step, target)
         self.session.step(steps=n, inputs=inputs or None)
         self.step = target
         self.t = target * self.dt

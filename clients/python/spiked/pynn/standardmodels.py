@@ -224,8 +224,23 @@ class _Electrode(StandardCurrentSource):
         return out
 
     def record(self):
-        raise NotImplementedError(
-            "spiked: recording an electrode's current (the API records neuron state only)")
+        """Record this electrode's current. The API records neuron state only (a cell's
+        I_stim sums every electrode into it), so this is the current the backend has put
+        on the server for each step run since (the stimulus' schedule, or the inputs it
+        sent), not a value read back from the server."""
+        object.__setattr__(self, "_recorded", [])
+
+    def _record_steps(self, step0, step1):
+        rec = self.__dict__.get("_recorded")
+        if rec is not None:
+            rec.extend((s, self._value_at_step(self._native, s)) for s in range(step0, step1))
+
+    def _get_data(self):
+        """(times, nA): 0 at t = 0, then the current of step s at (s + 1) * dt."""
+        rec = self.__dict__.get("_recorded") or []
+        t = np.array([0.0] + [(s + 1) * state.dt for s, _ in rec])
+        i = np.array([0.0] + [v for _, v in rec])
+        return t, i
 
     def inject_into(self, cells):
         if state.session is not None:
@@ -245,7 +260,7 @@ class _Electrode(StandardCurrentSource):
         since the session was created, each later run also gets `current` inputs of the
         difference (new minus created) for every step where it is not zero; currents add,
         so the neurons get the new values."""
-        created = getattr(self, "_created", None)
+        created = self.__dict__.get("_created")
         if created is None or not self._targets:
             return []
         out = []
@@ -359,6 +374,12 @@ class _SampledElectrode(_Electrode):
     time grid: step s carries the current of time (s + 1) * dt, as the DC timing above.
     Its parameters may change between runs: the next run sends the new values."""
 
+    def _value_at_step(self, p, s):
+        t = (s + 1) * state.dt
+        if t < float(p['start']) - 1e-9 or t >= float(p['stop']) - 1e-9:
+            return 0.0
+        return self._value(t)
+
     def _describe(self):
         self._rng = np.random.default_rng((12345 if state.seed is None else state.seed,
                                            state.current_sources.index(self)))
@@ -367,13 +388,10 @@ class _SampledElectrode(_Electrode):
 
     def _inputs(self, step0, step1):
         out = []
-        p = self._native
-        start, stop = float(p['start']), float(p['stop'])
         for s in range(step0, step1):
-            t = (s + 1) * state.dt
-            if t < start - 1e-9 or t >= stop - 1e-9:
+            value = self._value_at_step(self._native, s) * 1000.0
+            if value == 0.0:
                 continue
-            value = self._value(t) * 1000.0
             for parent, idx in self._targets:
                 out.append({"population": parent._server_name, "kind": "current",
                             "neurons": idx, "value": value, "step": s})
