@@ -138,3 +138,27 @@ def test_install_writes_the_shim_and_import_pynn_spiked_works():
                             "import pyNN.spiked as sim; print(sim.IF_cond_exp.spiked_model)"],
                            env=env, capture_output=True, text=True, cwd=tmp)
         assert r.stdout.strip() == "iaf_cond_exp", r.stderr
+
+
+def test_dc_source_acts_from_start_plus_dt_and_a_change_between_runs_takes_effect(fresh):
+    # 1 nA into 1 nF / 20 ms from t = 10 ms: v = -65 + 20 (1 - exp(-(t - 10)/20)) after it,
+    # exactly -65 up to t = 10 (pyNN.nest's timing); then the amplitude doubles for run 2
+    sim.setup(timestep=0.1)
+    p = sim.Population(1, sim.IF_curr_exp(cm=1.0, tau_m=20.0, v_rest=-65.0, v_thresh=0.0))
+    dc = sim.DCSource(amplitude=1.0, start=10.0)
+    dc.inject_into(p)
+    p.record("v")
+    sim.run(20.0)
+    dc.amplitude = 2.0
+    sim.run(20.0)
+    v = p.get_data().segments[0].filter(name="v")[0]
+    t = v.times.magnitude
+    v = v.magnitude[:, 0]
+    assert np.all(v[t <= 10.0 + 1e-9] == -65.0)
+    first = (t > 10.0 + 1e-9) & (t <= 20.0 + 1e-9)
+    expect = -65.0 + 20.0 * (1.0 - np.exp(-(t[first] - 10.0) / 20.0))
+    assert np.max(np.abs(v[first] - expect)) < 1e-3
+    # the second run relaxes towards -65 + 40 mV: above the single-current curve
+    later = t > 25.0
+    single = -65.0 + 20.0 * (1.0 - np.exp(-(t[later] - 10.0) / 20.0))
+    assert np.all(v[later] > single + 1.0)
