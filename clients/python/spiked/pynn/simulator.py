@@ -11,6 +11,7 @@ Spike sources (SpikeSourceArray, SpikeSourcePoisson) are `spike_source` populati
 spikes are queued as forced spikes with each step request, for the steps of that run.
 """
 
+import atexit
 import os
 
 import numpy as np
@@ -150,3 +151,13 @@ class State(common.control.BaseState):
 
 
 state = State()
+
+
+@atexit.register
+def _at_exit():
+    """A script that ends without sim.end() must not leave its session on a shared
+    server, nor a private server running."""
+    try:
+        state.disconnect()
+    except Exception:  # interpreter shutdown: best effort
+        pass
