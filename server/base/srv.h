@@ -72,6 +72,9 @@ uint64_t srv_now_ms(void);
 /* Session and population names: [A-Za-z0-9_-]{1,64} (used in file names: never '/' or '.').
  * Returns 1 when valid. */
 int srv_name_valid(const char *name);
+/* Reads the whole file at path into a new buffer (*out: caller frees; *len bytes). Refuses
+ * (-1) what is not a regular file or is larger than max_bytes; -1 on any I/O error. */
+int srv_read_file(const char *path, uint64_t max_bytes, char **out, size_t *len);
 #define SRV_NAME_MAX 64
 
 #endif

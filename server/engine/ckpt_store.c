@@ -148,29 +148,6 @@ void srv_ckpt_remove(const char *dir, const char *name, atomic_int *deleted)
 
 /* ---- restore on start ---- */
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || st.st_size < 0) {
-        fclose(f);
-        return -1;
-    }
-    size_t n = (size_t)st.st_size;
-    char *buf = malloc(n ? n : 1);
-    if (!buf || fread(buf, 1, n, f) != n) {
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 /* A checkpoint that does not restore stays where it is, untouched: it is logged, counted
  * (spiked_checkpoints_rejected_total) and its name held (registry.h), so no create or fork
  * reuses the name and no save overwrites the file; GET /healthz lists it. */
@@ -200,7 +177,7 @@ static int restore_one(srv_server_t *s, const char *dir, const char *file)
     }
     char *buf = NULL;
     size_t len = 0;
-    if (read_file(path, &buf, &len) < 0) {
+    if (srv_read_file(path, UINT64_MAX, &buf, &len) < 0) {
         hold(s, name, path, strerror(errno));
         return 0;
     }

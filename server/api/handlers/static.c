@@ -59,29 +59,6 @@ static int safe_relative(const char *rel)
     return !seg_start || !*rel;
 }
 
-static int read_small(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f)
-        return -1;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
-        fclose(f);
-        return -1;
-    }
-    size_t n = (size_t)st.st_size;
-    char *buf = malloc(n ? n : 1);
-    if (!buf || fread(buf, 1, n, f) != n) {
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 int srv_static_serve(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
 {
     const char *root = s->cfg.static_dir;
@@ -98,7 +75,7 @@ int srv_static_serve(srv_server_t *s, srv_req_t *rq, srv_resp_t *rs)
         return -1;
     char *body = NULL;
     size_t len = 0;
-    if (read_small(real, &body, &len) < 0)
+    if (srv_read_file(real, MAX_FILE, &body, &len) < 0)
         return -1;
     srv_resp_take(rs, 200, content_type(real), body, len);
     srv_resp_header(rs, "Cache-Control", "no-cache");
