@@ -124,6 +124,13 @@ def field_row(f, state):
             f"             {c_str(doc)}),")
 
 
+def enums(pnames, snames, dnames):
+    """The index enums of parameters (P_), state (S_) and derived constants (D_)."""
+    rows = ["enum { " + ", ".join(f"{prefix}_{c_ident(x)}" for x in names) + " };"
+            for prefix, names in (("P", pnames), ("S", snames), ("D", dnames)) if names]
+    return rows + [""]
+
+
 def generate(path, common):
     with open(path, "rb") as f:
         raw = f.read()
@@ -167,6 +174,7 @@ def generate(path, common):
     # names and units, dynamics) and not the prose or the defaults: a checkpoint restores
     # across documentation changes and is refused once the dynamics change.
     semantic = {k: d.get(k) for k in ("name", "time_scale", "compute", "flags", "inputs", "derived",
+                                       "dt_quantum_ms",
                                        "derive_prologue", "helpers", "prologue", "step", "ode",
                                        "includes", "v_index")}
     semantic["params"] = [(p["name"], p.get("unit")) for p in params]
@@ -187,14 +195,7 @@ def generate(path, common):
             out.append(f'#include "{inc}"')
         out.append("")
 
-    def enum(prefix, names):
-        if names:
-            out.append("enum { " + ", ".join(f"{prefix}_{c_ident(n)}" for n in names) + " };")
-
-    enum("P", pnames)
-    enum("S", snames)
-    enum("D", dnames)
-    out.append("")
+    out.extend(enums(pnames, snames, dnames))
     out.append("static const sk_field_t params[] = {" if params else "static const sk_field_t *const params = NULL;")
     if params:
         out.extend(field_row(p, False) for p in params)
@@ -381,6 +382,8 @@ def generate(path, common):
         out.append("    .flags = " + " | ".join(known[f] for f in flags) + ",")
     out.append(f"    .version = {int(d.get('version', 1))},")
     out.append(f"    .fingerprint = UINT64_C(0x{fingerprint:016x}),")
+    if d.get("dt_quantum_ms"):
+        out.append(f"    .dt_quantum_ms = {float(d['dt_quantum_ms'])!r},")
     if d.get("current_input"):
         out.append(f"    .current_input = {inputs.index(d['current_input'])},")
     else:
@@ -402,14 +405,11 @@ def generate(path, common):
                         f"{name}: the description's update as one thread per neuron (core/cuda/README.md).",
                         f"{name}.cu: {d['summary']}."),
           '#include "sk_cuda_model.h"\n']
-    for prefix, names_ in (("P", pnames), ("S", snames), ("D", dnames)):
-        if names_:
-            cu.append("enum { " + ", ".join(f"{prefix}_{c_ident(x)}" for x in names_) + " };")
-    cu.append("")
+    cu.extend(enums(pnames, snames, dnames))
     if ode:
         cu.extend(gen_ode(d, ode, pnames, snames, dnames, ctype, set(lo_of.values()), "sk_cuda_args_t"))
     cu.extend(step_code("cuda"))
-    cu.append(f"/* One step of the population on the GPU; returns 0 or the CUDA error (launch errors only:")
+    cu.append("/* One step of the population on the GPU; returns 0 or the CUDA error (launch errors only:")
     cu.append(" * the kernel runs asynchronously on `stream`). */")
     cu.append(f'extern "C" int sk_cuda_step_{name}(const sk_cuda_args_t *a, int refrac, void *stream)\n{{')
     cu.append("    if (a->n == 0)\n        return 0;")

@@ -138,6 +138,13 @@ static int check_pop(const sk_net_spec_t *spec, uint32_t k, double *p, sk_err_t 
         return elem_err(err, SK_ENOENT, "populations", k, "model", "is not a known model");
     if (ps->size < 1)
         return elem_err(err, SK_ERANGE, "populations", k, "size", "must be >= 1");
+    if (m->dt_quantum_ms > 0.0) { /* NEST's models: times are whole tics */
+        const double q = spec->dt_ms / m->dt_quantum_ms;
+        if (q < 0.5 || fabs(q - floor(q + 0.5)) > 1e-9 * q)
+            return sk_err_set(err, SK_ERANGE, "dt", "must be a whole multiple of %g ms for model "
+                              "%s (population %s), as NEST's time grid requires (got %g)",
+                              m->dt_quantum_ms, m->name, ps->name, spec->dt_ms);
+    }
     sk_model_defaults(m, p);
     for (uint32_t j = 0; j < ps->n_params; j++) {
         int idx = sk_model_param_index(m, ps->params[j].name);

@@ -77,10 +77,14 @@ void sk_proto_error_from_core(sk_proto_error_t *e, int rc, const sk_err_t *detai
         tmp = *detail;
     tmp.path[sizeof tmp.path - 1] = '\0';
     tmp.msg[sizeof tmp.msg - 1] = '\0';
-    if (field)
-        sk_err_prefix(&tmp, prefix);
-    else
+    /* sk_net_spec_t's dt and seed are top-level members of the create body, not of its
+     * "network": the core's errors naming them keep their own path */
+    const int top = prefix && strcmp(prefix, "network") == 0 &&
+                    (strcmp(tmp.path, "dt") == 0 || strcmp(tmp.path, "seed") == 0);
+    if (!field)
         snprintf(tmp.path, sizeof tmp.path, "%s", "");
+    else if (!top)
+        sk_err_prefix(&tmp, prefix);
     const char *msg = (detail && detail->msg[0]) ? tmp.msg : sk_strerror(rc);
     sk_proto_error_set(e, status, code, tmp.path, "%s", msg);
 }

@@ -6,7 +6,7 @@
 #include "sk_cuda_model.h"
 
 enum { P_E_L, P_C_M, P_T_REF, P_V_TH, P_V_RESET, P_E_EX, P_E_IN, P_G_L, P_I_E, P_TAU_SYN_EX, P_TAU_SYN_IN, P_TAU_MINUS };
-enum { S_V_M, S_DG_EX, S_G_EX, S_DG_IN, S_G_IN, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_DG_EX_LO, S_G_EX_LO, S_DG_IN_LO, S_G_IN_LO, S_I_STIM_LO };
+enum { S_V_M, S_DG_EX, S_G_EX, S_DG_IN, S_G_IN, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_DG_EX_LO, S_G_EX_LO, S_DG_IN_LO, S_G_IN_LO, S_I_STIM_LO, S_REFRACTORY_STEPS_LEFT_LO };
 enum { D_REFRACTORYCOUNTS, D_PSCONINIT_E, D_PSCONINIT_I };
 
 enum { Y_V_M, Y_DG_EX, Y_G_EX, Y_DG_IN, Y_G_IN, N_Y };
@@ -144,6 +144,7 @@ static __global__ void step_kernel(sk_cuda_args_t sa_, int refrac)
     float *__restrict__ c_dg_in_lo = sa_.s[S_DG_IN_LO];
     float *__restrict__ c_g_in_lo = sa_.s[S_G_IN_LO];
     float *__restrict__ c_I_stim_lo = sa_.s[S_I_STIM_LO];
+    float *__restrict__ c_refractory_steps_left_lo = sa_.s[S_REFRACTORY_STEPS_LEFT_LO];
     const float *__restrict__ c_in_ex = sa_.in[0];
     const float *__restrict__ c_in_in = sa_.in[1];
     const float *__restrict__ c_in_current = sa_.in[2];
@@ -163,7 +164,7 @@ static __global__ void step_kernel(sk_cuda_args_t sa_, int refrac)
         double dg_in = (double)c_dg_in[j] + (double)c_dg_in_lo[j];
         double g_in = (double)c_g_in[j] + (double)c_g_in_lo[j];
         double I_stim = (double)c_I_stim[j] + (double)c_I_stim_lo[j];
-        double refractory_steps_left = c_refractory_steps_left[j];
+        double refractory_steps_left = (double)c_refractory_steps_left[j] + (double)c_refractory_steps_left_lo[j];
         const double in_ex = in64 ? in64[0][j] : (double)c_in_ex[j];
         const double in_in = in64 ? in64[1][j] : (double)c_in_in[j];
         const double in_current = in64 ? in64[2][j] : (double)c_in_current[j];
@@ -193,6 +194,7 @@ static __global__ void step_kernel(sk_cuda_args_t sa_, int refrac)
         c_I_stim[j] = (float)I_stim;
         c_I_stim_lo[j] = (float)(I_stim - (double)c_I_stim[j]);
         c_refractory_steps_left[j] = (float)refractory_steps_left;
+        c_refractory_steps_left_lo[j] = (float)(refractory_steps_left - (double)c_refractory_steps_left[j]);
         spiked[j] = (uint8_t)spike;
     }
 }

@@ -175,6 +175,8 @@ typedef struct sk_model {
     uint32_t version;     /* the description's version: raised when the semantics change */
     uint64_t fingerprint; /* hash of the description (core/models/<name>.yaml); checkpoints
                              store it and restore checks it */
+    double dt_quantum_ms;  /* dt must be a whole multiple of this (ms), or 0: any dt. NEST's
+                              models: 0.001 ms, NEST's tic (its times are whole tics) */
     int32_t current_input; /* the channel that current stimuli (dc, step current) feed when
                               they name none, or -1: channel 0 / the sign split */
 

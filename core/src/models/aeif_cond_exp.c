@@ -25,7 +25,7 @@
 #include "nest_util.h"
 
 enum { P_C_M, P_DELTA_T, P_E_L, P_E_EX, P_E_IN, P_I_E, P_V_PEAK, P_V_RESET, P_V_TH, P_A, P_B, P_G_L, P_T_REF, P_TAU_SYN_EX, P_TAU_SYN_IN, P_TAU_W, P_TAU_MINUS };
-enum { S_V_M, S_G_EX, S_G_IN, S_W, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_G_EX_LO, S_G_IN_LO, S_W_LO, S_I_STIM_LO };
+enum { S_V_M, S_G_EX, S_G_IN, S_W, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_G_EX_LO, S_G_IN_LO, S_W_LO, S_I_STIM_LO, S_REFRACTORY_STEPS_LEFT_LO };
 enum { D_REFRACTORYCOUNTS, D_V_PEAK_EFF };
 
 static const sk_field_t params[] = {
@@ -70,12 +70,13 @@ static const sk_field_t state[] = {
     SK_STATE("g_in", "nS", "inhibitory conductance"),
     SK_STATE("w", "pA", "adaptation current"),
     SK_STATE("I_stim", "pA", "the current input of the previous step"),
-    SK_STATE("refractory_steps_left", "steps", "refractory steps left (NEST's r)"),
+    SK_STATE("refractory_steps_left", "steps", "refractory steps left (NEST's r; float64: counts above 2^24 stay exact)"),
     SK_STATE_LO("V_m_lo", "mV", "low-order float32 part of V_m (float64 state, two float32 columns)"),
     SK_STATE_LO("g_ex_lo", "nS", "low-order float32 part of g_ex (float64 state, two float32 columns)"),
     SK_STATE_LO("g_in_lo", "nS", "low-order float32 part of g_in (float64 state, two float32 columns)"),
     SK_STATE_LO("w_lo", "pA", "low-order float32 part of w (float64 state, two float32 columns)"),
     SK_STATE_LO("I_stim_lo", "pA", "low-order float32 part of I_stim (float64 state, two float32 columns)"),
+    SK_STATE_LO("refractory_steps_left_lo", "steps", "low-order float32 part of refractory_steps_left (float64 state, two float32 columns)"),
 };
 static const char *const inputs[] = {"ex", "in", "current"};
 static const char *const derived[] = {"RefractoryCounts", "V_peak_eff"};
@@ -128,6 +129,7 @@ static void init(const double *p_, float *const *s_, uint32_t n)
         s_[S_I_STIM][j] = (float)(0.0);
         s_[S_I_STIM_LO][j] = (float)((0.0) - (double)s_[S_I_STIM][j]);
         s_[S_REFRACTORY_STEPS_LEFT][j] = (float)(0.0);
+        s_[S_REFRACTORY_STEPS_LEFT_LO][j] = (float)((0.0) - (double)s_[S_REFRACTORY_STEPS_LEFT][j]);
     }
 }
 
@@ -295,6 +297,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
     float *restrict c_g_in_lo = sa_->s[S_G_IN_LO];
     float *restrict c_w_lo = sa_->s[S_W_LO];
     float *restrict c_I_stim_lo = sa_->s[S_I_STIM_LO];
+    float *restrict c_refractory_steps_left_lo = sa_->s[S_REFRACTORY_STEPS_LEFT_LO];
     const float *restrict c_in_ex = sa_->in[0];
     const float *restrict c_in_in = sa_->in[1];
     const float *restrict c_in_current = sa_->in[2];
@@ -311,7 +314,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
         double g_in = (double)c_g_in[j] + (double)c_g_in_lo[j];
         double w = (double)c_w[j] + (double)c_w_lo[j];
         double I_stim = (double)c_I_stim[j] + (double)c_I_stim_lo[j];
-        double refractory_steps_left = c_refractory_steps_left[j];
+        double refractory_steps_left = (double)c_refractory_steps_left[j] + (double)c_refractory_steps_left_lo[j];
         const double in_ex = in64 ? in64[0][j] : (double)c_in_ex[j];
         const double in_in = in64 ? in64[1][j] : (double)c_in_in[j];
         const double in_current = in64 ? in64[2][j] : (double)c_in_current[j];
@@ -335,6 +338,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
         c_I_stim[j] = (float)I_stim;
         c_I_stim_lo[j] = (float)(I_stim - (double)c_I_stim[j]);
         c_refractory_steps_left[j] = (float)refractory_steps_left;
+        c_refractory_steps_left_lo[j] = (float)(refractory_steps_left - (double)c_refractory_steps_left[j]);
         spiked[j] = (uint8_t)spike;
     }
 }
@@ -349,12 +353,13 @@ const sk_model_t sk_model_aeif_cond_exp = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0xdb18f85ebd36b1fc),
+    .fingerprint = UINT64_C(0x097283f005c6cc7f),
+    .dt_quantum_ms = 0.001,
     .current_input = 2,
     .params = params,
     .n_params = 17,
     .state = state,
-    .n_state = 11,
+    .n_state = 12,
     .inputs = inputs,
     .n_inputs = 3,
     .derived = derived,

@@ -25,7 +25,7 @@
 #include "nest_util.h"
 
 enum { P_E_L, P_C_M, P_TAU_M, P_T_REF, P_V_TH, P_V_RESET, P_V_MIN, P_I_E, P_TAU_SYN_EX, P_TAU_SYN_IN, P_TAU_MINUS };
-enum { S_V_M, S_I_SYN_EX, S_DI_SYN_EX, S_I_SYN_IN, S_DI_SYN_IN, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_I_SYN_EX_LO, S_DI_SYN_EX_LO, S_I_SYN_IN_LO, S_DI_SYN_IN_LO, S_I_STIM_LO };
+enum { S_V_M, S_I_SYN_EX, S_DI_SYN_EX, S_I_SYN_IN, S_DI_SYN_IN, S_I_STIM, S_REFRACTORY_STEPS_LEFT, S_V_M_LO, S_I_SYN_EX_LO, S_DI_SYN_EX_LO, S_I_SYN_IN_LO, S_DI_SYN_IN_LO, S_I_STIM_LO, S_REFRACTORY_STEPS_LEFT_LO };
 enum { D_P11EX, D_P11IN, D_P21EX, D_P21IN, D_EPSCEX, D_EPSCIN, D_EXPM1_TAU_M, D_P30, D_P31EX, D_P32EX, D_P31IN, D_P32IN, D_REFRACTORYCOUNTS };
 
 static const sk_field_t params[] = {
@@ -59,13 +59,14 @@ static const sk_field_t state[] = {
     SK_STATE("I_syn_in", "pA", "inhibitory synaptic current (<= 0)"),
     SK_STATE("dI_syn_in", "pA/ms", "derivative of the inhibitory synaptic current"),
     SK_STATE("I_stim", "pA", "the current input of the previous step (NEST's y0)"),
-    SK_STATE("refractory_steps_left", "steps", "refractory steps left (NEST's r)"),
+    SK_STATE("refractory_steps_left", "steps", "refractory steps left (NEST's r; float64: counts above 2^24 stay exact)"),
     SK_STATE_LO("V_m_lo", "mV", "low-order float32 part of V_m (float64 state, two float32 columns)"),
     SK_STATE_LO("I_syn_ex_lo", "pA", "low-order float32 part of I_syn_ex (float64 state, two float32 columns)"),
     SK_STATE_LO("dI_syn_ex_lo", "pA/ms", "low-order float32 part of dI_syn_ex (float64 state, two float32 columns)"),
     SK_STATE_LO("I_syn_in_lo", "pA", "low-order float32 part of I_syn_in (float64 state, two float32 columns)"),
     SK_STATE_LO("dI_syn_in_lo", "pA/ms", "low-order float32 part of dI_syn_in (float64 state, two float32 columns)"),
     SK_STATE_LO("I_stim_lo", "pA", "low-order float32 part of I_stim (float64 state, two float32 columns)"),
+    SK_STATE_LO("refractory_steps_left_lo", "steps", "low-order float32 part of refractory_steps_left (float64 state, two float32 columns)"),
 };
 static const char *const inputs[] = {"ex", "in", "current"};
 static const char *const derived[] = {"P11ex", "P11in", "P21ex", "P21in", "EPSCex", "EPSCin", "expm1_tau_m", "P30", "P31ex", "P32ex", "P31in", "P32in", "RefractoryCounts"};
@@ -138,6 +139,7 @@ static void init(const double *p_, float *const *s_, uint32_t n)
         s_[S_I_STIM][j] = (float)(0.0);
         s_[S_I_STIM_LO][j] = (float)((0.0) - (double)s_[S_I_STIM][j]);
         s_[S_REFRACTORY_STEPS_LEFT][j] = (float)(0.0);
+        s_[S_REFRACTORY_STEPS_LEFT_LO][j] = (float)((0.0) - (double)s_[S_REFRACTORY_STEPS_LEFT][j]);
     }
 }
 
@@ -174,6 +176,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
     float *restrict c_I_syn_in_lo = sa_->s[S_I_SYN_IN_LO];
     float *restrict c_dI_syn_in_lo = sa_->s[S_DI_SYN_IN_LO];
     float *restrict c_I_stim_lo = sa_->s[S_I_STIM_LO];
+    float *restrict c_refractory_steps_left_lo = sa_->s[S_REFRACTORY_STEPS_LEFT_LO];
     const float *restrict c_in_ex = sa_->in[0];
     const float *restrict c_in_in = sa_->in[1];
     const float *restrict c_in_current = sa_->in[2];
@@ -191,7 +194,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
         double I_syn_in = (double)c_I_syn_in[j] + (double)c_I_syn_in_lo[j];
         double dI_syn_in = (double)c_dI_syn_in[j] + (double)c_dI_syn_in_lo[j];
         double I_stim = (double)c_I_stim[j] + (double)c_I_stim_lo[j];
-        double refractory_steps_left = c_refractory_steps_left[j];
+        double refractory_steps_left = (double)c_refractory_steps_left[j] + (double)c_refractory_steps_left_lo[j];
         const double in_ex = in64 ? in64[0][j] : (double)c_in_ex[j];
         const double in_in = in64 ? in64[1][j] : (double)c_in_in[j];
         const double in_current = in64 ? in64[2][j] : (double)c_in_current[j];
@@ -232,6 +235,7 @@ static SK_ALWAYS_INLINE void step_loop(const sk_step_args_t *sa_, const int refr
         c_I_stim[j] = (float)I_stim;
         c_I_stim_lo[j] = (float)(I_stim - (double)c_I_stim[j]);
         c_refractory_steps_left[j] = (float)refractory_steps_left;
+        c_refractory_steps_left_lo[j] = (float)(refractory_steps_left - (double)c_refractory_steps_left[j]);
         spiked[j] = (uint8_t)spike;
     }
 }
@@ -246,12 +250,13 @@ const sk_model_t sk_model_iaf_psc_alpha = {
     .time_scale = 1.0,
     .flags = SK_MODEL_SIGN_SPLIT | SK_MODEL_NO_REFRAC,
     .version = 1,
-    .fingerprint = UINT64_C(0x832ce73ef114d158),
+    .fingerprint = UINT64_C(0x231c687c96678595),
+    .dt_quantum_ms = 0.001,
     .current_input = 2,
     .params = params,
     .n_params = 11,
     .state = state,
-    .n_state = 13,
+    .n_state = 14,
     .inputs = inputs,
     .n_inputs = 3,
     .derived = derived,

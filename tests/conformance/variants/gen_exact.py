@@ -2,9 +2,8 @@
 # t_ref = 2.05, V_min) for iaf_psc_exp, iaf_psc_alpha and izhikevich, with expected values from
 # an independent numpy transcription of tests/conformance/golden-nest/README.md (not NEST, and
 # not spiked's code). tests/conformance/CMakeLists.txt replays them (conformance_nest_variants).
-import json, math, sys, copy
+import copy, json, math, os, sys
 import numpy as np
-import os, sys
 src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden-nest") + "/"
 OUT = sys.argv[1] if len(sys.argv) > 1 else "."
 def steps(t_ref, h):
@@ -22,7 +21,7 @@ def p31(ts, tm, c, h):
         return beta / c * math.exp(-h / ts) * (beta * math.expm1(h * inv_beta) - h)
     return 0.5 * h * h / c * math.exp(-h / tm)
 def run(d):
-    m = d["model"]; P = d["params"]; h = d["dt"]; N = d["n_neurons"]; T = d["n_steps"]
+    m = d["model"]; P = d["params"]; h = d["dt"]; T = d["n_steps"]
     I = d["inputs"]; S = {k: np.array(v, float) for k, v in d["initial_state"].items()}
     E_L = P.get("E_L", 0.0)
     out = {k: [] for k in d["expected"]}

@@ -172,3 +172,53 @@ Test(nest_models, generic_refractoriness_is_refused)
     cr_expect_null(net);
     cr_expect(strstr(err.path, "refractory_steps") != NULL, "%s", err.path);
 }
+
+Test(nest_models, refractory_counts_above_2_to_the_24_count_down_exactly)
+{
+    /* t_ref = 20000 ms at dt = 0.001 ms: 2e7 steps, beyond float32's exact integers; the
+     * count is float64 state (two float32 columns), so each step takes exactly one off */
+    const sk_model_t *m = sk_model_find("iaf_psc_exp");
+    double p[SK_MODEL_MAX_PARAMS], d[SK_MODEL_MAX_DERIVED];
+    sk_model_defaults(m, p);
+    p[sk_model_param_index(m, "t_ref")] = 20000.0;
+    const double dt = sk_model_dt(m, 0.001);
+    m->derive(p, dt, d);
+    cr_assert_eq(derived("iaf_psc_exp", "RefractoryCounts", p, 0.001), 2e7);
+    float cols[SK_MODEL_MAX_STATE] = {0}, in[3] = {0};
+    float *s[SK_MODEL_MAX_STATE];
+    for (uint32_t k = 0; k < m->n_state; k++)
+        s[k] = &cols[k];
+    m->init(p, s, 1);
+    const int r = sk_model_state_index(m, "refractory_steps_left");
+    const int lo = sk_model_state_lo(m, (uint32_t)r);
+    cr_assert_geq(lo, 0);
+    cols[r] = 2e7f;
+    const float *inp[3] = {&in[0], &in[1], &in[2]};
+    uint8_t spiked = 0;
+    sk_step_args_t a = {.n = 1, .dt = dt, .p = p, .d = d, .s = s, .in = inp, .spiked = &spiked};
+    for (uint32_t t = 0; t < 3; t++) {
+        a.step = t;
+        m->step(&a);
+    }
+    cr_expect_eq((double)cols[r] + (double)cols[lo], 2e7 - 3, "%.1f",
+                 (double)cols[r] + (double)cols[lo]);
+}
+
+Test(nest_models, a_dt_off_nests_time_grid_is_refused_naming_dt)
+{
+    const double bad[] = {0.0001, 0.0015, 0.1000001};
+    for (int k = 0; k < 3; k++) {
+        sk_pop_spec_t pop = pop_spec("p", "iaf_psc_exp", 2);
+        sk_net_spec_t spec = {.dt_ms = bad[k], .seed = 1, .pops = &pop, .n_pops = 1};
+        sk_net_t *net = NULL;
+        sk_err_t err = {0};
+        cr_expect_eq(sk_net_create(&spec, &net, &err), SK_ERANGE, "dt %g", bad[k]);
+        cr_expect_str_eq(err.path, "dt");
+        cr_expect_null(net);
+    }
+    sk_pop_spec_t pop = pop_spec("p", "iaf_psc_exp", 2);
+    sk_net_spec_t spec = {.dt_ms = 0.025, .seed = 1, .pops = &pop, .n_pops = 1};
+    sk_net_t *net = NULL;
+    cr_expect_eq(sk_net_create(&spec, &net, NULL), 0, "dt 0.025 is on the grid");
+    sk_net_destroy(net);
+}

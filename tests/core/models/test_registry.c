@@ -83,18 +83,18 @@ static const ref_param_t izh_p[] = {{"a", 0.02},      {"b", 0.2},       {"c", -6
 /* state: NEST's names, then the low-order float32 parts of the float64 variables */
 static const char *const st_psc_exp[] = {"V_m", "I_syn_ex", "I_syn_in", "I_stim",
                                          "refractory_steps_left", "V_m_lo", "I_syn_ex_lo",
-                                         "I_syn_in_lo", "I_stim_lo"};
+                                         "I_syn_in_lo", "I_stim_lo", "refractory_steps_left_lo"};
 static const char *const st_psc_alpha[] = {
     "V_m",    "I_syn_ex",    "dI_syn_ex",    "I_syn_in",    "dI_syn_in",    "I_stim",
     "refractory_steps_left", "V_m_lo", "I_syn_ex_lo", "dI_syn_ex_lo", "I_syn_in_lo",
-    "dI_syn_in_lo", "I_stim_lo"};
+    "dI_syn_in_lo", "I_stim_lo", "refractory_steps_left_lo"};
 static const char *const st_cond_exp[] = {"V_m", "g_ex", "g_in", "I_stim", "refractory_steps_left",
-                                          "V_m_lo", "g_ex_lo", "g_in_lo", "I_stim_lo"};
+                                          "V_m_lo", "g_ex_lo", "g_in_lo", "I_stim_lo", "refractory_steps_left_lo"};
 static const char *const st_cond_alpha[] = {
     "V_m", "dg_ex", "g_ex", "dg_in", "g_in", "I_stim", "refractory_steps_left",
-    "V_m_lo", "dg_ex_lo", "g_ex_lo", "dg_in_lo", "g_in_lo", "I_stim_lo"};
+    "V_m_lo", "dg_ex_lo", "g_ex_lo", "dg_in_lo", "g_in_lo", "I_stim_lo", "refractory_steps_left_lo"};
 static const char *const st_aeif[] = {"V_m", "g_ex", "g_in", "w", "I_stim", "refractory_steps_left",
-                                      "V_m_lo", "g_ex_lo", "g_in_lo", "w_lo", "I_stim_lo"};
+                                      "V_m_lo", "g_ex_lo", "g_in_lo", "w_lo", "I_stim_lo", "refractory_steps_left_lo"};
 static const char *const st_izh[] = {"V_m", "U_m", "I_stim", "V_m_lo", "U_m_lo", "I_stim_lo"};
 
 static const char *const st_vi[] = {"v", "i"};
